@@ -1,0 +1,59 @@
+extension OAuthClient {
+    /// How this relying party is registered with the provider and how careful it is.
+    public struct Configuration: Sendable {
+        public var clientID: String
+        public var authentication: ClientAuthentication
+        /// The exact registered redirect URI (RFC 9700 §2.1: exact string matching).
+        public var redirectURI: String
+        /// Scopes to request; `nil` uses the provider's defaults.
+        public var scopes: [String]?
+        /// Audiences tolerated in an ID token beside our client id. Default: none.
+        public var trustedAudiences: Set<String> = []
+        /// ID token algorithms accepted. Default: all asymmetric ones Gatehouse supports that
+        /// the provider advertises.
+        public var algorithms: Set<String>?
+        /// Tolerance for token time claims. Default: 60 seconds.
+        public var clockSkew: Duration = .seconds(60)
+        /// Deadline for each call to the IdP (connect, send, read). Default: 10 seconds.
+        public var timeout: Duration = .seconds(10)
+        /// Largest IdP response body accepted. Default: 1 MiB.
+        public var maxResponseBytes: Int = 1 << 20
+        /// How often discovery is re-read. Default: 1 hour.
+        public var metadataRefreshInterval: Duration = .seconds(3600)
+        /// How long fetched keys are used before a scheduled refetch. Default: 1 hour.
+        public var keysMaxAge: Duration = .seconds(3600)
+        /// Smallest interval between refetches caused by an unknown `kid`. Default: 30 seconds.
+        public var keysMinimumRefetchInterval: Duration = .seconds(30)
+        /// Also call userinfo at login and require its `sub` to match. Default: false.
+        public var fetchUserInfo = false
+        /// Endpoints to use instead of (or in the absence of) the discovered ones.
+        public var endpointOverrides = EndpointOverrides()
+        /// `User-Agent` of outgoing requests (GitHub's API requires one).
+        public var userAgent = "Gatehouse/0.1"
+
+        public init(
+            clientID: String,
+            authentication: ClientAuthentication,
+            redirectURI: String,
+            scopes: [String]? = nil
+        ) {
+            self.clientID = clientID
+            self.authentication = authentication
+            self.redirectURI = redirectURI
+            self.scopes = scopes
+        }
+    }
+
+    /// Endpoint URLs that replace the provider's metadata (for example a `revocation_endpoint`
+    /// the provider serves but does not advertise in its OpenID configuration).
+    public struct EndpointOverrides: Sendable, Hashable {
+        public var revocationEndpoint: String?
+        public var userInfoEndpoint: String?
+        public var endSessionEndpoint: String?
+        public init(revocationEndpoint: String? = nil, userInfoEndpoint: String? = nil, endSessionEndpoint: String? = nil) {
+            self.revocationEndpoint = revocationEndpoint
+            self.userInfoEndpoint = userInfoEndpoint
+            self.endSessionEndpoint = endSessionEndpoint
+        }
+    }
+}

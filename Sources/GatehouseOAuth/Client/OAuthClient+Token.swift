@@ -1,0 +1,136 @@
+import Foundation
+import JWTKit
+
+extension OAuthClient {
+    /// Sends a grant to the token endpoint with client authentication and processes the answer.
+    func tokenRequest(_ form: [(String, String?)], metadata: ProviderMetadata) async throws(OAuthError) -> TokenSet {
+        var form = form
+        var headers: [(String, String)] = [("Content-Type", "application/x-www-form-urlencoded")]
+        try await configuration.authentication.apply(
+            clientID: configuration.clientID, metadata: metadata, now: clock.now, form: &form, headers: &headers)
+        let response = try await transport.send(
+            .POST, metadata.tokenEndpoint, headers: headers, body: Array(FormEncoding.encode(form).utf8),
+            endpoint: "token endpoint")
+        logger.debug("token endpoint answered", metadata: ["status": "\(response.status)"])
+        return try TokenResponse.process(response, receivedAt: clock.now)
+    }
+
+    /// Completes a login: checks the callback against the pending authorization, exchanges the
+    /// code (with the PKCE verifier and the same `redirect_uri`), and validates the ID token.
+    ///
+    /// Checks, in order: `state` (constant time), RFC 9207 `iss` (required when the provider
+    /// advertises it), an `error` response, the presence of `code`.
+    public func exchange(_ callback: CallbackParameters, pending: PendingAuthorization) async throws(OAuthError) -> LoginResult {
+        let metadata = try await metadata()
+        guard let state = callback.state, constantTimeEqual(state, pending.state) else {
+            throw OAuthError(.stateMismatch, "the callback's state is not the one this login sent")
+        }
+        if let issuer = callback.issuer {
+            guard provider.issuerPolicy.acceptsAuthorizationResponse(issuer: issuer, discovered: metadata.issuer) else {
+                throw OAuthError(.issuerMismatch, "the callback's iss names a different authorization server (RFC 9207)")
+            }
+        } else if metadata.authorizationResponseIssParameterSupported == true && callback.error == nil {
+            throw OAuthError(.missingIssuer, "the provider promises an iss parameter (RFC 9207) but the callback has none")
+        }
+        if let error = callback.error {
+            throw OAuthError.fromResponse(error, httpStatus: nil)
+        }
+        guard let code = callback.code, !code.isEmpty else {
+            throw OAuthError(.missingCode, "the callback has no authorization code")
+        }
+        let tokens = try await tokenRequest(
+            [
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", pending.redirectURI),
+                ("code_verifier", pending.codeVerifier),
+            ],
+            metadata: metadata)
+
+        switch provider.identitySource {
+        case .idToken:
+            guard let rawIDToken = tokens.idToken else {
+                throw OAuthError(.idTokenMissing, "the token response has no id_token although openid was requested")
+            }
+            let idToken = try await validateIDToken(
+                rawIDToken, metadata: metadata, nonce: pending.nonce, accessToken: tokens.accessToken, subject: nil)
+            if configuration.fetchUserInfo {
+                _ = try await userInfo(accessToken: tokens.accessToken, subject: idToken.claims.subject)
+            }
+            return LoginResult(tokens: tokens, idToken: idToken, identity: Identity(idToken: idToken))
+        case .gitHub(let apiBaseURL):
+            let identity = try await gitHubIdentity(accessToken: tokens.accessToken, apiBaseURL: apiBaseURL, issuer: metadata.issuer)
+            return LoginResult(tokens: tokens, idToken: nil, identity: identity)
+        }
+    }
+
+    /// Uses a refresh token (RFC 6749 §6). A new ID token in the answer is validated and must
+    /// name the same `subject` (OIDC Core §12.2). The result keeps the old refresh token when the
+    /// provider does not rotate it. `invalid_grant` means the session is over.
+    public func refresh(_ tokens: TokenSet, subject: String? = nil) async throws(OAuthError) -> TokenSet {
+        guard let refreshToken = tokens.refreshToken else {
+            throw OAuthError(.invalidGrant, "there is no refresh token to use")
+        }
+        let metadata = try await metadata()
+        let refreshed = try await tokenRequest(
+            [("grant_type", "refresh_token"), ("refresh_token", refreshToken)], metadata: metadata)
+        if let rawIDToken = refreshed.idToken, provider.isOpenIDConnect {
+            _ = try await validateIDToken(
+                rawIDToken, metadata: metadata, nonce: nil, accessToken: refreshed.accessToken, subject: subject)
+        }
+        return tokens.updated(byRefresh: refreshed)
+    }
+
+    /// The client credentials grant (RFC 6749 §4.4), for the client acting on its own behalf.
+    public func clientCredentials(scopes: [String] = [], resources: [String] = []) async throws(OAuthError) -> TokenSet {
+        let metadata = try await metadata()
+        var form: [(String, String?)] = [
+            ("grant_type", "client_credentials"),
+            ("scope", scopes.isEmpty ? nil : scopes.joined(separator: " ")),
+        ]
+        for resource in resources { form.append(("resource", resource)) }
+        return try await tokenRequest(form, metadata: metadata)
+    }
+
+    /// Validates an ID token from this provider: keys from the JWKS (refetched once, rate
+    /// limited, when the token names an unknown `kid`), then every claim check.
+    public func validateIDToken(
+        _ token: String,
+        nonce: String?,
+        accessToken: String? = nil,
+        subject: String? = nil
+    ) async throws(OAuthError) -> IDToken {
+        try await validateIDToken(token, metadata: try await metadata(), nonce: nonce, accessToken: accessToken, subject: subject)
+    }
+
+    func validateIDToken(
+        _ token: String,
+        metadata: ProviderMetadata,
+        nonce: String?,
+        accessToken: String?,
+        subject: String?
+    ) async throws(OAuthError) -> IDToken {
+        let expectations = IDTokenExpectations(
+            issuer: provider.issuerPolicy, clientID: configuration.clientID,
+            trustedAudiences: configuration.trustedAudiences, nonce: nonce, accessToken: accessToken,
+            subject: subject, algorithms: algorithms(for: metadata), clockSkew: configuration.clockSkew)
+        let jws = try IDTokenVerifier.parse(token, expecting: expectations)
+        let cache = try keyCache(for: metadata)
+        var keys = try await cache.current()
+        let verifier: any JWTAlgorithm
+        do {
+            verifier = try keys.verifier(keyID: jws.header.kid, algorithm: jws.header.alg)
+        } catch where error.code == .idTokenKeyNotFound {
+            // Key rotation: the IdP may have published a new key since we fetched.
+            guard let refetched = try await cache.refetchForUnknownKey() else { throw error }
+            keys = refetched
+            verifier = try keys.verifier(keyID: jws.header.kid, algorithm: jws.header.alg)
+        }
+        do {
+            return try IDTokenVerifier.verify(jws, token: token, with: verifier, expecting: expectations, now: clock.now)
+        } catch {
+            logger.info("ID token rejected", metadata: ["reason": "\(error.code)"])
+            throw error
+        }
+    }
+}

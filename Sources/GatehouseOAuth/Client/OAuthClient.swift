@@ -1,0 +1,122 @@
+public import AsyncHTTPClient
+import Foundation
+public import Logging
+
+/// An OAuth 2.0 / OpenID Connect relying party for one provider and one client registration.
+///
+/// The main path is four verbs: ``authorizationRequest(_:)`` → (browser round trip) →
+/// ``exchange(_:pending:)`` → ``refresh(_:subject:)`` (or a ``TokenProvider``). Metadata and keys
+/// are cached; every call to the IdP has a deadline and a size limit. Safe for concurrent use.
+public final class OAuthClient: Sendable {
+    public let provider: Provider
+    public let configuration: Configuration
+    let transport: IdPTransport
+    let clock: WallClock
+    let logger: Logger
+    private let metadataCache: MetadataCache
+    private let keyCaches: KeyCacheRegistry
+
+    /// - Parameters:
+    ///   - httpClient: the shared client for every IdP call. Default: `HTTPClient.shared`.
+    ///   - clock: the source of "now" for every time check. Default: the system clock.
+    public init(
+        provider: Provider,
+        configuration: Configuration,
+        httpClient: HTTPClient = .shared,
+        clock: WallClock = .system,
+        logger: Logger = Logger(label: "gatehouse.oauth")
+    ) throws(OAuthError) {
+        guard !configuration.clientID.isEmpty else {
+            throw OAuthError(.invalidConfiguration, "the client id is empty")
+        }
+        _ = try EndpointURL.validate(configuration.redirectURI, name: "redirect URI")
+        self.provider = provider
+        self.configuration = configuration
+        self.transport = IdPTransport(
+            client: httpClient, timeout: configuration.timeout,
+            maxResponseBytes: configuration.maxResponseBytes, userAgent: configuration.userAgent)
+        self.clock = clock
+        self.logger = logger
+        self.metadataCache = MetadataCache(
+            source: provider.metadataSource, policy: provider.issuerPolicy, transport: transport,
+            refreshInterval: configuration.metadataRefreshInterval, clock: clock, logger: logger)
+        self.keyCaches = KeyCacheRegistry()
+    }
+
+    /// The provider's metadata (discovered and cached), with the configured overrides applied.
+    public func metadata() async throws(OAuthError) -> ProviderMetadata {
+        var metadata = try await metadataCache.current()
+        let overrides = configuration.endpointOverrides
+        if let url = overrides.revocationEndpoint { metadata.revocationEndpoint = url }
+        if let url = overrides.userInfoEndpoint { metadata.userInfoEndpoint = url }
+        if let url = overrides.endSessionEndpoint { metadata.endSessionEndpoint = url }
+        return metadata
+    }
+
+    /// The scopes a login asks for.
+    var scopes: [String] { configuration.scopes ?? provider.defaultScopes }
+
+    /// The algorithms accepted for ID tokens from this provider.
+    func algorithms(for metadata: ProviderMetadata) -> Set<String> {
+        if let configured = configuration.algorithms {
+            return configured.intersection(KeySet.supportedAlgorithms)
+        }
+        let advertised = Set(metadata.idTokenSigningAlgValuesSupported ?? ["RS256"])
+        // OIDC Discovery §3: RS256 must be supported; anything advertised that we support counts.
+        return advertised.union(["RS256"]).intersection(KeySet.supportedAlgorithms)
+    }
+
+    /// The key cache for the metadata's `jwks_uri`.
+    func keyCache(for metadata: ProviderMetadata) throws(OAuthError) -> JWKSCache {
+        guard let jwksURI = metadata.jwksURI else {
+            throw OAuthError(.endpointNotSupported, "the provider publishes no jwks_uri")
+        }
+        return keyCaches.cache(for: jwksURI) {
+            JWKSCache(
+                transport: transport, url: jwksURI, algorithms: algorithms(for: metadata),
+                maxAge: configuration.keysMaxAge, minimumRefetchInterval: configuration.keysMinimumRefetchInterval,
+                clock: clock, logger: logger)
+        }
+    }
+
+    /// Builds the authorization request URL with fresh `state`, `nonce` and PKCE S256
+    /// (RFC 7636 §4.3, OIDC Core §3.1.2.1). Keep the returned ``PendingAuthorization``
+    /// server-side; the browser only ever sees the URL.
+    public func authorizationRequest(
+        _ parameters: AuthorizationParameters = AuthorizationParameters()
+    ) async throws(OAuthError) -> AuthorizationRequest {
+        let metadata = try await metadata()
+        let pkce = PKCE()
+        let pending = PendingAuthorization(
+            state: SecureRandom.token(), nonce: SecureRandom.token(), codeVerifier: pkce.verifier,
+            redirectURI: configuration.redirectURI, createdAt: clock.now)
+        var query: [(String, String?)] = [
+            ("response_type", "code"),
+            ("client_id", configuration.clientID),
+            ("redirect_uri", configuration.redirectURI),
+            ("scope", (parameters.scopes ?? scopes).joined(separator: " ")),
+            ("state", pending.state),
+            ("code_challenge", pkce.challenge),
+            ("code_challenge_method", pkce.challengeMethod),
+        ]
+        if provider.isOpenIDConnect { query.append(("nonce", pending.nonce)) }
+        query.append(("prompt", parameters.prompt))
+        query.append(("login_hint", parameters.loginHint))
+        query.append(("acr_values", parameters.acrValues?.joined(separator: " ")))
+        query.append(("max_age", parameters.maxAge.map(String.init)))
+        query.append(("audience", parameters.audience))
+        for resource in parameters.resources { query.append(("resource", resource)) }
+        for (name, value) in parameters.extra {
+            guard !AuthorizationParameters.reservedNames.contains(name) else {
+                throw OAuthError(.invalidConfiguration, "the parameter \(name) is set by Gatehouse and cannot be overridden")
+            }
+            query.append((name, value))
+        }
+        let endpoint = metadata.authorizationEndpoint
+        let separator = endpoint.contains("?") ? "&" : "?"
+        guard let url = URL(string: endpoint + separator + FormEncoding.encode(query)) else {
+            throw OAuthError(.invalidConfiguration, "the authorization endpoint does not form a valid URL")
+        }
+        return AuthorizationRequest(url: url, pending: pending)
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Checks on every URL Gatehouse sends a request to or redirects a browser to.
+enum EndpointURL {
+    /// Accepts `https` URLs, and `http` only on a loopback host (RFC 9700 §2.6: tokens and codes
+    /// never travel in clear text). Rejects user info and fragments.
+    static func validate(_ string: String, name: String) throws(OAuthError) -> URLComponents {
+        guard let components = URLComponents(string: string), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty
+        else {
+            throw OAuthError(.invalidConfiguration, "\(name) is not an absolute URL")
+        }
+        guard components.user == nil, components.password == nil, components.fragment == nil else {
+            throw OAuthError(.invalidConfiguration, "\(name) must not carry user info or a fragment")
+        }
+        switch scheme {
+        case "https":
+            return components
+        case "http" where isLoopback(host: host):
+            return components
+        default:
+            throw OAuthError(.insecureURL, "\(name) must use https (http is allowed on loopback only)")
+        }
+    }
+
+    /// `127.0.0.0/8`, `::1` and `localhost`.
+    static func isLoopback(host: String) -> Bool {
+        let host = host.lowercased()
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+}

@@ -1,0 +1,55 @@
+"""Create (or reset) the users and OAuth applications Gatehouse's tests expect."""
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from oauth2_provider.models import Application
+
+REDIRECT_URIS = "http://127.0.0.1:4180/oauth2/callback http://127.0.0.1/callback"
+POST_LOGOUT_REDIRECT_URIS = "http://127.0.0.1:4180/"
+
+USERS = [
+    # username, password, email, first name, last name, groups
+    ("alice", "alice-password-1", "alice@example.com", "Alice", "Liddell", ["staff"]),
+    ("bob", "bob-password-1", "bob@example.org", "Bob", "Builder", []),
+]
+
+APPLICATIONS = [
+    # client_id, secret ("" = public client), grant type, skip consent
+    ("gatehouse-test", "gatehouse-test-secret", Application.GRANT_AUTHORIZATION_CODE, True),
+    ("gatehouse-consent", "gatehouse-test-secret", Application.GRANT_AUTHORIZATION_CODE, False),
+    ("gatehouse-public", "", Application.GRANT_AUTHORIZATION_CODE, True),
+    ("gatehouse-service", "gatehouse-service-secret", Application.GRANT_CLIENT_CREDENTIALS, True),
+]
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        for username, password, email, first, last, groups in USERS:
+            user, _ = User.objects.get_or_create(username=username)
+            user.email, user.first_name, user.last_name = email, first, last
+            user.set_password(password)
+            user.save()
+            user.groups.set(Group.objects.get_or_create(name=g)[0] for g in groups)
+
+        for client_id, secret, grant_type, skip_authorization in APPLICATIONS:
+            public = not secret
+            redirects = grant_type == Application.GRANT_AUTHORIZATION_CODE
+            Application.objects.update_or_create(
+                client_id=client_id,
+                defaults={
+                    "name": client_id,
+                    "client_type": Application.CLIENT_PUBLIC if public else Application.CLIENT_CONFIDENTIAL,
+                    "authorization_grant_type": grant_type,
+                    # Saved in plaintext here; DOT hashes it on save (public: nothing to hash).
+                    "client_secret": secret,
+                    "hash_client_secret": not public,
+                    "algorithm": Application.RS256_ALGORITHM,
+                    "skip_authorization": skip_authorization,
+                    "redirect_uris": REDIRECT_URIS if redirects else "",
+                    "post_logout_redirect_uris": POST_LOGOUT_REDIRECT_URIS if redirects else "",
+                },
+            )
+        self.stdout.write(f"seeded {len(USERS)} users and {len(APPLICATIONS)} applications")

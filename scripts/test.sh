@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Run every test: starts two test OpenID Connect providers (scripts/start-idp.sh),
+# then builds and runs the Swift test suite against them.
+#
+#   scripts/test.sh [swift test arguments, e.g. --filter Interop]
+#
+# Environment: GATEHOUSE_IDP_PORT (default 9010, rotating refresh tokens) and
+# GATEHOUSE_IDP_NOROTATE_PORT (default 9011, non-rotating).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+section() { printf '\n==== %s ====\n' "$*"; }
+
+rotate_port=${GATEHOUSE_IDP_PORT:-9010}
+norotate_port=${GATEHOUSE_IDP_NOROTATE_PORT:-9011}
+artifacts="$root/.test-artifacts"
+mkdir -p "$artifacts"
+
+started_pids=()
+cleanup() {
+    echo "stopping test identity providers: ${started_pids[*]:-none}"
+    local pid
+    for pid in "${started_pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${started_pids[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    done
+    rm -f "$artifacts/idp-$rotate_port.pid" "$artifacts/idp-$norotate_port.pid"
+}
+trap cleanup EXIT
+
+section "System packages"
+packages=(python3 python3-venv libsqlite3-dev)
+missing=()
+for pkg in "${packages[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    apt-get install -y --no-install-recommends "${missing[@]}"
+else
+    echo "present: ${packages[*]}"
+fi
+
+section "Test identity providers (django-oauth-toolkit)"
+start_idp() {
+    local port=$1 rotate=$2
+    bash scripts/start-idp.sh "$port" "$rotate"
+    started_pids+=("$(cat "$artifacts/idp-$port.pid")")
+}
+start_idp "$rotate_port" true
+start_idp "$norotate_port" false
+export GATEHOUSE_TEST_IDP_ISSUER="http://127.0.0.1:$rotate_port/o"
+export GATEHOUSE_TEST_IDP_NOROTATE_ISSUER="http://127.0.0.1:$norotate_port/o"
+echo "GATEHOUSE_TEST_IDP_ISSUER=$GATEHOUSE_TEST_IDP_ISSUER"
+echo "GATEHOUSE_TEST_IDP_NOROTATE_ISSUER=$GATEHOUSE_TEST_IDP_NOROTATE_ISSUER"
+
+section "swift build --build-tests"
+swift build --build-tests
+
+section "swift test $*"
+status=0
+swift test "$@" || status=$?
+
+section "Done (swift test exit status $status)"
+exit "$status"
