@@ -1,0 +1,43 @@
+import GatehouseOAuth
+import Foundation
+
+/// The django-oauth-toolkit instances started by `scripts/test.sh`, and the clients its seed
+/// command registers. A missing variable fails the test: interop tests never skip.
+enum DOT {
+    struct Missing: Error, CustomStringConvertible {
+        var name: String
+        var description: String { "\(name) is not set: run the tests with scripts/test.sh, which starts the real IdP" }
+    }
+
+    static func issuer(rotating: Bool = true) throws -> String {
+        let name = rotating ? "GATEHOUSE_TEST_IDP_ISSUER" : "GATEHOUSE_TEST_IDP_NOROTATE_ISSUER"
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { throw Missing(name: name) }
+        return value
+    }
+
+    static let redirectURI = "http://127.0.0.1:4180/oauth2/callback"
+    static let postLogoutRedirectURI = "http://127.0.0.1:4180/"
+    static let confidentialClient = "gatehouse-test"
+    static let consentClient = "gatehouse-consent"
+    static let publicClient = "gatehouse-public"
+    static let serviceClient = "gatehouse-service"
+    static let secret = "gatehouse-test-secret"
+    static let serviceSecret = "gatehouse-service-secret"
+
+    /// An `OAuthClient` for one of the seeded clients.
+    static func client(
+        _ clientID: String = confidentialClient,
+        authentication: ClientAuthentication = .clientSecretBasic(secret),
+        rotating: Bool = true,
+        scopes: [String] = ["openid", "email", "profile", "groups"],
+        clock: WallClock = .system
+    ) throws -> OAuthClient {
+        let issuer = try issuer(rotating: rotating)
+        var configuration = OAuthClient.Configuration(
+            clientID: clientID, authentication: authentication, redirectURI: redirectURI, scopes: scopes)
+        // DOT serves RFC 7009 revocation but lists it only in its RFC 8414 document.
+        configuration.endpointOverrides.revocationEndpoint = issuer + "/revoke_token/"
+        configuration.timeout = .seconds(15)
+        return try OAuthClient(provider: .oidc(issuer: issuer), configuration: configuration, clock: clock)
+    }
+}
