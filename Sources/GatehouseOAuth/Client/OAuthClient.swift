@@ -120,3 +120,12 @@ public final class OAuthClient: Sendable {
         return AuthorizationRequest(url: url, pending: pending)
     }
 }
+
+extension OAuthClient {
+    /// The key ids of the provider's current signing keys (fetched if not cached), for
+    /// diagnostics such as `gatehouse discover` and readiness checks.
+    public func signingKeyIDs() async throws(OAuthError) -> [String?] {
+        let metadata = try await metadata()
+        return try await keyCache(for: metadata).current().keyIDs
+    }
+}

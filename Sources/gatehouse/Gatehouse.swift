@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `gatehouse` command line (DESIGN §2).
+@main
+struct Gatehouse: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gatehouse",
+        abstract: "An OAuth 2.0 / OpenID Connect relying party and Backend-for-Frontend auth gateway.",
+        subcommands: [Discover.self, Keys.self]
+    )
+}
