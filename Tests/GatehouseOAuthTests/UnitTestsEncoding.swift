@@ -6,7 +6,7 @@ import Testing
 @Suite("Encodings and PKCE")
 struct UnitTestsEncoding {
     @Test func pkceMatchesRFC7636AppendixB() throws {
-        let pkce = try PKCE(verifier: "dBjftJeZ4CVP-mJ92IyROTS9-trP-9qwSiD7jk9Q0kLw")
+        let pkce = try PKCE(verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
         #expect(pkce.challenge == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
         #expect(pkce.challengeMethod == "S256")
     }

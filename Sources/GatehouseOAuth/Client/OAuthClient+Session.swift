@@ -75,7 +75,7 @@ extension OAuthClient {
             ("client_id", configuration.clientID),
             ("post_logout_redirect_uri", postLogoutRedirectURI),
             ("state", state),
-        ])
+        ], spaceAsPlus: false)
         return URL(string: endpoint + (endpoint.contains("?") ? "&" : "?") + query)
     }
 }

@@ -114,7 +114,7 @@ public final class OAuthClient: Sendable {
         }
         let endpoint = metadata.authorizationEndpoint
         let separator = endpoint.contains("?") ? "&" : "?"
-        guard let url = URL(string: endpoint + separator + FormEncoding.encode(query)) else {
+        guard let url = URL(string: endpoint + separator + FormEncoding.encode(query, spaceAsPlus: false)) else {
             throw OAuthError(.invalidConfiguration, "the authorization endpoint does not form a valid URL")
         }
         return AuthorizationRequest(url: url, pending: pending)

@@ -1,20 +1,21 @@
 /// `application/x-www-form-urlencoded` (WHATWG URL §5), the body format of every OAuth request.
 enum FormEncoding {
-    /// Encodes pairs in order; keys with `nil` values are left out.
-    static func encode(_ pairs: [(String, String?)]) -> String {
+    /// Encodes pairs in order; keys with `nil` values are left out. `spaceAsPlus: false`
+    /// writes `%20`, which strict RFC 3986 query parsers also read as a space (for URLs).
+    static func encode(_ pairs: [(String, String?)], spaceAsPlus: Bool = true) -> String {
         var output = ""
         for (key, value) in pairs {
             guard let value else { continue }
             if !output.isEmpty { output.append("&") }
-            output.append(escape(key))
+            output.append(escape(key, spaceAsPlus: spaceAsPlus))
             output.append("=")
-            output.append(escape(value))
+            output.append(escape(value, spaceAsPlus: spaceAsPlus))
         }
         return output
     }
 
     /// Escapes one component: alphanumerics and `*-._` stay, space becomes `+`, the rest `%XX`.
-    static func escape(_ text: String) -> String {
+    static func escape(_ text: String, spaceAsPlus: Bool = true) -> String {
         var output = ""
         output.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
@@ -23,7 +24,7 @@ enum FormEncoding {
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "*"), UInt8(ascii: "-"),
                 UInt8(ascii: "."), UInt8(ascii: "_"):
                 output.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: " "):
+            case UInt8(ascii: " ") where spaceAsPlus:
                 output.append("+")
             default:
                 output.append("%")
