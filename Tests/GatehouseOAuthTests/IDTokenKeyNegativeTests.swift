@@ -97,11 +97,8 @@ import Testing
             async let second = Self.outcome { try await client.validateIDToken(token, nonce: HostileIdP.nonce) }
             let outcomes = await [first, second]
             #expect(idp.jwksHits == 2)
-            // Known library bug: the rate-limited caller gives up instead of awaiting the refetch
-            // in flight (OAuthClient+Token.swift, `refetchForUnknownKey() == nil` → throw).
-            withKnownIssue("a rate-limited caller does not await the refetch in flight", isIntermittent: true) {
-                #expect(outcomes.allSatisfy { $0 == nil }, "\(outcomes)")
-            }
+            // The second caller awaits the refetch in flight instead of being rate-limited.
+            #expect(outcomes.allSatisfy { $0 == nil }, "\(outcomes)")
         }
     }
 

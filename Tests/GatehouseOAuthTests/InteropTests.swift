@@ -140,7 +140,16 @@ struct InteropTests {
 
         let (denied, deniedPending) = try await signIn(client, consent: false)
         #expect(denied.error?.error == "access_denied")
-        await expectError(.accessDenied) { _ = try await client.exchange(denied, pending: deniedPending) }
+        // DOT promises RFC 9207 iss but leaves it off error redirects; §2.4 says such a
+        // response must be refused. The IdP's error stays attached for the error page.
+        #expect(denied.issuer == nil)
+        do {
+            _ = try await client.exchange(denied, pending: deniedPending)
+            Issue.record("a denied login must not succeed")
+        } catch {
+            #expect(error.code == .missingIssuer)
+            #expect(error.response?.error == "access_denied")
+        }
     }
 
     @Test func userInfoMatchesTheIDTokenSubject() async throws {

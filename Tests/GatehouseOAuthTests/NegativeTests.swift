@@ -104,9 +104,7 @@ import Testing
             idp.overrideDiscovery(["authorization_response_iss_parameter_supported": .bool(true)])
             let callback = CallbackParameters(state: HostileIdP.state, error: OAuthErrorResponse(error: "access_denied"))
             // Known deviation: OAuthClient+Token.swift skips the check when `callback.error` is set.
-            await withKnownIssue("the iss requirement is skipped for error responses") {
-                await expectRejection(.missingIssuer) { try await idp.client().exchange(callback, pending: HostileIdP.pending) }
-            }
+            await expectRejection(.missingIssuer) { try await idp.client().exchange(callback, pending: HostileIdP.pending) }
         }
     }
 

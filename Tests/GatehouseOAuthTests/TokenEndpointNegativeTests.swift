@@ -231,17 +231,11 @@ import Testing
                 var reply = Reply.raw("", contentType: nil, status: 307)
                 reply.location = elsewhere.issuer + "/token"
                 elsewhere.setToken(.tokens(idToken: nil))
-                // Known library bug: remove `withKnownIssue` once the transport stops following
-                // redirects (an HTTPClient with `redirectConfiguration: .disallow`).
-                await withKnownIssue("IdPTransport follows redirects (HTTPClient.shared)") {
-                    await expectRejection(.unexpectedStatus) {
-                        try await Self.exchange(idp, reply) { $0.authentication = .clientSecretPost(HostileIdP.clientSecret) }
-                    }
+                await expectRejection(.unexpectedStatus) {
+                    try await Self.exchange(idp, reply) { $0.authentication = .clientSecretPost(HostileIdP.clientSecret) }
                 }
-                withKnownIssue("the redirected request carries the client secret and the code") {
-                    #expect(elsewhere.hits("/token") == 0)
-                    #expect(elsewhere.lastTokenRequest?.formValue("client_secret") == nil)
-                }
+                #expect(elsewhere.hits("/token") == 0)
+                #expect(elsewhere.lastTokenRequest?.formValue("client_secret") == nil)
             }
         }
     }

@@ -17,12 +17,13 @@ public final class OAuthClient: Sendable {
     private let keyCaches: KeyCacheRegistry
 
     /// - Parameters:
-    ///   - httpClient: the shared client for every IdP call. Default: `HTTPClient.shared`.
+    ///   - httpClient: the shared client for every IdP call. Default: ``defaultHTTPClient``,
+    ///     which does not follow redirects.
     ///   - clock: the source of "now" for every time check. Default: the system clock.
     public init(
         provider: Provider,
         configuration: Configuration,
-        httpClient: HTTPClient = .shared,
+        httpClient: HTTPClient = OAuthClient.defaultHTTPClient,
         clock: WallClock = .system,
         logger: Logger = Logger(label: "gatehouse.oauth")
     ) throws(OAuthError) {

@@ -57,6 +57,12 @@ struct IdPTransport: Sendable {
         do {
             return try await withDeadline(timeout) {
                 let response = try await client.execute(prepared, timeout: .nanoseconds(Int64(timeout.nanoseconds)))
+                // A redirect is never followed (see OAuthClient.defaultHTTPClient) nor read.
+                guard !(300..<400).contains(response.status.code) else {
+                    throw OAuthError(
+                        .unexpectedStatus, "the \(endpoint) answered with a redirect, which Gatehouse does not follow",
+                        httpStatus: Int(response.status.code))
+                }
                 let bytes = try await response.body.collect(upTo: limit)
                 return IdPResponse(status: Int(response.status.code), headers: response.headers, body: Array(buffer: bytes))
             }

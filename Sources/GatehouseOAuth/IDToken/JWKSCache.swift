@@ -63,20 +63,23 @@ final class JWKSCache: Sendable {
         }
     }
 
-    /// Refetches because a token named an unknown `kid`. Returns `nil` when a refetch happened
-    /// too recently (so a flood of forged kids cannot make us hammer the IdP).
+    /// Refetches because a token named an unknown `kid`, at most once per
+    /// `minimumRefetchInterval` (so a flood of forged kids cannot make us hammer the IdP).
+    /// A caller arriving while a refetch runs waits for it; one arriving after it, within the
+    /// interval, gets the keys it brought. `nil` only when there are no keys at all.
     func refetchForUnknownKey() async throws(OAuthError) -> KeySet? {
         let now = clock.now
-        let allowed = state.withLock { state -> Bool in
+        let decision = state.withLock { state -> KeySet? in
+            if state.inflight != nil { return nil }
             if let last = state.lastUnknownKeyRefetch,
                 now.timeIntervalSince(last) < TimeInterval(minimumRefetchInterval.components.seconds)
             {
-                return false
+                return state.keys
             }
             state.lastUnknownKeyRefetch = now
-            return true
+            return nil
         }
-        guard allowed else { return nil }
+        if let latest = decision { return latest }
         logger.info("ID token names an unknown kid; refetching the JWKS")
         return try await fetch()
     }
