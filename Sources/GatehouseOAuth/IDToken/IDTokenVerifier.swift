@@ -62,9 +62,10 @@ public enum IDTokenVerifier {
         guard claims.audiences.contains(expectations.clientID) else {
             throw OAuthError(.idTokenAudienceMismatch, "the ID token's aud does not include our client_id")
         }
-        let others = claims.audiences.filter { $0 != expectations.clientID }
-        guard others.allSatisfy(expectations.trustedAudiences.contains) else {
-            throw OAuthError(.idTokenUntrustedAudience, "the ID token's aud includes an audience we do not trust")
+        for audience in claims.audiences where audience != expectations.clientID {
+            guard expectations.trustedAudiences.contains(audience) else {
+                throw OAuthError(.idTokenUntrustedAudience, "the ID token's aud includes an audience we do not trust")
+            }
         }
         if claims.audiences.count > 1 && claims.authorizedParty == nil {
             throw OAuthError(.idTokenAuthorizedPartyMismatch, "the ID token has several audiences and no azp")
@@ -109,12 +110,17 @@ public enum IDTokenVerifier {
 
 /// Compares two secrets without an early exit on the first differing byte.
 func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-    let left = Array(lhs.utf8)
-    let right = Array(rhs.utf8)
-    guard left.count == right.count else { return false }
-    var difference: UInt8 = 0
-    for index in left.indices {
-        difference |= left[index] ^ right[index]
+    var lhs = lhs
+    var rhs = rhs
+    // Native strings are contiguous already; this only copies bridged ones.
+    return lhs.withUTF8 { left in
+        rhs.withUTF8 { right in
+            guard left.count == right.count else { return false }
+            var difference: UInt8 = 0
+            for index in left.indices {
+                difference |= left[index] ^ right[index]
+            }
+            return difference == 0
+        }
     }
-    return difference == 0
 }

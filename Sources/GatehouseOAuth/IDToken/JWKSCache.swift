@@ -69,37 +69,53 @@ final class JWKSCache: Sendable {
     /// interval, gets the keys it brought. `nil` only when there are no keys at all.
     func refetchForUnknownKey() async throws(OAuthError) -> KeySet? {
         let now = clock.now
-        let decision = state.withLock { state -> KeySet? in
-            if state.inflight != nil { return nil }
+        enum Decision {
+            case join(Task<KeySet, any Error>)
+            case useLatest(KeySet?)
+        }
+        // Deciding and starting happen under one lock, so a second caller cannot slip between.
+        let decision = state.withLock { state -> Decision in
+            if let inflight = state.inflight { return .join(inflight) }
             if let last = state.lastUnknownKeyRefetch,
                 now.timeIntervalSince(last) < TimeInterval(minimumRefetchInterval.components.seconds)
             {
-                return state.keys
+                return .useLatest(state.keys)
             }
             state.lastUnknownKeyRefetch = now
-            return nil
+            return .join(startFetch(&state))
         }
-        if let latest = decision { return latest }
-        logger.info("ID token names an unknown kid; refetching the JWKS")
-        return try await fetch()
+        switch decision {
+        case .useLatest(let keys):
+            return keys
+        case .join(let task):
+            logger.info("ID token names an unknown kid; refetching the JWKS")
+            return try await finish(task)
+        }
     }
 
     /// One fetch at a time; callers arriving meanwhile await the same result.
     private func fetch() async throws(OAuthError) -> KeySet {
-        let task = state.withLock { state -> Task<KeySet, any Error> in
-            if let inflight = state.inflight { return inflight }
-            let task = Task { [transport, url, algorithms] in
-                let response = try await transport.send(.GET, url, endpoint: "JWKS endpoint")
-                guard response.status == 200 else {
-                    throw OAuthError(
-                        .unexpectedStatus, "the JWKS endpoint answered HTTP \(response.status)",
-                        httpStatus: response.status, bodyExcerpt: response.excerpt)
-                }
-                return try await KeySet.build(jwks: response.body, algorithms: algorithms)
+        let task = state.withLock { state in state.inflight ?? startFetch(&state) }
+        return try await finish(task)
+    }
+
+    /// Starts a fetch and records it as in flight. Call with the lock held.
+    private func startFetch(_ state: inout State) -> Task<KeySet, any Error> {
+        let task = Task { [transport, url, algorithms] in
+            let response = try await transport.send(.GET, url, endpoint: "JWKS endpoint")
+            guard response.status == 200 else {
+                throw OAuthError(
+                    .unexpectedStatus, "the JWKS endpoint answered HTTP \(response.status)",
+                    httpStatus: response.status, bodyExcerpt: response.excerpt)
             }
-            state.inflight = task
-            return task
+            return try await KeySet.build(jwks: response.body, algorithms: algorithms)
         }
+        state.inflight = task
+        return task
+    }
+
+    /// Awaits a fetch, stores its keys, and clears the in-flight marker.
+    private func finish(_ task: Task<KeySet, any Error>) async throws(OAuthError) -> KeySet {
         let result = await task.result
         let now = clock.now
         state.withLock { state in
@@ -107,7 +123,7 @@ final class JWKSCache: Sendable {
                 state.keys = keys
                 state.fetchedAt = now
             }
-            state.inflight = nil
+            if state.inflight == task { state.inflight = nil }
         }
         switch result {
         case .success(let keys): return keys

@@ -103,12 +103,13 @@ public struct KeySet: Sendable {
     /// exactly one key suits the algorithm (OpenID conformance: kid-absent-multiple-jwks).
     func verifier(keyID: String?, algorithm: String) throws(OAuthError) -> any JWTAlgorithm {
         if let keyID {
-            let matching = entries.filter { $0.keyID == keyID }
-            guard !matching.isEmpty else {
-                throw OAuthError(.idTokenKeyNotFound, "no published key has the token's kid")
-            }
-            for entry in matching {
+            var matched = false
+            for entry in entries where entry.keyID == keyID {
+                matched = true
                 if let verifier = entry.verifiers[algorithm] { return verifier }
+            }
+            guard matched else {
+                throw OAuthError(.idTokenKeyNotFound, "no published key has the token's kid")
             }
             throw OAuthError(
                 .idTokenAlgorithmMismatch,
