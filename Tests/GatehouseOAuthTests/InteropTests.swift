@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseOAuth
 import Synchronization
+import GatehouseTestSupport
 import Testing
 
 /// The full protocol against a real OpenID Connect provider: django-oauth-toolkit, started on

@@ -1,31 +1,31 @@
-import GatehouseOAuth
+public import GatehouseOAuth
 import Foundation
 
 /// The django-oauth-toolkit instances started by `scripts/test.sh`, and the clients its seed
 /// command registers. A missing variable fails the test: interop tests never skip.
-enum DOT {
-    struct Missing: Error, CustomStringConvertible {
-        var name: String
-        var description: String { "\(name) is not set: run the tests with scripts/test.sh, which starts the real IdP" }
+public enum DOT {
+    public struct Missing: Error, CustomStringConvertible {
+        public var name: String
+        public var description: String { "\(name) is not set: run the tests with scripts/test.sh, which starts the real IdP" }
     }
 
-    static func issuer(rotating: Bool = true) throws -> String {
+    public static func issuer(rotating: Bool = true) throws -> String {
         let name = rotating ? "GATEHOUSE_TEST_IDP_ISSUER" : "GATEHOUSE_TEST_IDP_NOROTATE_ISSUER"
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { throw Missing(name: name) }
         return value
     }
 
-    static let redirectURI = "http://127.0.0.1:4180/oauth2/callback"
-    static let postLogoutRedirectURI = "http://127.0.0.1:4180/"
-    static let confidentialClient = "gatehouse-test"
-    static let consentClient = "gatehouse-consent"
-    static let publicClient = "gatehouse-public"
-    static let serviceClient = "gatehouse-service"
-    static let secret = "gatehouse-test-secret"
-    static let serviceSecret = "gatehouse-service-secret"
+    public static let redirectURI = "http://127.0.0.1:4180/oauth2/callback"
+    public static let postLogoutRedirectURI = "http://127.0.0.1:4180/"
+    public static let confidentialClient = "gatehouse-test"
+    public static let consentClient = "gatehouse-consent"
+    public static let publicClient = "gatehouse-public"
+    public static let serviceClient = "gatehouse-service"
+    public static let secret = "gatehouse-test-secret"
+    public static let serviceSecret = "gatehouse-service-secret"
 
     /// An `OAuthClient` for one of the seeded clients.
-    static func client(
+    public static func client(
         _ clientID: String = confidentialClient,
         authentication: ClientAuthentication = .clientSecretBasic(secret),
         rotating: Bool = true,

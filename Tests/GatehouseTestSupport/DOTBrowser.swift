@@ -1,31 +1,33 @@
-import AsyncHTTPClient
-import Foundation
+public import AsyncHTTPClient
+public import Foundation
 import NIOCore
-import NIOHTTP1
+public import NIOHTTP1
 
 /// A scripted browser for django-oauth-toolkit: follows redirects by hand, keeps cookies, and
 /// fills in the real login (and consent) forms — the HTTP a person's browser would send.
-final class DOTBrowser: @unchecked Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+public final class DOTBrowser: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    struct Page {
-        var url: URL
-        var status: Int
-        var headers: HTTPHeaders
-        var body: String
+    public struct Page: Sendable {
+        public var url: URL
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: String
     }
 
-    static let http = HTTPClient(
+    public static let http = HTTPClient(
         eventLoopGroupProvider: .singleton,
         configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
 
     private var cookies: [String: String] = [:]
 
+    public init() {}
+
     /// Signs in at the IdP and returns the callback URL the IdP redirects to (not fetched).
     /// `consent`: `true` to press Authorize, `false` to press Cancel, `nil` when none is expected.
-    func signIn(
+    public func signIn(
         startingAt url: URL,
         username: String,
         password: String,
@@ -62,7 +64,7 @@ final class DOTBrowser: @unchecked Sendable {
     }
 
     /// GET (or POST a form to) `url`, sending and storing cookies; never follows redirects.
-    func fetch(_ url: URL, form: [String: String]? = nil) async throws -> Page {
+    public func fetch(_ url: URL, form: [String: String]? = nil) async throws -> Page {
         var request = HTTPClientRequest(url: url.absoluteString)
         if !cookies.isEmpty {
             request.headers.add(name: "Cookie", value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
