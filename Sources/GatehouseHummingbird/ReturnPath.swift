@@ -1,0 +1,52 @@
+/// The `rd` return path of a login: only a same-origin relative path survives; everything else
+/// becomes `/`. An open redirect here would let anyone use our login to send users anywhere.
+public enum ReturnPath {
+    /// Upper bound on a kept path (longer ones are replaced by `/`).
+    public static let maximumLength = 2048
+
+    /// `candidate` when it is a plain path on this origin (`/x?y`), otherwise `/`.
+    ///
+    /// Refused: anything not starting with exactly one `/` (`//evil`, `/\evil`, `https:`,
+    /// `evil`), backslashes anywhere (browsers read them as `/`), control characters, tabs and
+    /// newlines (browsers strip them, so `/\t/evil` becomes `//evil`), spaces, non-ASCII, and
+    /// percent-encoded slashes, backslashes or control characters (`/%2F%2Fevil`), which a
+    /// later decoding step could turn into one of the above.
+    public static func sanitize(_ candidate: String?) -> String {
+        guard let candidate, !candidate.isEmpty, candidate.utf8.count <= maximumLength else { return "/" }
+        let bytes = Array(candidate.utf8)
+        guard bytes[0] == UInt8(ascii: "/") else { return "/" }
+        if bytes.count > 1 && (bytes[1] == UInt8(ascii: "/") || bytes[1] == UInt8(ascii: "\\")) { return "/" }
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            // Printable ASCII only, no space or backslash, and no fragment.
+            guard byte > 0x20, byte < 0x7F, byte != UInt8(ascii: "\\"), byte != UInt8(ascii: "#") else { return "/" }
+            if byte == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, let decoded = hexPair(bytes[index + 1], bytes[index + 2]) else { return "/" }
+                if decoded < 0x20 || decoded >= 0x7F || decoded == UInt8(ascii: "/") || decoded == UInt8(ascii: "\\")
+                    || decoded == UInt8(ascii: "%")
+                {
+                    return "/"
+                }
+                index += 3
+                continue
+            }
+            index += 1
+        }
+        return candidate
+    }
+
+    private static func hexPair(_ high: UInt8, _ low: UInt8) -> UInt8? {
+        guard let high = hexValue(high), let low = hexValue(low) else { return nil }
+        return high << 4 | low
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
