@@ -15,6 +15,21 @@ public enum DOT {
         return value
     }
 
+    /// The instance reserved for the refresh-counting tests (rotation on), and how many token
+    /// requests it has served so far, read from its access log.
+    public static func refreshIssuer() throws -> String {
+        let name = "GATEHOUSE_TEST_IDP_REFRESH_ISSUER"
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { throw Missing(name: name) }
+        return value
+    }
+
+    public static func refreshTokenRequests() throws -> Int {
+        let name = "GATEHOUSE_TEST_IDP_REFRESH_LOG"
+        guard let path = ProcessInfo.processInfo.environment[name], !path.isEmpty else { throw Missing(name: name) }
+        let log = try String(contentsOfFile: path, encoding: .utf8)
+        return log.components(separatedBy: "\n").filter { $0.contains("\"POST /o/token/") }.count
+    }
+
     public static let redirectURI = "http://127.0.0.1:4180/oauth2/callback"
     public static let postLogoutRedirectURI = "http://127.0.0.1:4180/"
     public static let confidentialClient = "gatehouse-test"
@@ -29,15 +44,28 @@ public enum DOT {
         _ clientID: String = confidentialClient,
         authentication: ClientAuthentication = .clientSecretBasic(secret),
         rotating: Bool = true,
+        issuer fixedIssuer: String? = nil,
         scopes: [String] = ["openid", "email", "profile", "groups"],
         clock: WallClock = .system
     ) throws -> OAuthClient {
-        let issuer = try issuer(rotating: rotating)
+        let issuer = try fixedIssuer ?? issuer(rotating: rotating)
         var configuration = OAuthClient.Configuration(
             clientID: clientID, authentication: authentication, redirectURI: redirectURI, scopes: scopes)
         // DOT serves RFC 7009 revocation but lists it only in its RFC 8414 document.
         configuration.endpointOverrides.revocationEndpoint = issuer + "/revoke_token/"
         configuration.timeout = .seconds(15)
         return try OAuthClient(provider: .oidc(issuer: issuer), configuration: configuration, clock: clock)
+    }
+}
+
+extension DOT {
+    /// A complete login as `username` through the IdP's real login form.
+    public static func login(
+        _ client: OAuthClient, username: String = "alice", password: String = "alice-password-1"
+    ) async throws -> LoginResult {
+        let request = try await client.authorizationRequest()
+        let callbackURL = try await DOTBrowser().signIn(startingAt: request.url, username: username, password: password)
+        let query = URLComponents(url: callbackURL, resolvingAgainstBaseURL: false)?.percentEncodedQuery ?? ""
+        return try await client.exchange(try CallbackParameters(query: Substring(query)), pending: request.pending)
     }
 }

@@ -1,0 +1,126 @@
+import Synchronization
+
+/// A ``StorageDriver`` in process memory: for tests, `demo`, and single-instance setups that
+/// accept losing every session on restart. Every method runs under one lock, so each is
+/// atomic and ``takePending(_:now:)`` has exactly one winner.
+public final class MemoryDriver: StorageDriver {
+    private struct State {
+        var sessions: [SessionHash: SessionRow] = [:]
+        var pending: [SessionHash: PendingRow] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// An empty store.
+    public init() {}
+
+    /// Nothing to migrate.
+    public func migrate() async throws {}
+
+    public func insertSession(_ row: SessionRow) async throws {
+        try state.withLock { state in
+            guard state.sessions[row.idHash] == nil else {
+                throw StoreError.conflict.withDetail("a session with this id hash exists")
+            }
+            state.sessions[row.idHash] = row
+        }
+    }
+
+    public func session(_ idHash: SessionHash) async throws -> SessionRow? {
+        state.withLock { $0.sessions[idHash] }
+    }
+
+    public func touchSession(_ idHash: SessionHash, lastSeenAt: Int64, idleExpiresAt: Int64) async throws {
+        state.withLock { state in
+            guard var row = state.sessions[idHash] else { return }
+            row.lastSeenAt = lastSeenAt
+            row.idleExpiresAt = min(idleExpiresAt, row.absoluteExpiresAt)
+            state.sessions[idHash] = row
+        }
+    }
+
+    public func updateTokens(
+        _ idHash: SessionHash, expectedVersion: Int64, sealedTokens: [UInt8], absoluteExpiresAt: Int64
+    ) async throws -> SessionRow? {
+        state.withLock { state in
+            guard var row = state.sessions[idHash], row.version == expectedVersion else { return nil }
+            row.sealedTokens = sealedTokens
+            row.absoluteExpiresAt = absoluteExpiresAt
+            row.version += 1
+            state.sessions[idHash] = row
+            return row
+        }
+    }
+
+    public func deleteSession(_ idHash: SessionHash) async throws -> Bool {
+        state.withLock { $0.sessions.removeValue(forKey: idHash) != nil }
+    }
+
+    public func deleteSessions(subject: String) async throws -> [SessionHash] {
+        deleteSessions { $0.subject == subject }
+    }
+
+    public func deleteSessions(idpSessionID: String) async throws -> [SessionHash] {
+        deleteSessions { $0.idpSessionID == idpSessionID }
+    }
+
+    private func deleteSessions(where matches: (SessionRow) -> Bool) -> [SessionHash] {
+        state.withLock { state in
+            let hashes = state.sessions.values.filter(matches).map(\.idHash)
+            for hash in hashes { state.sessions[hash] = nil }
+            return hashes
+        }
+    }
+
+    public func deleteAllSessions() async throws -> Int {
+        state.withLock { state in
+            let count = state.sessions.count
+            state.sessions.removeAll()
+            return count
+        }
+    }
+
+    public func listSessions(limit: Int) async throws -> [SessionRow] {
+        let rows = state.withLock { Array($0.sessions.values) }
+        return Array(rows.sorted { $0.createdAt > $1.createdAt }.prefix(max(0, limit)))
+    }
+
+    public func countSessions(activeAt now: Int64) async throws -> Int {
+        state.withLock { state in state.sessions.values.count { !$0.isExpired(at: now) } }
+    }
+
+    public func insertPending(_ row: PendingRow) async throws {
+        try state.withLock { state in
+            guard state.pending[row.stateHash] == nil else {
+                throw StoreError.conflict.withDetail("a pending authorization with this state exists")
+            }
+            state.pending[row.stateHash] = row
+        }
+    }
+
+    public func takePending(_ stateHash: SessionHash, now: Int64) async throws -> PendingRow? {
+        state.withLock { state in
+            guard let row = state.pending.removeValue(forKey: stateHash), row.expiresAt > now else { return nil }
+            return row
+        }
+    }
+
+    public func purgeExpired(now: Int64, limit: Int) async throws -> Int {
+        state.withLock { state in
+            var remaining = max(0, limit)
+            let sessions = Array(state.sessions.values.lazy.filter { $0.isExpired(at: now) }.prefix(remaining).map(\.idHash))
+            for hash in sessions { state.sessions[hash] = nil }
+            remaining -= sessions.count
+            let pending = Array(state.pending.values.lazy.filter { $0.expiresAt <= now }.prefix(remaining).map(\.stateHash))
+            for hash in pending { state.pending[hash] = nil }
+            return sessions.count + pending.count
+        }
+    }
+
+    /// One process: the caller's own single-flight is enough; runs `body`.
+    public func withSessionLock<T: Sendable>(
+        _ idHash: SessionHash, _ body: @Sendable () async throws -> T
+    ) async throws -> T {
+        try await body()
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+public import GatehouseOAuth
+public import Logging
+
+/// Sessions and pending authorizations, encrypted, over any ``StorageDriver``.
+///
+/// Secrets (tokens, PKCE verifiers) are sealed with the ``KeyRing`` before they reach the
+/// driver, bound to the record's id hash. A session whose ciphertext cannot be opened (key
+/// missing, tampered) counts as expired for the request, is logged (never its value) and is
+/// *not* deleted, so an operator who restores the key gets the session back.
+///
+/// A bounded read cache sits in front of the driver. A revocation through this instance takes
+/// effect at once; one made through another instance sharing the driver takes effect here
+/// within ``Configuration/cacheTTL`` (default 5 seconds).
+public final class SessionStore: Sendable {
+    /// Where the rows live.
+    public let driver: any StorageDriver
+    /// The source of "now" for every deadline.
+    public let clock: WallClock
+    /// The keys that seal and open secrets.
+    public let keyRing: KeyRing
+    public let configuration: Configuration
+    let logger: Logger
+    let cache: SessionCache
+
+    /// A store over `driver`. Call `driver.migrate()` once before the first use.
+    public init(
+        driver: any StorageDriver,
+        keyRing: KeyRing,
+        configuration: Configuration = .init(),
+        clock: WallClock = .system,
+        logger: Logger = Logger(label: "gatehouse.store")
+    ) {
+        self.driver = driver
+        self.keyRing = keyRing
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.cache = SessionCache(capacity: configuration.cacheCapacity, ttl: configuration.cacheTTL)
+    }
+
+    /// Creates a session with a new random id (a login never reuses an id: no fixation).
+    ///
+    /// The absolute deadline is login time plus ``Configuration/maxAge``, or the refresh
+    /// token's expiry when the token response states one (`refresh_expires_in`,
+    /// `refresh_token_expires_in`) and it comes first.
+    ///
+    /// - Returns: The id for the cookie, and the stored session.
+    public func create(identity: Identity, provider: String, tokens: TokenSet) async throws -> (SessionID, Session) {
+        let id = SessionID.generate()
+        let hash = id.hash
+        let now = clock.now
+        let nowMS = now.storeMilliseconds
+        var absolute = nowMS + configuration.maxAge.storeMilliseconds
+        if let refreshDeadline = Self.refreshDeadline(of: tokens, now: nowMS) {
+            absolute = min(absolute, refreshDeadline)
+        }
+        let row = SessionRow(
+            idHash: hash, subject: identity.subject, idpSessionID: identity.sessionID, provider: provider,
+            claims: try Self.encodeClaims(identity), sealedTokens: try sealTokens(tokens, for: hash),
+            createdAt: nowMS, lastSeenAt: nowMS,
+            idleExpiresAt: min(nowMS + configuration.idleTimeout.storeMilliseconds, absolute),
+            absoluteExpiresAt: absolute, version: 1)
+        try await driver.insertSession(row)
+        let session = Self.session(from: row, identity: identity, tokens: tokens)
+        cache.put(session, readAt: now)
+        return (id, session)
+    }
+
+    /// The session for a cookie's id, or `nil` when there is none, it has expired (it is then
+    /// deleted), or it cannot be decrypted (logged; the row is kept). Slides the idle deadline,
+    /// writing at most once per ``Configuration/touchInterval``.
+    public func load(_ id: SessionID) async throws -> Session? {
+        try await load(hash: id.hash)
+    }
+
+    /// The session stored under `hash`; see ``load(_:)``. `bypassCache` reads the driver even
+    /// when a fresh cached copy exists (before a compare-and-swap retry, say).
+    public func load(hash: SessionHash, bypassCache: Bool = false) async throws -> Session? {
+        let now = clock.now
+        if !bypassCache, let cached = cache.get(hash, now: now), !cached.isExpired(at: now) {
+            return await touchIfDue(cached, now: now)
+        }
+        // Not cached, stale, or expired by the cached copy: ask the driver (another instance
+        // may have slid the idle deadline since the copy was read).
+        let ticket = cache.readTicket()
+        guard let row = try await driver.session(hash) else {
+            cache.remove(hash)
+            return nil
+        }
+        if row.isExpired(at: now.storeMilliseconds) {
+            cache.invalidate(hash)
+            do {
+                _ = try await driver.deleteSession(hash)
+            } catch {
+                logger.warning(
+                    "could not delete an expired session",
+                    metadata: ["session": "\(hash.shortDescription)", "error": "\(Self.logCode(error))"])
+            }
+            return nil
+        }
+        let session: Session
+        do {
+            session = try decode(row)
+        } catch {
+            logger.error(
+                "session cannot be read; treated as expired and kept for the operator",
+                metadata: [
+                    "session": "\(hash.shortDescription)", "error": "\(Self.logCode(error))",
+                    "key_id": "\(KeyRing.keyID(ofSealed: row.sealedTokens) ?? "none")",
+                ])
+            cache.remove(hash)
+            return nil
+        }
+        cache.put(session, readAt: now, ticket: ticket)
+        return await touchIfDue(session, now: now)
+    }
+
+    /// Writes the last-seen time and slides the idle deadline when the last write is at least
+    /// ``Configuration/touchInterval`` old. A failed write is logged, not thrown: the request
+    /// goes on with the session it has.
+    private func touchIfDue(_ session: Session, now: Date) async -> Session {
+        let threshold = now.addingTimeInterval(-configuration.touchInterval.timeInterval)
+        guard session.lastSeenAt <= threshold else { return session }
+        let nowMS = now.storeMilliseconds
+        let idle = min(nowMS + configuration.idleTimeout.storeMilliseconds, session.absoluteExpiresAt.storeMilliseconds)
+        var touched = session
+        touched.lastSeenAt = Date(storeMilliseconds: nowMS)
+        touched.idleExpiresAt = Date(storeMilliseconds: idle)
+        guard
+            cache.claimTouch(
+                session.idHash, lastSeenAt: touched.lastSeenAt, idleExpiresAt: touched.idleExpiresAt,
+                threshold: threshold)
+        else { return touched }
+        do {
+            try await driver.touchSession(session.idHash, lastSeenAt: nowMS, idleExpiresAt: idle)
+        } catch {
+            logger.warning(
+                "could not record session activity",
+                metadata: ["session": "\(session.idHash.shortDescription)", "error": "\(Self.logCode(error))"])
+        }
+        return touched
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import GatehouseOAuth
+import GatehouseStore
+
+/// `gatehouse debug-refresh-storm` (hidden): the second process of the cross-process refresh
+/// test. Loads one stored session, prints `ready`, waits for `go` on stdin, then asks
+/// `TokenRefresher` for fresh tokens from `--concurrency` tasks at once and prints one line per
+/// distinct outcome: `token <sha256-prefix>` or `error <code>` (never a token itself).
+struct DebugRefreshStorm: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "debug-refresh-storm",
+        abstract: "Testing aid: refresh one stored session from many tasks at once.",
+        shouldDisplay: false)
+
+    @OptionGroup var options: StoreOptions
+    @Option var issuer: String
+    @Option var clientID: String
+    @Option var clientSecret: String
+    @Option(help: "The session's 64-hex id hash.") var session: String
+    @Option var concurrency = 100
+
+    func run() async throws {
+        let hash = try Sessions.Revoke.hash(session)
+        let client = try OAuthClient(
+            provider: .oidc(issuer: issuer),
+            configuration: .init(
+                clientID: clientID, authentication: .clientSecretBasic(clientSecret),
+                redirectURI: "http://127.0.0.1:4180/oauth2/callback"))
+        let outcomes = try await options.withStore { store in
+            guard let snapshot = try await store.load(hash: hash, bypassCache: true) else {
+                throw ValidationError("no such session")
+            }
+            // A leeway beyond any token lifetime: every task wants a refresh.
+            let refresher = TokenRefresher(store: store, client: client, leeway: .seconds(1_000_000))
+            print("ready")
+            guard readLine() == "go" else { throw ValidationError("expected go") }
+            return await withTaskGroup(of: String.self) { group in
+                for _ in 0..<concurrency {
+                    group.addTask {
+                        do {
+                            let fresh = try await refresher.freshSession(snapshot)
+                            return "token " + Self.fingerprint(fresh.tokens.accessToken)
+                        } catch {
+                            return "error \(error)"
+                        }
+                    }
+                }
+                return await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+        }
+        for outcome in outcomes.sorted() { print(outcome) }
+    }
+
+    static func fingerprint(_ token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+}

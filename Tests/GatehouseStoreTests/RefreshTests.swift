@@ -1,0 +1,123 @@
+import Foundation
+import GatehouseOAuth
+import GatehouseStore
+import GatehouseTestSupport
+import Testing
+
+/// "Refresh, once": against the real django-oauth-toolkit with refresh-token rotation (its own
+/// instance, so its access log counts only these grants), for every backend.
+@Suite("Token refresh, exactly once", .serialized)
+struct RefreshTests {
+    /// A leeway beyond any token lifetime: every caller wants a refresh, so only the
+    /// single-flight and the lock can keep the grants to one.
+    static let alwaysDue = Duration.seconds(1_000_000)
+
+    func client() throws -> OAuthClient {
+        try DOT.client(issuer: try DOT.refreshIssuer())
+    }
+
+    /// Logs in, stores the session, and runs `body` with the store and the stored session.
+    func withLoggedInSession(
+        _ fixture: StoreFixture, _ body: (SessionStore, Session, OAuthClient) async throws -> Void
+    ) async throws {
+        let client = try client()
+        let login = try await DOT.login(client)
+        let store = SessionStore(
+            driver: fixture.driver, keyRing: try KeyRing(base64Keys: [TestKeys.first]), clock: .system,
+            logger: StoreFixture.quietLogger)
+        let (_, session) = try await store.create(identity: login.identity, provider: "oidc", tokens: login.tokens)
+        try await body(store, session, client)
+    }
+
+    func twoHundredConcurrentRequests(_ fixture: StoreFixture) async throws {
+        try await withLoggedInSession(fixture) { store, session, client in
+            let refresher = TokenRefresher(store: store, client: client, leeway: Self.alwaysDue)
+            let before = try DOT.refreshTokenRequests()
+            let tokens = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<200 {
+                    group.addTask { try await refresher.freshSession(session).tokens.accessToken }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(tokens.count == 200)
+            #expect(Set(tokens).count == 1, "every request uses the one refreshed token")
+            #expect(tokens.first != session.tokens.accessToken)
+            #expect(try DOT.refreshTokenRequests() - before == 1, "exactly one refresh grant reached the IdP")
+            // The stored session carries the rotated tokens, one version on.
+            let stored = try #require(try await store.load(hash: session.idHash, bypassCache: true))
+            #expect(stored.version == session.version + 1)
+            #expect(stored.tokens.accessToken == tokens.first)
+            #expect(stored.tokens.refreshToken != session.tokens.refreshToken)
+            // And the IdP accepts it.
+            _ = try await client.userInfo(accessToken: stored.tokens.accessToken, subject: session.identity.subject)
+        }
+    }
+
+    @Test(arguments: LocalBackend.allCases)
+    func twoHundredConcurrentRequestsOneGrant(_ backend: LocalBackend) async throws {
+        try await backend.withFixture { try await twoHundredConcurrentRequests($0) }
+    }
+
+    @Test func twoHundredConcurrentRequestsOneGrantOnPostgres() async throws {
+        try await RefreshDatabase.withFixture { try await twoHundredConcurrentRequests($0) }
+    }
+
+    @Test(arguments: LocalBackend.allCases)
+    func refusedRefreshTokenEndsTheSession(_ backend: LocalBackend) async throws {
+        try await backend.withFixture { fixture in
+            try await withLoggedInSession(fixture) { store, session, client in
+                try await client.revoke(try #require(session.tokens.refreshToken), hint: .refreshToken)
+                let refresher = TokenRefresher(store: store, client: client, leeway: Self.alwaysDue)
+                do {
+                    _ = try await refresher.freshSession(session)
+                    Issue.record("a revoked refresh token must end the session")
+                } catch RefreshError.sessionEnded {
+                    #expect(try await store.load(hash: session.idHash, bypassCache: true) == nil)
+                }
+            }
+        }
+    }
+
+    @Test func unreachableIdPKeepsTheOldTokens() async throws {
+        try await LocalBackend.sqlite.withFixture { fixture in
+            try await withLoggedInSession(fixture) { store, session, _ in
+                // The same registration, but the token endpoint is a closed port.
+                var configuration = OAuthClient.Configuration(
+                    clientID: DOT.confidentialClient, authentication: .clientSecretBasic(DOT.secret),
+                    redirectURI: DOT.redirectURI)
+                configuration.timeout = .seconds(2)
+                var metadata = try await client().metadata()
+                metadata.tokenEndpoint = "http://127.0.0.1:9/o/token/"
+                var provider = Provider.oidc(issuer: metadata.issuer)
+                provider.metadataSource = .fixed(metadata)
+                let broken = try OAuthClient(provider: provider, configuration: configuration)
+                let refresher = TokenRefresher(store: store, client: broken, leeway: Self.alwaysDue)
+                do {
+                    _ = try await refresher.freshSession(session)
+                    Issue.record("an unreachable IdP cannot refresh")
+                } catch RefreshError.refreshFailed {
+                    let stored = try #require(try await store.load(hash: session.idHash, bypassCache: true))
+                    #expect(stored.version == session.version)
+                    #expect(stored.tokens.accessToken == session.tokens.accessToken)
+                    #expect(stored.tokens.refreshToken == session.tokens.refreshToken)
+                }
+            }
+        }
+    }
+}
+
+/// A PostgreSQL database of its own (`GATEHOUSE_TEST_POSTGRES_REFRESH_URL`, created by
+/// scripts/test.sh), so the conformance suite's `deleteEverything` cannot reach these rows.
+enum RefreshDatabase {
+    static func url() throws -> String {
+        try #require(
+            ProcessInfo.processInfo.environment["GATEHOUSE_TEST_POSTGRES_REFRESH_URL"],
+            "GATEHOUSE_TEST_POSTGRES_REFRESH_URL is not set: run the tests with scripts/test.sh")
+    }
+
+    static func withFixture(_ body: (StoreFixture) async throws -> Void) async throws {
+        try await PostgresDriver.withDriver(url: try url(), logger: StoreFixture.quietLogger) { driver in
+            try await body(StoreFixture(driver: driver, isolated: false))
+        }
+    }
+}
