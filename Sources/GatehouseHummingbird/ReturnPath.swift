@@ -10,21 +10,27 @@ public enum ReturnPath {
     /// `evil`), backslashes anywhere (browsers read them as `/`), control characters, tabs and
     /// newlines (browsers strip them, so `/\t/evil` becomes `//evil`), spaces, non-ASCII, and
     /// percent-encoded slashes, backslashes or control characters (`/%2F%2Fevil`), which a
-    /// later decoding step could turn into one of the above.
+    /// later decoding step could turn into one of the above, and percent-encoded non-ASCII in
+    /// the path (in the query it is kept).
     public static func sanitize(_ candidate: String?) -> String {
         guard let candidate, !candidate.isEmpty, candidate.utf8.count <= maximumLength else { return "/" }
         let bytes = Array(candidate.utf8)
         guard bytes[0] == UInt8(ascii: "/") else { return "/" }
         if bytes.count > 1 && (bytes[1] == UInt8(ascii: "/") || bytes[1] == UInt8(ascii: "\\")) { return "/" }
         var index = 0
+        var inQuery = false
         while index < bytes.count {
             let byte = bytes[index]
             // Printable ASCII only, no space or backslash, and no fragment.
             guard byte > 0x20, byte < 0x7F, byte != UInt8(ascii: "\\"), byte != UInt8(ascii: "#") else { return "/" }
+            if byte == UInt8(ascii: "?") { inQuery = true }
             if byte == UInt8(ascii: "%") {
                 guard index + 2 < bytes.count, let decoded = hexPair(bytes[index + 1], bytes[index + 2]) else { return "/" }
-                if decoded < 0x20 || decoded >= 0x7F || decoded == UInt8(ascii: "/") || decoded == UInt8(ascii: "\\")
-                    || decoded == UInt8(ascii: "%")
+                // Encoded UTF-8 (bytes ≥ 0x80) is fine in the query (`?q=%C3%A9`), never in the path,
+                // where look-alike slashes (`%E2%88%95`, U+2215) could be normalised into `/`.
+                let nonASCII = decoded >= 0x80 && inQuery
+                if decoded < 0x20 || (decoded >= 0x7F && !nonASCII) || decoded == UInt8(ascii: "/")
+                    || decoded == UInt8(ascii: "\\") || decoded == UInt8(ascii: "%")
                 {
                     return "/"
                 }

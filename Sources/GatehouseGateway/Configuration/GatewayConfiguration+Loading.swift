@@ -1,0 +1,128 @@
+public import Foundation
+import GatehouseHummingbird
+
+extension GatewayConfiguration {
+    /// Reads and validates the configuration: the `GATEHOUSE_*` variables of `environment`,
+    /// then the YAML `file` (same names, lower case, no prefix). The environment wins.
+    ///
+    /// - Throws: ``ConfigurationError`` naming the first variable at fault.
+    public static func load(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        file: String? = nil
+    ) async throws -> GatewayConfiguration {
+        let values = try await ConfigValues.load(environment: environment, file: file)
+        return try GatewayConfiguration(values: values)
+    }
+
+    init(values: ConfigValues) throws {
+        self.init()
+        if let listen = values.string("LISTEN") {
+            (listenHost, listenPort) = try ConfigParsing.listen(listen, variable: "GATEHOUSE_LISTEN")
+        }
+        if let url = values.string("PUBLIC_URL") {
+            publicURL = try ConfigParsing.baseURL(url, variable: "GATEHOUSE_PUBLIC_URL")
+        }
+        provider = values.string("PROVIDER")?.lowercased() ?? "oidc"
+        guard ["oidc", "google", "github", "microsoft", "gitlab"].contains(provider) else {
+            throw ConfigurationError("GATEHOUSE_PROVIDER", "must be oidc, google, github, microsoft or gitlab")
+        }
+        issuer = try values.string("ISSUER").map { try ConfigParsing.baseURL($0, variable: "GATEHOUSE_ISSUER") }
+        if provider == "oidc", issuer == nil {
+            throw ConfigurationError("GATEHOUSE_ISSUER", "is required with GATEHOUSE_PROVIDER=oidc")
+        }
+        guard let clientID = values.string("CLIENT_ID") else {
+            throw ConfigurationError("GATEHOUSE_CLIENT_ID", "is required")
+        }
+        self.clientID = clientID
+        clientSecret = try Self.secret(values)
+        clientAuth = try Self.clientAuthentication(values, hasSecret: clientSecret != nil)
+        let scopes = values.list("SCOPES", separator: " ")
+        self.scopes = scopes.isEmpty ? nil : scopes
+        if let timeout = values.string("IDP_TIMEOUT") {
+            idpTimeout = try ConfigParsing.duration(timeout, variable: "GATEHOUSE_IDP_TIMEOUT")
+        }
+        guard let upstream = values.string("UPSTREAM") else {
+            throw ConfigurationError("GATEHOUSE_UPSTREAM", "is required: the URL of the application behind the gateway")
+        }
+        self.upstream = try ConfigParsing.baseURL(upstream, variable: "GATEHOUSE_UPSTREAM", isUpstream: true)
+        if let store = values.string("STORE", secret: true) {
+            self.store = try ConfigParsing.store(store)
+        }
+        encryptionKeys = values.list("ENCRYPTION_KEYS")
+        guard !encryptionKeys.isEmpty else {
+            throw ConfigurationError(
+                "GATEHOUSE_ENCRYPTION_KEYS", "is required: comma-separated base64 keys (make one with `gatehouse keys generate`)")
+        }
+        if let secure = values.string("COOKIE_SECURE") {
+            cookieSecure = try ConfigParsing.bool(secure, variable: "GATEHOUSE_COOKIE_SECURE")
+        }
+        if !cookieSecure, !ConfigParsing.isLoopbackURL(publicURL) {
+            throw ConfigurationError(
+                "GATEHOUSE_COOKIE_SECURE", "may be false only when GATEHOUSE_PUBLIC_URL is a loopback address")
+        }
+        if let idle = values.string("SESSION_IDLE_TIMEOUT") {
+            sessionIdleTimeout = try ConfigParsing.duration(idle, variable: "GATEHOUSE_SESSION_IDLE_TIMEOUT")
+        }
+        if let maxAge = values.string("SESSION_MAX_AGE") {
+            sessionMaxAge = try ConfigParsing.duration(maxAge, variable: "GATEHOUSE_SESSION_MAX_AGE")
+        }
+        rules = try Self.rules(values)
+        if let pass = values.string("PASS_ACCESS_TOKEN") {
+            passAccessToken = try ConfigParsing.bool(pass, variable: "GATEHOUSE_PASS_ACCESS_TOKEN")
+        }
+        skipAuthRoutes = try SkipAuthRoutes(parsing: values.list("SKIP_AUTH_ROUTES"))
+        trustedProxies = try TrustedProxies(parsing: values.list("TRUSTED_PROXIES"))
+        logLevel = values.string("LOG_LEVEL")?.lowercased() ?? "info"
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
+            throw ConfigurationError(
+                "GATEHOUSE_LOG_LEVEL", "must be trace, debug, info, notice, warning, error or critical")
+        }
+        logFormat = values.string("LOG_FORMAT")?.lowercased() ?? "text"
+        guard ["text", "json"].contains(logFormat) else {
+            throw ConfigurationError("GATEHOUSE_LOG_FORMAT", "must be text or json")
+        }
+    }
+
+    private static func secret(_ values: ConfigValues) throws -> String? {
+        let inline = values.string("CLIENT_SECRET", secret: true)
+        guard let path = values.string("CLIENT_SECRET_FILE") else { return inline }
+        guard inline == nil else {
+            throw ConfigurationError("GATEHOUSE_CLIENT_SECRET_FILE", "set either it or GATEHOUSE_CLIENT_SECRET, not both")
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError("GATEHOUSE_CLIENT_SECRET_FILE", "cannot read \(path)")
+        }
+        let secret = text.trimmingWhitespace()
+        guard !secret.isEmpty else { throw ConfigurationError("GATEHOUSE_CLIENT_SECRET_FILE", "\(path) is empty") }
+        return secret
+    }
+
+    private static func clientAuthentication(_ values: ConfigValues, hasSecret: Bool) throws -> String? {
+        guard let method = values.string("CLIENT_AUTH")?.lowercased() else { return nil }
+        switch method {
+        case "client_secret_basic", "client_secret_post":
+            guard hasSecret else {
+                throw ConfigurationError("GATEHOUSE_CLIENT_AUTH", "\(method) needs GATEHOUSE_CLIENT_SECRET or _FILE")
+            }
+        case "none": break
+        case "private_key_jwt":
+            throw ConfigurationError("GATEHOUSE_CLIENT_AUTH", "private_key_jwt is not supported by the gateway yet")
+        default:
+            throw ConfigurationError(
+                "GATEHOUSE_CLIENT_AUTH", "must be client_secret_basic, client_secret_post, private_key_jwt or none")
+        }
+        return method
+    }
+
+    private static func rules(_ values: ConfigValues) throws -> AccessRules {
+        let emails = values.list("ALLOWED_EMAILS")
+        for email in emails where !email.contains("@") {
+            throw ConfigurationError("GATEHOUSE_ALLOWED_EMAILS", "\"\(email)\" is not an email address")
+        }
+        let domains = values.list("ALLOWED_EMAIL_DOMAINS")
+        for domain in domains where domain.contains("/") || domain.contains(" ") || domain.dropFirst().contains("@") {
+            throw ConfigurationError("GATEHOUSE_ALLOWED_EMAIL_DOMAINS", "\"\(domain)\" is not a domain")
+        }
+        return AccessRules(emails: emails, emailDomains: domains, groups: values.list("ALLOWED_GROUPS"))
+    }
+}

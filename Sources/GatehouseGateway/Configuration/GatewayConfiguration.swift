@@ -1,0 +1,64 @@
+public import GatehouseHummingbird
+
+/// The gateway's configuration (DESIGN §2), validated. Each field names its variable and
+/// default; see ``load(environment:file:)`` for how values are read.
+public struct GatewayConfiguration: Sendable {
+    /// Where a session lives.
+    public enum Store: Sendable, Equatable {
+        case sqlite(path: String)
+        case postgres(url: String)
+    }
+
+    /// `GATEHOUSE_LISTEN` host. Default `127.0.0.1`.
+    public var listenHost: String = "127.0.0.1"
+    /// `GATEHOUSE_LISTEN` port. Default `4180`.
+    public var listenPort: Int = 4180
+    /// `GATEHOUSE_PUBLIC_URL`, without a trailing slash. Default `http://127.0.0.1:4180`.
+    public var publicURL: String = "http://127.0.0.1:4180"
+    /// `GATEHOUSE_PROVIDER`: `oidc`, `google`, `github`, `microsoft`, `gitlab`. Default `oidc`.
+    public var provider: String = "oidc"
+    /// `GATEHOUSE_ISSUER`. Required for `oidc`.
+    public var issuer: String?
+    /// `GATEHOUSE_CLIENT_ID`. Required.
+    public var clientID: String = ""
+    /// `GATEHOUSE_CLIENT_SECRET`, or the contents of `GATEHOUSE_CLIENT_SECRET_FILE`.
+    public var clientSecret: String?
+    /// `GATEHOUSE_CLIENT_AUTH`. Default: `client_secret_basic` with a secret, `none` without.
+    public var clientAuth: String?
+    /// `GATEHOUSE_SCOPES`. Default `openid email profile` (the provider's defaults).
+    public var scopes: [String]?
+    /// `GATEHOUSE_IDP_TIMEOUT`. Default 10 seconds.
+    public var idpTimeout: Duration = .seconds(10)
+    /// `GATEHOUSE_UPSTREAM`: the app behind the gateway, without a trailing slash. Required.
+    public var upstream: String = ""
+    /// `GATEHOUSE_STORE`. Default `sqlite:gatehouse.db`.
+    public var store: Store = .sqlite(path: "gatehouse.db")
+    /// `GATEHOUSE_ENCRYPTION_KEYS`: base64 32-byte keys, the first encrypts. Required.
+    public var encryptionKeys: [String] = []
+    /// `GATEHOUSE_COOKIE_SECURE`. Default `true`; `false` only with a loopback public URL.
+    public var cookieSecure: Bool = true
+    /// `GATEHOUSE_SESSION_IDLE_TIMEOUT`. Default 8 hours.
+    public var sessionIdleTimeout: Duration = .seconds(8 * 3600)
+    /// `GATEHOUSE_SESSION_MAX_AGE`. Default 7 days.
+    public var sessionMaxAge: Duration = .seconds(7 * 86400)
+    /// `GATEHOUSE_ALLOWED_EMAIL_DOMAINS`, `_EMAILS`, `_GROUPS`. Default: anyone.
+    public var rules = AccessRules()
+    /// `GATEHOUSE_PASS_ACCESS_TOKEN`. Default `false`.
+    public var passAccessToken: Bool = false
+    /// `GATEHOUSE_SKIP_AUTH_ROUTES`. Default none.
+    public var skipAuthRoutes = SkipAuthRoutes(prefixes: [])
+    /// `GATEHOUSE_TRUSTED_PROXIES`. Default none.
+    public var trustedProxies = TrustedProxies(ranges: [])
+    /// `GATEHOUSE_LOG_LEVEL`: `trace`, `debug`, `info`, `notice`, `warning`, `error`,
+    /// `critical`. Default `info`.
+    public var logLevel: String = "info"
+    /// `GATEHOUSE_LOG_FORMAT`: `text` or `json`. Default `text`.
+    public var logFormat: String = "text"
+
+    public init() {}
+
+    /// The settings of the `/oauth2/*` routes.
+    public var authSettings: AuthSettings {
+        AuthSettings(publicURL: publicURL, cookieSecure: cookieSecure, rules: rules)
+    }
+}

@@ -1,0 +1,89 @@
+public import AsyncHTTPClient
+import GatehouseHummingbird
+public import GatehouseStore
+public import Hummingbird
+public import Logging
+
+/// Forwards requests to `GATEHOUSE_UPSTREAM` with streamed bodies in both directions.
+///
+/// The HTTP client must not follow redirects (the browser must see the upstream's `302`) nor
+/// decompress (bodies pass through byte for byte): see ``makeHTTPClient()``.
+public struct ReverseProxy: Sendable {
+    let client: HTTPClient
+    /// Scheme, authority and optional base path, without a trailing slash.
+    let upstream: String
+    let trustedProxies: TrustedProxies
+    let passAccessToken: Bool
+    /// The scheme reported in `X-Forwarded-Proto` when no trusted proxy states one.
+    let publicScheme: String
+    /// How long the upstream may take to send its response head. Default 60 seconds. The
+    /// body then streams without a deadline (long downloads, server-sent events).
+    let headTimeout: Duration
+    let logger: Logger
+
+    public init(
+        client: HTTPClient, upstream: String, trustedProxies: TrustedProxies, passAccessToken: Bool,
+        publicScheme: String, headTimeout: Duration = .seconds(60), logger: Logger
+    ) {
+        self.client = client
+        self.upstream = upstream
+        self.trustedProxies = trustedProxies
+        self.passAccessToken = passAccessToken
+        self.publicScheme = publicScheme
+        self.headTimeout = headTimeout
+        self.logger = logger
+    }
+
+    /// The client the proxy needs: no redirects, no decompression, up to 512 connections to
+    /// the upstream (the default 8 would queue requests behind long polls and downloads).
+    /// Connection attempts are retried with backoff for at most 5 seconds (an upstream that is
+    /// restarting is waited for briefly), then the request fails with a `502`.
+    public static func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5)),
+            decompression: .disabled)
+        configuration.httpVersion = .http1Only
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Sends `request` upstream and streams the answer back; `502` page when the upstream
+    /// cannot be reached, `504` when its head does not arrive in time.
+    public func forward(_ request: Request, peerIP: String?, session: Session?) async -> Response {
+        let query = request.uri.query.map { "?" + $0 } ?? ""
+        var outgoing = HTTPClientRequest(url: upstream + request.uri.path + query)
+        outgoing.method = .init(rawValue: request.method.rawValue)
+        for (name, value) in ProxyHeaders.request(
+            request, peerIP: peerIP, trusted: trustedProxies.trusts(peerIP), defaultScheme: publicScheme,
+            session: session, passAccessToken: passAccessToken)
+        {
+            outgoing.headers.add(name: name, value: value)
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {
+            if length > 0 { outgoing.body = .stream(request.body, length: .known(length)) }
+        } else if request.headers[.transferEncoding] != nil {
+            outgoing.body = .stream(request.body, length: .unknown)
+        }
+        do {
+            let response = try await client.execute(outgoing, timeout: .seconds(headTimeout.components.seconds))
+            return Response(
+                status: .init(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase),
+                headers: ProxyHeaders.response(response.headers),
+                body: ResponseBody(asyncSequence: response.body))
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            logger.warning("upstream timed out", metadata: ["path": "\(request.uri.path)"])
+            return Page(
+                status: .gatewayTimeout, title: "Application not responding",
+                message: "The application behind this gateway did not answer in time.", category: "upstream_timeout"
+            ).response()
+        } catch {
+            logger.error("upstream unreachable", metadata: ["error": "\(type(of: error))"])
+            return Page(
+                status: .badGateway, title: "Application unavailable",
+                message: "The application behind this gateway cannot be reached right now.",
+                category: "upstream_unavailable"
+            ).response()
+        }
+    }
+}

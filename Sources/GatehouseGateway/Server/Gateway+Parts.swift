@@ -1,0 +1,86 @@
+import GatehouseOAuth
+import GatehouseStore
+import Logging
+import ServiceLifecycle
+
+extension Gateway {
+    /// The storage driver, the services it needs running, and its migration.
+    static func makeDriver(_ store: GatewayConfiguration.Store, logger: Logger) throws -> (
+        any StorageDriver, [any Service], @Sendable () async throws -> Void
+    ) {
+        do {
+            switch store {
+            case .sqlite(let path):
+                let driver = try SQLiteDriver(path: path)
+                return (driver, [], { try await driver.migrate() })
+            case .postgres(let url):
+                let driver = try PostgresDriver(url: url, logger: logger)
+                return (driver, [PostgresDriverService(driver: driver)], { try await driver.migrate() })
+            }
+        } catch let error as StoreError {
+            throw ConfigurationError("GATEHOUSE_STORE", error.detail ?? error.shortCode)
+        }
+    }
+
+    /// The provider preset for `GATEHOUSE_PROVIDER`.
+    static func provider(_ configuration: GatewayConfiguration) -> Provider {
+        switch configuration.provider {
+        case "google": return .google
+        case "github": return .gitHub()
+        case "gitlab": return .gitLab(baseURL: configuration.issuer ?? "https://gitlab.com")
+        case "microsoft":
+            // `https://login.microsoftonline.com/<tenant>/v2.0` names the tenant.
+            let tenant = configuration.issuer.flatMap { issuer in
+                issuer.split(separator: "/").dropFirst(2).first.map(String.init)
+            }
+            return .microsoft(tenant: tenant ?? "common")
+        default: return .oidc(issuer: configuration.issuer ?? "")
+        }
+    }
+
+    static func makeOAuthClient(
+        _ configuration: GatewayConfiguration, endpointOverrides: OAuthClient.EndpointOverrides, logger: Logger
+    ) throws -> OAuthClient {
+        let authentication: ClientAuthentication
+        switch (configuration.clientAuth, configuration.clientSecret) {
+        case ("client_secret_post", let secret?): authentication = .clientSecretPost(secret)
+        case ("none", _), (nil, nil): authentication = .none
+        case (_, let secret?): authentication = .clientSecretBasic(secret)
+        case (_, nil): throw ConfigurationError("GATEHOUSE_CLIENT_SECRET", "is required by GATEHOUSE_CLIENT_AUTH")
+        }
+        var oauth = OAuthClient.Configuration(
+            clientID: configuration.clientID, authentication: authentication,
+            redirectURI: configuration.authSettings.redirectURI, scopes: configuration.scopes)
+        oauth.timeout = configuration.idpTimeout
+        oauth.endpointOverrides = endpointOverrides
+        do {
+            return try OAuthClient(provider: provider(configuration), configuration: oauth, logger: logger)
+        } catch {
+            throw ConfigurationError("GATEHOUSE_PUBLIC_URL", error.message)
+        }
+    }
+}
+
+/// Runs the PostgreSQL pool for the application's lifetime.
+struct PostgresDriverService: Service {
+    let driver: PostgresDriver
+
+    func run() async throws {
+        await driver.run()
+    }
+}
+
+/// Deletes expired sessions and pending logins every five minutes (starting a minute after
+/// start-up) until shutdown.
+struct PurgeService: Service {
+    let store: SessionStore
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            // First wait: the schema is migrated just before the server starts, concurrently
+            // with the services.
+            try await Task.sleep(for: .seconds(60))
+            await store.runPurgeLoop(every: .seconds(300))
+        }
+    }
+}

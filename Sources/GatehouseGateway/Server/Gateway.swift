@@ -1,0 +1,85 @@
+import AsyncHTTPClient
+public import GatehouseHummingbird
+public import GatehouseOAuth
+import GatehouseStore
+public import Hummingbird
+public import Logging
+public import Prometheus
+import ServiceLifecycle
+
+/// The Backend-for-Frontend gateway: the `/oauth2/*` routes, the session check, the reverse
+/// proxy, health and metrics endpoints, assembled into one Hummingbird application whose
+/// services (HTTP client, PostgreSQL pool, expired-row purge) share its graceful shutdown.
+public struct Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    public let auth: AuthService
+    let proxy: ReverseProxy
+    let registry: PrometheusCollectorRegistry
+    let services: [any Service]
+    let beforeStart: [@Sendable () async throws -> Void]
+    let logger: Logger
+
+    /// Builds the parts; nothing connects until the application runs.
+    ///
+    /// - Parameters:
+    ///   - registry: where `/metrics` reads from (bootstrap swift-metrics with a
+    ///     `PrometheusMetricsFactory` over the same registry to include the login counters).
+    ///   - endpointOverrides: IdP endpoints the provider serves but does not advertise.
+    /// - Throws: ``ConfigurationError`` for keys, URLs or a store that cannot be used.
+    public init(
+        configuration: GatewayConfiguration,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        endpointOverrides: OAuthClient.EndpointOverrides = .init(),
+        logger: Logger = Logger(label: "gatehouse")
+    ) throws {
+        self.configuration = configuration
+        self.registry = registry
+        self.logger = logger
+        let keyRing: KeyRing
+        do {
+            keyRing = try KeyRing(base64Keys: configuration.encryptionKeys)
+        } catch let error as StoreError {
+            throw ConfigurationError("GATEHOUSE_ENCRYPTION_KEYS", error.detail ?? error.shortCode)
+        }
+        let (driver, driverServices, migrate) = try Self.makeDriver(configuration.store, logger: logger)
+        let store = SessionStore(
+            driver: driver, keyRing: keyRing,
+            configuration: SessionStore.Configuration(
+                idleTimeout: configuration.sessionIdleTimeout, maxAge: configuration.sessionMaxAge),
+            logger: logger)
+        let client = try Self.makeOAuthClient(configuration, endpointOverrides: endpointOverrides, logger: logger)
+        self.auth = AuthService(client: client, store: store, settings: configuration.authSettings, logger: logger)
+        let httpClient = ReverseProxy.makeHTTPClient()
+        self.proxy = ReverseProxy(
+            client: httpClient, upstream: configuration.upstream, trustedProxies: configuration.trustedProxies,
+            passAccessToken: configuration.passAccessToken,
+            publicScheme: configuration.publicURL.lowercased().hasPrefix("https:") ? "https" : "http", logger: logger)
+        self.services = driverServices + [HTTPClientService(client: httpClient), PurgeService(store: store)]
+        self.beforeStart = [migrate]
+    }
+
+    /// The router: the gateway middleware in front, then Gatehouse's own endpoints.
+    public func router() -> Router<GatehouseRequestContext> {
+        let router = Router(context: GatehouseRequestContext.self)
+        router.add(middleware: GatewayMiddleware(auth: auth, proxy: proxy, skipAuthRoutes: configuration.skipAuthRoutes))
+        OAuthRoutes<GatehouseRequestContext>(auth).register(on: router)
+        HealthRoutes(auth: auth, registry: registry).register(on: router)
+        return router
+    }
+
+    /// The application, listening on `GATEHOUSE_LISTEN`. `onServerRunning` gets the bound
+    /// port (useful with port 0).
+    public func application(
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> Application<RouterResponder<GatehouseRequestContext>> {
+        var application = Application(
+            router: router(),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),
+            services: services,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        for process in beforeStart { application.beforeServerStarts(perform: process) }
+        return application
+    }
+}

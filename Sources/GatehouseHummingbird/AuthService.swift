@@ -1,0 +1,83 @@
+import Foundation
+public import GatehouseOAuth
+public import GatehouseStore
+public import Hummingbird
+public import Logging
+
+/// Everything the `/oauth2/*` routes and the session middleware share: the OAuth client, the
+/// session store, the token refresher and the settings. Create one per application.
+///
+/// ```swift
+/// let auth = AuthService(client: client, store: store, settings: AuthSettings(publicURL: url))
+/// let router = Router(context: GatehouseRequestContext.self)
+/// router.add(middleware: SessionMiddleware(auth))
+/// OAuthRoutes(auth).register(on: router)
+/// router.group("app").add(middleware: LoginRequiredMiddleware()).get { … }
+/// ```
+public final class AuthService: Sendable {
+    public let client: OAuthClient
+    public let store: SessionStore
+    public let settings: AuthSettings
+    public let cookies: AuthCookies
+    let refresher: TokenRefresher
+    let logger: Logger
+
+    public init(
+        client: OAuthClient,
+        store: SessionStore,
+        settings: AuthSettings,
+        logger: Logger = Logger(label: "gatehouse.auth")
+    ) {
+        self.client = client
+        self.store = store
+        self.settings = settings
+        self.cookies = AuthCookies(secure: settings.cookieSecure)
+        self.refresher = TokenRefresher(store: store, client: client, leeway: settings.refreshLeeway, logger: logger)
+        self.logger = logger
+    }
+
+    /// The provider name stored with sessions and pending logins.
+    var providerName: String { client.provider.name }
+
+    /// The session for `request`'s cookie, with its access token refreshed when it is about
+    /// to expire; `nil` when there is no cookie, the cookie is malformed, or the session is
+    /// unknown, expired or ended by a failed refresh.
+    ///
+    /// - Throws: `HTTPError(.serviceUnavailable)` when the store cannot be read (a broken
+    ///   database must not look like "signed out" and start a login that cannot finish).
+    public func session(for request: Request) async throws -> Session? {
+        guard let value = request.cookies[cookies.sessionName]?.value, !value.isEmpty else { return nil }
+        guard let id = SessionID(cookieValue: value) else {
+            logger.debug("malformed session cookie ignored")
+            return nil
+        }
+        let loaded: Session?
+        do {
+            loaded = try await store.load(id)
+        } catch {
+            logger.error("session store unavailable", metadata: ["error": "\(Self.errorCode(error))"])
+            throw HTTPError(.serviceUnavailable, message: "The session store is unavailable.")
+        }
+        guard let session = loaded else { return nil }
+        return await refreshedIfDue(session)
+    }
+
+    /// Looks up the session once per request: reuses what ``SessionMiddleware`` found.
+    public func session<Context: SessionRequestContext>(for request: Request, context: inout Context) async throws
+        -> Session?
+    {
+        if context.auth.checked { return context.auth.session }
+        let session = try await session(for: request)
+        context.auth = AuthState(session: session, checked: true)
+        return session
+    }
+
+    /// A short, secret-free description of an error for logs.
+    static func errorCode(_ error: any Error) -> String {
+        switch error {
+        case let error as OAuthError: error.code.rawValue
+        case let error as StoreError: error.shortCode
+        default: String(describing: type(of: error))
+        }
+    }
+}

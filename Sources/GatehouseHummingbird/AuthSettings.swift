@@ -1,0 +1,58 @@
+/// How the `/oauth2/*` routes and the session middleware behave.
+public struct AuthSettings: Sendable {
+    /// The external base URL without a trailing slash (`https://app.example`). The callback is
+    /// this plus `/oauth2/callback`; a sign-out `Origin` must equal its origin.
+    public var publicURL: String
+    /// Mark cookies `Secure` and name the session cookie `__Host-gatehouse`. Default `true`.
+    public var cookieSecure: Bool
+    /// Who may sign in. Default: anyone the IdP authenticates.
+    public var rules: AccessRules
+    /// The most logins a browser may have in flight at once (one binding cookie each).
+    /// Default 8.
+    public var maxLoginsInFlight: Int
+    /// How long a login may take between `/oauth2/start` and the callback (the binding
+    /// cookie's lifetime). Default 10 minutes, as the pending authorization.
+    public var loginLifetime: Duration
+    /// Refresh the access token when it expires within this. Default 60 seconds.
+    public var refreshLeeway: Duration
+    /// `post_logout_redirect_uri` at the IdP's end-session endpoint. Default: the public URL
+    /// plus `/`.
+    public var postLogoutRedirectURI: String?
+    /// Send the browser to the IdP's `end_session_endpoint` after sign-out. Default `true`.
+    public var endIdPSession: Bool
+
+    public init(
+        publicURL: String,
+        cookieSecure: Bool = true,
+        rules: AccessRules = AccessRules(),
+        maxLoginsInFlight: Int = 8,
+        loginLifetime: Duration = .seconds(600),
+        refreshLeeway: Duration = .seconds(60),
+        postLogoutRedirectURI: String? = nil,
+        endIdPSession: Bool = true
+    ) {
+        var base = publicURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.publicURL = base
+        self.cookieSecure = cookieSecure
+        self.rules = rules
+        self.maxLoginsInFlight = max(1, maxLoginsInFlight)
+        self.loginLifetime = loginLifetime
+        self.refreshLeeway = refreshLeeway
+        self.postLogoutRedirectURI = postLogoutRedirectURI
+        self.endIdPSession = endIdPSession
+    }
+
+    /// The origin of ``publicURL`` (`scheme://host[:port]`), lower-cased, as browsers send it
+    /// in `Origin`.
+    public var publicOrigin: String {
+        let lowered = publicURL.lowercased()
+        guard let schemeEnd = lowered.range(of: "://") else { return lowered }
+        let rest = lowered[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return String(lowered[..<schemeEnd.upperBound]) + authority
+    }
+
+    /// The redirect URI registered at the IdP.
+    public var redirectURI: String { publicURL + "/oauth2/callback" }
+}

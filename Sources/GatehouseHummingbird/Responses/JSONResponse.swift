@@ -1,0 +1,35 @@
+import Foundation
+import Hummingbird
+
+/// JSON answers of the `/oauth2/*` endpoints and the login challenge.
+enum JSONResponse {
+    /// `value` as JSON with `Cache-Control: no-store`.
+    static func make(_ value: some Encodable, status: HTTPResponse.Status) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.cacheControl] = "no-store"
+        headers[.xContentTypeOptions] = "nosniff"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The 401 answer for a request without a session that is not a navigation.
+    struct Unauthenticated: Encodable {
+        var error = "unauthenticated"
+        var message = "Sign in first."
+        var loginURL: String
+
+        enum CodingKeys: String, CodingKey {
+            case error, message
+            case loginURL = "login_url"
+        }
+    }
+
+    /// The 401 answer with the login URL for `returnPath`.
+    static func unauthenticated(returnPath: String) -> Response {
+        make(Unauthenticated(loginURL: LoginChallenge.startPath(returnPath: returnPath)), status: .unauthorized)
+    }
+}

@@ -1,0 +1,112 @@
+import GatehouseOAuth
+import GatehouseStore
+import Hummingbird
+import Logging
+
+extension OAuthRoutes {
+    /// `GET /oauth2/callback`: consume the pending authorization (single use), check this
+    /// browser's binding cookie, exchange the code and validate the ID token, apply the access
+    /// rules, then create a session under a new id and return to the saved path.
+    func callback(_ request: Request, context: Context) async -> Response {
+        let parameters: CallbackParameters
+        do {
+            parameters = try CallbackParameters(query: Substring(request.uri.query ?? ""))
+        } catch {
+            AuthMetrics.login(.failed)
+            return Self.page(Self.loginFailed(.badRequest, category: error.code.rawValue))
+        }
+        guard let state = parameters.state, !state.isEmpty else {
+            AuthMetrics.login(.unknownState)
+            return Self.page(Self.loginFailed(.badRequest, category: "missing_state"))
+        }
+        let bindingName = auth.cookies.bindingName(forState: state)
+        let clearBinding = auth.cookies.clearBinding(name: bindingName)
+        let stored: StoredPending?
+        do {
+            stored = try await auth.store.consumePending(state: state)
+        } catch {
+            auth.logger.error("cannot read a pending login", metadata: ["error": "\(AuthService.errorCode(error))"])
+            return Self.storeUnavailable
+        }
+        // Unknown, expired or already used (a replayed callback): RFC 6749 §10.12.
+        guard let stored else {
+            AuthMetrics.login(.unknownState)
+            var page = Self.loginFailed(.badRequest, category: "unknown_state")
+            page.message = "This sign-in link has expired or was already used."
+            return Self.page(page, cookies: [clearBinding])
+        }
+        guard let bindingValue = request.cookies[bindingName]?.value, stored.isBound(to: bindingValue) else {
+            auth.logger.notice("callback without this browser's binding cookie (login CSRF or another browser)")
+            AuthMetrics.login(.bindingMismatch)
+            var page = Self.loginFailed(.badRequest, category: "browser_binding_mismatch", returnPath: stored.returnPath)
+            page.message = "This sign-in was started in another browser or has expired. Please start again."
+            return Self.page(page, cookies: [clearBinding])
+        }
+        let result: LoginResult
+        do {
+            result = try await auth.client.exchange(parameters, pending: stored.pending)
+        } catch {
+            auth.logger.notice("login failed", metadata: ["error": "\(error.code)", "http_status": "\(error.httpStatus ?? 0)"])
+            AuthMetrics.login(.failed)
+            let page = Self.loginFailed(
+                Self.status(for: error.code), category: error.code.rawValue, returnPath: stored.returnPath)
+            return Self.page(page, cookies: [clearBinding])
+        }
+        if let refusal = auth.settings.rules.check(result.identity) {
+            auth.logger.notice(
+                "login refused by the access rules",
+                metadata: ["rule": "\(refusal.rawValue)", "subject": "\(result.identity.subject)"])
+            AuthMetrics.login(.denied)
+            let page = Page(
+                status: .forbidden, title: "Access denied",
+                message: "You signed in, but your account is not allowed to use this application.",
+                category: refusal.rawValue, link: (href: "/oauth2/sign_out", text: "Sign out"))
+            return Self.page(page, cookies: [clearBinding])
+        }
+        await discardPreviousSession(request)
+        let created: (SessionID, Session)
+        do {
+            created = try await auth.store.create(
+                identity: result.identity, provider: stored.provider, tokens: result.tokens)
+        } catch {
+            auth.logger.error("cannot store a session", metadata: ["error": "\(AuthService.errorCode(error))"])
+            return Self.storeUnavailable
+        }
+        let (id, session) = created
+        auth.logger.info(
+            "signed in", metadata: ["subject": "\(session.identity.subject)", "session": "\(session.idHash.shortDescription)"])
+        AuthMetrics.login(.succeeded)
+        let maxAge = Int(session.absoluteExpiresAt.timeIntervalSince(auth.store.clock.now))
+        return Self.redirect(to: stored.returnPath, cookies: [auth.cookies.session(id, maxAge: maxAge), clearBinding])
+    }
+
+    /// A new login replaces the browser's old session: delete it rather than leave it orphaned.
+    private func discardPreviousSession(_ request: Request) async {
+        guard let value = request.cookies[auth.cookies.sessionName]?.value, let old = SessionID(cookieValue: value) else {
+            return
+        }
+        _ = try? await auth.store.delete(old.hash)
+    }
+
+    /// The login-failed page.
+    static func loginFailed(_ status: HTTPResponse.Status, category: String, returnPath: String = "/") -> Page {
+        Page(
+            status: status, title: "Sign-in failed",
+            message: status == .badGateway
+                ? "The identity provider did not answer as expected. Please try again in a moment."
+                : "The sign-in could not be completed.",
+            category: category, link: (href: LoginChallenge.startPath(returnPath: returnPath), text: "Try again"))
+    }
+
+    /// `502` when the IdP's own server-to-server answer failed us, `400` when what the browser
+    /// brought back is at fault (state, code, `iss`, an `error` response, a used code).
+    static func status(for code: OAuthError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .invalidRequest, .invalidGrant, .accessDenied, .stateMismatch, .missingCode, .missingIssuer,
+            .issuerMismatch, .invalidScope, .unsupportedResponseType, .otherOAuthError:
+            .badRequest
+        default:
+            .badGateway
+        }
+    }
+}

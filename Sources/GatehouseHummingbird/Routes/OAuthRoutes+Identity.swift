@@ -1,0 +1,55 @@
+import Foundation
+import GatehouseOAuth
+import GatehouseStore
+import Hummingbird
+
+extension OAuthRoutes {
+    /// `GET /oauth2/auth`, for nginx `auth_request` and other forward-auth proxies: `202` with
+    /// the identity headers, or `401`.
+    func forwardAuth(_ request: Request, context: Context) async throws -> Response {
+        var context = context
+        var headers = HTTPFields()
+        headers[.cacheControl] = "no-store"
+        guard let session = try await auth.session(for: request, context: &context) else {
+            return Response(status: .unauthorized, headers: headers)
+        }
+        for (name, value) in IdentityHeaders.values(for: session.identity) {
+            headers[name] = value
+        }
+        return Response(status: .accepted, headers: headers)
+    }
+
+    /// `GET /oauth2/userinfo`: who is signed in, as JSON for a front end, or `401` JSON with a
+    /// `login_url`.
+    func userInfo(_ request: Request, context: Context) async throws -> Response {
+        var context = context
+        guard let session = try await auth.session(for: request, context: &context) else {
+            return JSONResponse.unauthenticated(returnPath: "/")
+        }
+        let identity = session.identity
+        let body = UserInfoBody(
+            subject: identity.subject, email: identity.email, name: identity.name,
+            preferredUsername: identity.preferredUsername, groups: identity.groups,
+            sessionExpiresAt: min(session.idleExpiresAt, session.absoluteExpiresAt),
+            signOutURL: "/oauth2/sign_out")
+        return JSONResponse.make(body, status: .ok)
+    }
+}
+
+/// The JSON of `/oauth2/userinfo`.
+struct UserInfoBody: Encodable {
+    var subject: String
+    var email: String?
+    var name: String?
+    var preferredUsername: String?
+    var groups: [String]
+    var sessionExpiresAt: Date
+    var signOutURL: String
+
+    enum CodingKeys: String, CodingKey {
+        case subject, email, name, groups
+        case preferredUsername = "preferred_username"
+        case sessionExpiresAt = "session_expires_at"
+        case signOutURL = "sign_out_url"
+    }
+}

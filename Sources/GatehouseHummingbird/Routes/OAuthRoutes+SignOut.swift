@@ -1,0 +1,82 @@
+import Foundation
+import GatehouseOAuth
+import GatehouseStore
+import Hummingbird
+import Logging
+
+extension OAuthRoutes {
+    /// `POST /oauth2/sign_out`: refuse cross-site requests, delete the session, revoke its
+    /// refresh token (RFC 7009), clear the cookie, and send the browser to the IdP's
+    /// end-session endpoint (RP-Initiated Logout §2) or to `/`.
+    func signOut(_ request: Request, context: Context) async -> Response {
+        guard Self.isSameOrigin(request, origin: auth.settings.publicOrigin) else {
+            auth.logger.notice("cross-site sign-out refused")
+            return Page(
+                status: .forbidden, title: "Sign-out refused",
+                message: "This sign-out request came from another site.", category: "cross_site_request",
+                link: (href: "/oauth2/sign_out", text: "Sign out from here")
+            ).response()
+        }
+        var ended: Session?
+        if let value = request.cookies[auth.cookies.sessionName]?.value, let id = SessionID(cookieValue: value) {
+            do {
+                ended = try await auth.store.load(id)
+                _ = try await auth.store.delete(id.hash)
+            } catch {
+                auth.logger.error("cannot delete a session", metadata: ["error": "\(AuthService.errorCode(error))"])
+                return Self.storeUnavailable
+            }
+        }
+        var location = "/"
+        if let ended {
+            AuthMetrics.signOut()
+            auth.logger.info("signed out", metadata: ["session": "\(ended.idHash.shortDescription)"])
+            await revoke(ended.tokens)
+            if let url = await endSessionURL(idToken: ended.tokens.idToken) { location = url }
+        }
+        return Self.redirect(to: location, cookies: [auth.cookies.clearSession()])
+    }
+
+    /// Revokes the refresh token (which ends the grant), else the access token. A provider
+    /// without a revocation endpoint is fine; other failures are logged.
+    private func revoke(_ tokens: TokenSet) async {
+        do {
+            if let refreshToken = tokens.refreshToken {
+                try await auth.client.revoke(refreshToken, hint: .refreshToken)
+            } else {
+                try await auth.client.revoke(tokens.accessToken, hint: .accessToken)
+            }
+        } catch where error.code == .endpointNotSupported {
+            return
+        } catch {
+            auth.logger.warning("token revocation failed", metadata: ["error": "\(error.code)"])
+        }
+    }
+
+    /// The IdP's end-session URL with `id_token_hint` and `post_logout_redirect_uri`, or `nil`.
+    private func endSessionURL(idToken: String?) async -> String? {
+        guard auth.settings.endIdPSession else { return nil }
+        let postLogout = auth.settings.postLogoutRedirectURI ?? auth.settings.publicURL + "/"
+        do {
+            return try await auth.client.endSessionURL(idTokenHint: idToken, postLogoutRedirectURI: postLogout)?
+                .absoluteString
+        } catch {
+            auth.logger.warning("no end-session URL", metadata: ["error": "\(error.code)"])
+            return nil
+        }
+    }
+
+    /// Whether a state-changing request comes from our own pages: `Origin` equal to the
+    /// public origin, or — without `Origin` — `Sec-Fetch-Site: same-origin` (or `none`, a
+    /// user action). A request with neither did not come from a browser, which always sends
+    /// `Origin` on a POST, so it cannot be a cross-site forgery.
+    static func isSameOrigin(_ request: Request, origin expected: String) -> Bool {
+        if let origin = request.headers[.origin] {
+            return origin.lowercased() == expected
+        }
+        if let site = request.headers[.secFetchSite]?.lowercased() {
+            return site == "same-origin" || site == "none"
+        }
+        return true
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import GatehouseGateway
+import Testing
+
+/// `GATEHOUSE_*` and the YAML file: defaults, precedence, and messages naming the variable.
+@Suite("Gateway configuration")
+struct ConfigurationTests {
+    static let minimal = [
+        "GATEHOUSE_ISSUER": "https://idp.example",
+        "GATEHOUSE_CLIENT_ID": "app",
+        "GATEHOUSE_CLIENT_SECRET": "s3cret",
+        "GATEHOUSE_UPSTREAM": "http://app.internal:8080",
+        "GATEHOUSE_ENCRYPTION_KEYS": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    ]
+
+    @Test func defaults() async throws {
+        let configuration = try await GatewayConfiguration.load(environment: Self.minimal)
+        #expect(configuration.listenHost == "127.0.0.1")
+        #expect(configuration.listenPort == 4180)
+        #expect(configuration.publicURL == "http://127.0.0.1:4180")
+        #expect(configuration.provider == "oidc")
+        #expect(configuration.cookieSecure)
+        #expect(configuration.store == .sqlite(path: "gatehouse.db"))
+        #expect(configuration.sessionIdleTimeout == .seconds(8 * 3600))
+        #expect(configuration.sessionMaxAge == .seconds(7 * 86400))
+        #expect(configuration.idpTimeout == .seconds(10))
+        #expect(!configuration.passAccessToken)
+        #expect(configuration.logLevel == "info")
+        #expect(configuration.logFormat == "text")
+        #expect(configuration.scopes == nil)
+    }
+
+    static let bad: [(String, String)] = [
+        ("GATEHOUSE_LISTEN", "4180"),
+        ("GATEHOUSE_LISTEN", "127.0.0.1:99999"),
+        ("GATEHOUSE_PUBLIC_URL", "http://app.example"),
+        ("GATEHOUSE_PUBLIC_URL", "ftp://127.0.0.1"),
+        ("GATEHOUSE_PROVIDER", "okta"),
+        ("GATEHOUSE_ISSUER", "not a url"),
+        ("GATEHOUSE_CLIENT_AUTH", "magic"),
+        ("GATEHOUSE_IDP_TIMEOUT", "10"),
+        ("GATEHOUSE_UPSTREAM", "app:8080"),
+        ("GATEHOUSE_STORE", "mysql://x"),
+        ("GATEHOUSE_COOKIE_SECURE", "yes"),
+        ("GATEHOUSE_SESSION_IDLE_TIMEOUT", "-5m"),
+        ("GATEHOUSE_SESSION_MAX_AGE", "7 days"),
+        ("GATEHOUSE_ALLOWED_EMAILS", "alice"),
+        ("GATEHOUSE_PASS_ACCESS_TOKEN", "1"),
+        ("GATEHOUSE_SKIP_AUTH_ROUTES", "public"),
+        ("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("GATEHOUSE_TRUSTED_PROXIES", "proxy.internal"),
+        ("GATEHOUSE_LOG_LEVEL", "loud"),
+        ("GATEHOUSE_LOG_FORMAT", "xml"),
+    ]
+
+    @Test(arguments: bad)
+    func badValueNamesTheVariable(_ variable: String, _ value: String) async throws {
+        var environment = Self.minimal
+        environment[variable] = value
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await GatewayConfiguration.load(environment: environment)
+        }
+        #expect(error?.variable == variable)
+    }
+
+    @Test(arguments: ["GATEHOUSE_ISSUER", "GATEHOUSE_CLIENT_ID", "GATEHOUSE_UPSTREAM", "GATEHOUSE_ENCRYPTION_KEYS"])
+    func missingRequiredNamesTheVariable(_ variable: String) async throws {
+        var environment = Self.minimal
+        environment[variable] = nil
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await GatewayConfiguration.load(environment: environment)
+        }
+        #expect(error?.variable == variable)
+    }
+
+    @Test func insecureCookiesOnlyOnLoopback() async throws {
+        var environment = Self.minimal
+        environment["GATEHOUSE_COOKIE_SECURE"] = "false"
+        #expect(try await !GatewayConfiguration.load(environment: environment).cookieSecure)
+        environment["GATEHOUSE_PUBLIC_URL"] = "https://app.example"
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await GatewayConfiguration.load(environment: environment)
+        }
+        #expect(error?.variable == "GATEHOUSE_COOKIE_SECURE")
+    }
+
+    @Test func yamlFileWithEnvironmentWinning() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-\(UUID()).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let yaml = """
+            issuer: https://idp.example
+            client_id: from-file
+            client_secret: s3cret
+            upstream: http://app.internal:8080
+            encryption_keys: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+            listen: 0.0.0.0:8080
+            allowed_groups: [staff, admins]
+            skip_auth_routes: /public,/health
+            session_max_age: 1d
+            pass_access_token: true
+            """
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        let configuration = try await GatewayConfiguration.load(
+            environment: ["GATEHOUSE_CLIENT_ID": "from-env", "HOME": "/root"], file: file.path)
+        #expect(configuration.clientID == "from-env")
+        #expect(configuration.listenHost == "0.0.0.0")
+        #expect(configuration.listenPort == 8080)
+        #expect(configuration.rules.groups == ["staff", "admins"])
+        #expect(configuration.skipAuthRoutes.matches("/health/live"))
+        #expect(configuration.sessionMaxAge == .seconds(86400))
+        #expect(configuration.passAccessToken)
+    }
+
+    @Test func missingYAMLFileIsAnError() async throws {
+        await #expect(throws: ConfigurationError.self) {
+            try await GatewayConfiguration.load(environment: Self.minimal, file: "/nonexistent/gatehouse.yaml")
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import GatehouseGateway
+import GatehouseOAuth
+import GatehouseTestSupport
+import Logging
+
+/// A gateway (SQLite in a temporary directory, a fresh key) in front of an ``EchoUpstream``,
+/// configured for the django-oauth-toolkit test client, on 127.0.0.1.
+struct GatewayFixture: Sendable {
+    /// `http://127.0.0.1:PORT`, the gateway's public URL.
+    let baseURL: String
+    let issuer: String
+    let gateway: Gateway
+
+    /// A new browser (cookie jar) for this gateway.
+    func browser() -> GatewayBrowser { GatewayBrowser(baseURL: baseURL) }
+
+    /// Runs `body` with a gateway and its upstream. `environment` adds or replaces
+    /// `GATEHOUSE_*` variables; `upstreamDown` points the gateway at a closed port.
+    static func with(
+        environment extra: [String: String] = [:],
+        upstreamDown: Bool = false,
+        _ body: (GatewayFixture) async throws -> Void
+    ) async throws {
+        let issuer = try DOT.issuer()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-gateway-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await EchoUpstream.with { upstreamPort in
+            let port = try TestServer.freePort()
+            let upstream = upstreamDown ? try TestServer.freePort() : upstreamPort
+            var environment = [
+                "GATEHOUSE_LISTEN": "127.0.0.1:\(port)",
+                "GATEHOUSE_PUBLIC_URL": "http://127.0.0.1:\(port)",
+                "GATEHOUSE_ISSUER": issuer,
+                "GATEHOUSE_CLIENT_ID": DOT.confidentialClient,
+                "GATEHOUSE_CLIENT_SECRET": DOT.secret,
+                "GATEHOUSE_SCOPES": "openid email profile groups",
+                "GATEHOUSE_UPSTREAM": "http://127.0.0.1:\(upstream)",
+                "GATEHOUSE_STORE": "sqlite:" + directory.appendingPathComponent("gatehouse.db").path,
+                "GATEHOUSE_ENCRYPTION_KEYS": Self.randomKey(),
+            ]
+            environment.merge(extra) { $1 }
+            let configuration = try await GatewayConfiguration.load(environment: environment)
+            var logger = Logger(label: "gatehouse.test")
+            logger.logLevel = .warning
+            let gateway = try Gateway(
+                configuration: configuration,
+                endpointOverrides: .init(revocationEndpoint: issuer + "/revoke_token/"), logger: logger)
+            try await TestServer.run({ onRunning in gateway.application(onServerRunning: onRunning) }) { _ in
+                try await body(GatewayFixture(baseURL: "http://127.0.0.1:\(port)", issuer: issuer, gateway: gateway))
+            }
+        }
+    }
+
+    static func randomKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }).base64EncodedString()
+    }
+}
