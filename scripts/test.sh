@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Run every test: starts two test OpenID Connect providers (scripts/start-idp.sh),
-# then builds and runs the Swift test suite against them.
+# Run every test: starts two test OpenID Connect providers (scripts/start-idp.sh) and a
+# private PostgreSQL server (scripts/start-postgres.sh), then builds and runs the Swift test
+# suite against them.
 #
 #   scripts/test.sh [swift test arguments, e.g. --filter Interop]
 #
 # Environment: GATEHOUSE_IDP_PORT (default 9010, rotating refresh tokens) and
-# GATEHOUSE_IDP_NOROTATE_PORT (default 9011, non-rotating).
+# GATEHOUSE_IDP_NOROTATE_PORT (default 9011, non-rotating), GATEHOUSE_IDP_REFRESH_PORT (default
+# 9012, rotating, reserved for the refresh-counting tests), GATEHOUSE_TEST_POSTGRES_PORT
+# (default 55432).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,11 +18,18 @@ section() { printf '\n==== %s ====\n' "$*"; }
 
 rotate_port=${GATEHOUSE_IDP_PORT:-9010}
 norotate_port=${GATEHOUSE_IDP_NOROTATE_PORT:-9011}
+refresh_port=${GATEHOUSE_IDP_REFRESH_PORT:-9012}
+postgres_port=${GATEHOUSE_TEST_POSTGRES_PORT:-55432}
 artifacts="$root/.test-artifacts"
 mkdir -p "$artifacts"
 
 started_pids=()
+postgres_started=
 cleanup() {
+    if [[ -n $postgres_started ]]; then
+        echo "stopping test PostgreSQL"
+        bash "$root/scripts/start-postgres.sh" stop || true
+    fi
     echo "stopping test identity providers: ${started_pids[*]:-none}"
     local pid
     for pid in "${started_pids[@]}"; do
@@ -28,7 +38,7 @@ cleanup() {
     for pid in "${started_pids[@]}"; do
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     done
-    rm -f "$artifacts/idp-$rotate_port.pid" "$artifacts/idp-$norotate_port.pid"
+    rm -f "$artifacts/idp-$rotate_port.pid" "$artifacts/idp-$norotate_port.pid" "$artifacts/idp-$refresh_port.pid"
 }
 trap cleanup EXIT
 
@@ -55,10 +65,22 @@ start_idp() {
 }
 start_idp "$rotate_port" true
 start_idp "$norotate_port" false
+# A rotating instance used only by the refresh-counting tests: its access log counts their
+# token requests and nobody else's.
+start_idp "$refresh_port" true
+export GATEHOUSE_TEST_IDP_REFRESH_ISSUER="http://127.0.0.1:$refresh_port/o"
+export GATEHOUSE_TEST_IDP_REFRESH_LOG="$artifacts/idp-$refresh_port.log"
 export GATEHOUSE_TEST_IDP_ISSUER="http://127.0.0.1:$rotate_port/o"
 export GATEHOUSE_TEST_IDP_NOROTATE_ISSUER="http://127.0.0.1:$norotate_port/o"
 echo "GATEHOUSE_TEST_IDP_ISSUER=$GATEHOUSE_TEST_IDP_ISSUER"
 echo "GATEHOUSE_TEST_IDP_NOROTATE_ISSUER=$GATEHOUSE_TEST_IDP_NOROTATE_ISSUER"
+
+section "Test PostgreSQL"
+postgres_started=1
+bash scripts/start-postgres.sh
+# shellcheck disable=SC1091
+source "$artifacts/pg/$postgres_port/env"
+export GATEHOUSE_TEST_POSTGRES_URL GATEHOUSE_TEST_POSTGRES_REFRESH_URL
 
 section "swift build --build-tests"
 swift build --build-tests

@@ -34,7 +34,7 @@ struct DebugRefreshStorm: AsyncParsableCommand {
             }
             // A leeway beyond any token lifetime: every task wants a refresh.
             let refresher = TokenRefresher(store: store, client: client, leeway: .seconds(1_000_000))
-            print("ready")
+            Self.say("ready")
             guard readLine() == "go" else { throw ValidationError("expected go") }
             return await withTaskGroup(of: String.self) { group in
                 for _ in 0..<concurrency {
@@ -50,7 +50,13 @@ struct DebugRefreshStorm: AsyncParsableCommand {
                 return await group.reduce(into: Set<String>()) { $0.insert($1) }
             }
         }
-        for outcome in outcomes.sorted() { print(outcome) }
+        for outcome in outcomes.sorted() { Self.say(outcome) }
+    }
+
+    /// One line straight to the descriptor: stdout is a pipe here, and a buffered `print`
+    /// would leave the parent waiting for `ready` forever.
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     static func fingerprint(_ token: String) -> String {

@@ -30,6 +30,29 @@ public enum DOT {
         return log.components(separatedBy: "\n").filter { $0.contains("\"POST /o/token/") }.count
     }
 
+    /// How many token requests the refresh instance served since `baseline`, once its access
+    /// log has settled (Django writes the line just after answering): waits up to 3 s for the
+    /// first new line, then half a second for any stragglers.
+    public static func refreshTokenRequests(since baseline: Int) async throws -> Int {
+        for _ in 0..<30 where try refreshTokenRequests() == baseline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        return try refreshTokenRequests() - baseline
+    }
+
+    /// The refresh instance's token-request count once no new line has appeared for 300 ms.
+    public static func settledRefreshTokenRequests() async throws -> Int {
+        var count = try refreshTokenRequests()
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(300))
+            let next = try refreshTokenRequests()
+            if next == count { return count }
+            count = next
+        }
+        return count
+    }
+
     public static let redirectURI = "http://127.0.0.1:4180/oauth2/callback"
     public static let postLogoutRedirectURI = "http://127.0.0.1:4180/"
     public static let confidentialClient = "gatehouse-test"

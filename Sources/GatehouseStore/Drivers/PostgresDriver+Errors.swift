@@ -10,7 +10,7 @@ extension StoreError {
 
     /// `operation` did not finish before its deadline.
     static func postgresTimeout(_ operation: String) -> StoreError {
-        .timeout.withDetail("PostgreSQL \(operation) did not finish in time (server unreachable or busy)")
+        .timeout.withDetail("PostgreSQL \(operation) did not finish in time (server unreachable, refusing the connection or login, or busy)")
     }
 
     /// Another holder kept a session lock past the lock timeout.

@@ -26,18 +26,19 @@ extension PostgresDriver {
     }
 
     /// Deletes at most `limit` expired rows: sessions first, then pending authorizations, each
-    /// in one bounded statement. `SKIP LOCKED` lets several gateways purge side by side.
+    /// in one bounded statement (the batch is a MATERIALIZED CTE, so its LIMIT is evaluated once). `SKIP LOCKED` lets several gateways purge side by side.
     public func purgeExpired(now: Int64, limit: Int) async throws -> Int {
         guard limit > 0 else { return 0 }
         let sessions = try Self.singleInt(
             try await rows(
                 "purgeExpired",
                 """
-                WITH deleted AS (
-                    DELETE FROM gatehouse_sessions WHERE id_hash IN (
-                        SELECT id_hash FROM gatehouse_sessions
-                        WHERE idle_expires_at <= \(now) OR absolute_expires_at <= \(now)
-                        LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED)
+                WITH batch AS MATERIALIZED (
+                    SELECT id_hash FROM gatehouse_sessions
+                    WHERE idle_expires_at <= \(now) OR absolute_expires_at <= \(now)
+                    LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED),
+                deleted AS (
+                    DELETE FROM gatehouse_sessions s USING batch b WHERE s.id_hash = b.id_hash
                     RETURNING 1)
                 SELECT count(*) FROM deleted
                 """))
@@ -47,10 +48,11 @@ extension PostgresDriver {
             try await rows(
                 "purgeExpired",
                 """
-                WITH deleted AS (
-                    DELETE FROM gatehouse_pending WHERE state_hash IN (
-                        SELECT state_hash FROM gatehouse_pending WHERE expires_at <= \(now)
-                        LIMIT \(left) FOR UPDATE SKIP LOCKED)
+                WITH batch AS MATERIALIZED (
+                    SELECT state_hash FROM gatehouse_pending WHERE expires_at <= \(now)
+                    LIMIT \(left) FOR UPDATE SKIP LOCKED),
+                deleted AS (
+                    DELETE FROM gatehouse_pending p USING batch b WHERE p.state_hash = b.state_hash
                     RETURNING 1)
                 SELECT count(*) FROM deleted
                 """))
