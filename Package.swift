@@ -85,12 +85,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "GatehouseDevIdP",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "gatehouse",
             dependencies: [
                 "GatehouseOAuth",
                 "GatehouseStore",
                 "GatehouseGateway",
+                "GatehouseDevIdP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -149,6 +161,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "GatehouseDevIdPTests",
+            dependencies: [
+                "GatehouseDevIdP",
+                "GatehouseOAuth",
+                "GatehouseTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
 
@@ -164,6 +187,18 @@ if ProcessInfo.processInfo.environment["GATEHOUSE_BENCHMARKS"] != nil {
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             path: "Benchmarks/IDTokenBenchmark",
+            swiftSettings: swiftSettings
+        )
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "StoreBenchmark",
+            dependencies: [
+                "GatehouseStore",
+                "GatehouseOAuth",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/StoreBenchmark",
             swiftSettings: swiftSettings
         )
     )

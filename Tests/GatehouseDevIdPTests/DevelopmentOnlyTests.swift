@@ -1,0 +1,6 @@
+import GatehouseDevIdP
+import Testing
+
+@Test func theBannerSaysDevelopmentOnly() {
+    #expect(DevelopmentOnly.banner.contains("FOR DEVELOPMENT ONLY"))
+}
