@@ -43,7 +43,7 @@ cleanup() {
 trap cleanup EXIT
 
 section "System packages"
-packages=(python3 python3-venv libsqlite3-dev)
+packages=(python3 python3-venv libsqlite3-dev nginx)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -11,6 +11,8 @@ struct GatewayFixture: Sendable {
     let baseURL: String
     let issuer: String
     let gateway: Gateway
+    /// The echo upstream's port (for a second proxy, such as nginx, in front of it).
+    let upstreamPort: Int
 
     /// A new browser (cookie jar) for this gateway.
     func browser() -> GatewayBrowser { GatewayBrowser(baseURL: baseURL) }
@@ -48,7 +50,9 @@ struct GatewayFixture: Sendable {
                 configuration: configuration,
                 endpointOverrides: .init(revocationEndpoint: issuer + "/revoke_token/"), logger: logger)
             try await TestServer.run({ onRunning in gateway.application(onServerRunning: onRunning) }) { _ in
-                try await body(GatewayFixture(baseURL: "http://127.0.0.1:\(port)", issuer: issuer, gateway: gateway))
+                try await body(
+                    GatewayFixture(
+                        baseURL: "http://127.0.0.1:\(port)", issuer: issuer, gateway: gateway, upstreamPort: upstreamPort))
             }
         }
     }
