@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+
+/// Client authentication at the token and revocation endpoints (RFC 6749 §2.3.1):
+/// `client_secret_basic` (HTTP Basic with form-encoded id and secret), `client_secret_post`
+/// (`client_id` and `client_secret` in the body), or `none` for a public client (`client_id`
+/// only). Using two methods at once is an error (§2.3).
+enum ClientAuthenticator {
+    /// Why authentication failed: `invalid_request` (400) or `invalid_client` (401).
+    struct Failure: Error {
+        var error: String
+        var description: String
+
+        var response: Response {
+            if error == "invalid_client" {
+                var headers = HTTPFields()
+                headers[.wwwAuthenticate] = "Basic realm=\"gatehouse-dev-idp\""
+                return Responses.oauthError(error, description, status: .unauthorized, extra: headers)
+            }
+            return Responses.oauthError(error, description)
+        }
+    }
+
+    /// The authenticated client.
+    static func authenticate(
+        _ request: Request, form: FormData, lookup: (String) -> RegisteredClient?
+    ) throws(Failure) -> RegisteredClient {
+        var basic: (id: String, secret: String)?
+        if let header = request.headers[.authorization] {
+            guard header.lowercased().hasPrefix("basic "),
+                let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+                let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":"),
+                let id = String(text[..<colon]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding,
+                let secret = String(text[text.index(after: colon)...]).replacingOccurrences(of: "+", with: " ")
+                    .removingPercentEncoding
+            else {
+                throw Failure(error: "invalid_client", description: "the Authorization header is not valid HTTP Basic")
+            }
+            basic = (id, secret)
+        }
+        if basic != nil, form["client_secret"] != nil {
+            throw Failure(error: "invalid_request", description: "use one client authentication method, not two")
+        }
+        if let basic, let bodyID = form["client_id"], bodyID != basic.id {
+            throw Failure(error: "invalid_request", description: "client_id in the body differs from the Basic credentials")
+        }
+        guard let id = basic?.id ?? form["client_id"], let client = lookup(id) else {
+            throw Failure(error: "invalid_client", description: "unknown client or no client authentication")
+        }
+        let presented = basic?.secret ?? form["client_secret"]
+        switch (client.secret, presented) {
+        case (nil, nil):
+            return client
+        case (let expected?, let given?) where Hash.constantTimeEqual(expected, given):
+            return client
+        case (nil, _?):
+            throw Failure(error: "invalid_client", description: "this public client has no secret")
+        default:
+            throw Failure(error: "invalid_client", description: "client authentication failed")
+        }
+    }
+}

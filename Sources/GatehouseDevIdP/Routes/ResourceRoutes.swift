@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+
+/// Userinfo (OIDC Core §5.3) and token revocation (RFC 7009).
+struct ResourceRoutes: Sendable {
+    let idp: IdentityProvider
+
+    func register(on router: Router<IdPRequestContext>) {
+        router.get("/userinfo") { request, _ in await userInfo(request) }
+        router.post("/userinfo") { request, _ in await userInfo(request) }
+        router.post("/revoke") { request, _ in try await revoke(request) }
+    }
+
+    /// The claims of the access token's user, as its scopes allow. A missing, unknown,
+    /// expired or revoked token gets `401` with `WWW-Authenticate: Bearer` (RFC 6750 §3).
+    func userInfo(_ request: Request) async -> Response {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            return unauthorized(nil)
+        }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard let family = await idp.state.accessToken(token, now: idp.now), let user = idp.user(subject: family.subject)
+        else {
+            return unauthorized("invalid_token")
+        }
+        var claims = TokenClaims(issuer: idp.issuer, subject: user.subject, audience: family.clientID, issuedAt: 0, lifetime: .zero)
+        claims.addUserClaims(user, scopes: Set(family.scopes))
+        return Responses.json(encoding: UserInfo(claims))
+    }
+
+    /// RFC 7009 §2: `200` whether or not the token was known; a token of another client is
+    /// left alone.
+    func revoke(_ request: Request) async throws -> Response {
+        guard let form = try await request.formBody() else {
+            return Responses.oauthError("invalid_request", "the body must be application/x-www-form-urlencoded")
+        }
+        let client: RegisteredClient
+        do {
+            client = try ClientAuthenticator.authenticate(request, form: form, lookup: idp.client)
+        } catch {
+            return error.response
+        }
+        guard let token = form["token"] else { return Responses.oauthError("invalid_request", "token is missing") }
+        await idp.state.revoke(token, clientID: client.id)
+        return Response(status: .ok, headers: [.cacheControl: "no-store"])
+    }
+
+    private func unauthorized(_ error: String?) -> Response {
+        var headers = HTTPFields()
+        headers[.wwwAuthenticate] = error.map { "Bearer error=\"\($0)\"" } ?? "Bearer"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .unauthorized, headers: headers)
+    }
+
+    /// The userinfo document: `sub` and the scoped user claims (no token-only claims).
+    struct UserInfo: Encodable {
+        var sub: String
+        var email: String?
+        var emailVerified: Bool?
+        var name: String?
+        var preferredUsername: String?
+        var groups: [String]?
+
+        init(_ claims: TokenClaims) {
+            sub = claims.subject
+            email = claims.email
+            emailVerified = claims.emailVerified
+            name = claims.name
+            preferredUsername = claims.preferredUsername
+            groups = claims.groups
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case sub, email, emailVerified = "email_verified", name, preferredUsername = "preferred_username", groups
+        }
+    }
+}

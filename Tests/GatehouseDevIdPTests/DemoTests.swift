@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+/// `gatehouse demo` end to end: the real executable on free ports; alice and bob sign in
+/// through the gateway and see themselves on the whoami page; SIGINT stops it cleanly.
+@Suite("gatehouse demo")
+struct DemoTests {
+    /// Fails (never skips) when the executable is missing: `swift build --build-tests` builds it.
+    @Test func aliceAndBobSignInThroughTheGateway() async throws {
+        let executable = try #require(
+            DemoProcess.executable, "the gatehouse executable is missing: run swift build --build-tests first")
+        let demo = try DemoProcess(executable: executable)
+        let gateway = "http://127.0.0.1:\(demo.gatewayPort)"
+        try await Self.waitUntilReady(gateway + "/healthz")
+
+        for (user, groups) in [("alice", "staff,admins"), ("bob", nil)] {
+            let browser = TestBrowser()
+            let start = try await browser.send(gateway + "/", headers: [("Accept", "text/html")])
+            #expect(start.status == 302)
+            let login = try await browser.send(
+                gateway + (start.location ?? "/oauth2/start"), headers: [("Accept", "text/html")])
+            let authorize = try #require(login.location.flatMap(URL.init(string:)))
+            #expect(authorize.absoluteString.hasPrefix("http://127.0.0.1:\(demo.idpPort)/authorize"))
+            let callback = try await browser.signIn(at: authorize, username: user, password: user)
+            #expect(callback.absoluteString.hasPrefix(gateway + "/oauth2/callback"))
+            let done = try await browser.send(callback.absoluteString)
+            #expect(done.status == 302)
+            let page = try await browser.send(gateway + "/")
+            #expect(page.status == 200)
+            #expect(page.body.contains("Hello, <strong>\(user)</strong>"))
+            let whoami = try await browser.send(gateway + "/api/whoami")
+            let json = try JSONSerialization.jsonObject(with: Data(whoami.body.utf8)) as? [String: Any]
+            let headers = json?["headers"] as? [String: String]
+            #expect(headers?["X-Forwarded-User"] == user)
+            #expect(headers?["X-Forwarded-Groups"] == groups)
+            let claims = json?["access_token_claims"] as? [String: Any]
+            #expect(claims?["sub"] as? String == user)
+        }
+
+        let status = await demo.interrupt()
+        #expect(status == 0)
+        let printed = demo.printed()
+        #expect(printed.contains("Open \(gateway)/"))
+        #expect(printed.contains("alice / alice"))
+        #expect(printed.contains("Gatehouse demo stopped."))
+        let key = demo.directory.appendingPathComponent("encryption.key").path
+        let mode = try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    /// Polls `url` until it answers 200 (the child process starting up), for up to 60 s.
+    static func waitUntilReady(_ url: String) async throws {
+        for _ in 0..<600 {
+            if let reply = try? await TestBrowser().send(url), reply.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestBrowser.Failure("the demo did not start")
+    }
+}

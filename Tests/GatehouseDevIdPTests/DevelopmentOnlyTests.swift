@@ -1,6 +1,0 @@
-import GatehouseDevIdP
-import Testing
-
-@Test func theBannerSaysDevelopmentOnly() {
-    #expect(DevelopmentOnly.banner.contains("FOR DEVELOPMENT ONLY"))
-}
