@@ -87,6 +87,7 @@ struct UnitTestsEncoding {
         #expect(tokens.expiresAt == now.addingTimeInterval(3600))
         #expect(tokens.scope == ["openid", "email"])
         #expect(tokens.raw["x_custom"] == .number(1))
+        #expect(tokens.raw["access_token"] == nil, "one copy of each token")
         let form = IdPResponse(
             status: 200, headers: ["Content-Type": "application/x-www-form-urlencoded"],
             body: Array("access_token=gho_abc&scope=read%3Auser&token_type=bearer".utf8))

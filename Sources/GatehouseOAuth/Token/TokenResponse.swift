@@ -54,14 +54,20 @@ enum TokenResponse {
             }
         }
         let scope = try optionalString("scope").map { $0.split(separator: " ").map(String.init) }
+        let refreshToken = try optionalString("refresh_token")
+        let idToken = try optionalString("id_token")
+        // The tokens live in their typed properties only: one copy of each secret to seal,
+        // cache and eventually forget.
+        var others = fields
+        for name in ["access_token", "refresh_token", "id_token"] { others[name] = nil }
         return TokenSet(
             accessToken: accessToken,
             tokenType: tokenType,
             expiresAt: expiresAt,
-            refreshToken: try optionalString("refresh_token"),
-            idToken: try optionalString("id_token"),
+            refreshToken: refreshToken,
+            idToken: idToken,
             scope: scope,
-            raw: fields)
+            raw: others)
     }
 
     /// The body as a flat object: JSON, or the form encoding some providers still send

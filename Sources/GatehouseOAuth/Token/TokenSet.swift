@@ -1,7 +1,7 @@
 public import Foundation
 
-/// The tokens from a token endpoint response (RFC 6749 §5.1), with the raw response kept for
-/// provider-specific fields.
+/// The tokens from a token endpoint response (RFC 6749 §5.1), with the response's other fields
+/// kept for provider-specific use.
 public struct TokenSet: Sendable, Hashable, Codable {
     public var accessToken: String
     /// `token_type`, as sent (`Bearer`, `bearer`, `DPoP`, …).
@@ -13,7 +13,9 @@ public struct TokenSet: Sendable, Hashable, Codable {
     /// The granted scopes when the server stated them (RFC 6749 §5.1: required if they differ
     /// from the requested ones).
     public var scope: [String]?
-    /// Every field of the response, including ones this type does not model.
+    /// Every other field of the response (`token_type`, `expires_in`, `scope` and any
+    /// provider-specific one, such as `refresh_expires_in`); the three tokens themselves are
+    /// kept only in their typed properties.
     public var raw: [String: JSONValue]
 
     public init(
