@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test: starts two test OpenID Connect providers (scripts/start-idp.sh) and a
 # private PostgreSQL server (scripts/start-postgres.sh), then builds and runs the Swift test
-# suite against them.
+# suite against them, then the real-browser tests (Tests/browser/, pytest + Selenium + headless
+# Chromium) against the gatehouse executable that build made.
 #
 #   scripts/test.sh [swift test arguments, e.g. --filter Interop]
 #
@@ -43,7 +44,7 @@ cleanup() {
 trap cleanup EXIT
 
 section "System packages"
-packages=(python3 python3-venv libsqlite3-dev nginx)
+packages=(python3 python3-venv libsqlite3-dev nginx chromium chromium-driver)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -75,6 +76,18 @@ export GATEHOUSE_TEST_IDP_NOROTATE_ISSUER="http://127.0.0.1:$norotate_port/o"
 echo "GATEHOUSE_TEST_IDP_ISSUER=$GATEHOUSE_TEST_IDP_ISSUER"
 echo "GATEHOUSE_TEST_IDP_NOROTATE_ISSUER=$GATEHOUSE_TEST_IDP_NOROTATE_ISSUER"
 
+section "Browser test packages (Tests/browser/requirements.txt)"
+# .venv/ exists now (start-idp.sh made it); install again only when the pins change.
+browser_requirements="$root/Tests/browser/requirements.txt"
+browser_stamp="$root/.venv/.browser-requirements"
+if ! cmp -s "$browser_requirements" "$browser_stamp"; then
+    echo "installing: $(grep -v '^#' "$browser_requirements" | tr '\n' ' ')"
+    "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$browser_requirements"
+    cp "$browser_requirements" "$browser_stamp"
+else
+    echo "present: $(grep -v '^#' "$browser_requirements" | tr '\n' ' ')"
+fi
+
 section "Test PostgreSQL"
 postgres_started=1
 bash scripts/start-postgres.sh
@@ -89,5 +102,13 @@ section "swift test $*"
 status=0
 swift test "$@" || status=$?
 
-section "Done (swift test exit status $status)"
-exit "$status"
+section "Browser tests (pytest Tests/browser)"
+# Each test starts its own gatehouse processes on free ports and stops them; they use the
+# django-oauth-toolkit instance at GATEHOUSE_TEST_IDP_ISSUER.
+browser_status=0
+GATEHOUSE_BINARY="$root/.build/debug/gatehouse" "$root/.venv/bin/python" -m pytest Tests/browser -q \
+    || browser_status=$?
+
+section "Done (swift test exit status $status, browser tests exit status $browser_status)"
+((status == 0)) || exit "$status"
+exit "$browser_status"

@@ -20,6 +20,8 @@ public final class AuthService: Sendable {
     public let settings: AuthSettings
     public let cookies: AuthCookies
     let refresher: TokenRefresher
+    /// The `jti`s of accepted back-channel logout tokens (one cache per application).
+    public let logoutReplayCache: ReplayCache
     let logger: Logger
 
     public init(
@@ -33,6 +35,7 @@ public final class AuthService: Sendable {
         self.settings = settings
         self.cookies = AuthCookies(secure: settings.cookieSecure)
         self.refresher = TokenRefresher(store: store, client: client, leeway: settings.refreshLeeway, logger: logger)
+        self.logoutReplayCache = ReplayCache()
         self.logger = logger
     }
 

@@ -70,6 +70,12 @@ extension GatewayConfiguration {
         if let pass = values.string("PASS_ACCESS_TOKEN") {
             passAccessToken = try ConfigParsing.bool(pass, variable: "GATEHOUSE_PASS_ACCESS_TOKEN")
         }
+        if let bearer = values.string("ALLOW_BEARER") {
+            allowBearer = try ConfigParsing.bool(bearer, variable: "GATEHOUSE_ALLOW_BEARER")
+        }
+        if allowBearer, provider == "github" {
+            throw ConfigurationError("GATEHOUSE_ALLOW_BEARER", "needs an OpenID Connect provider (GitHub issues no JWTs)")
+        }
         skipAuthRoutes = try SkipAuthRoutes(parsing: values.list("SKIP_AUTH_ROUTES"))
         trustedProxies = try TrustedProxies(parsing: values.list("TRUSTED_PROXIES"))
         logLevel = values.string("LOG_LEVEL")?.lowercased() ?? "info"

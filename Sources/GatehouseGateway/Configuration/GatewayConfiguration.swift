@@ -43,8 +43,14 @@ public struct GatewayConfiguration: Sendable {
     public var sessionMaxAge: Duration = .seconds(7 * 86400)
     /// `GATEHOUSE_ALLOWED_EMAIL_DOMAINS`, `_EMAILS`, `_GROUPS`. Default: anyone.
     public var rules = AccessRules()
-    /// `GATEHOUSE_PASS_ACCESS_TOKEN`. Default `false`.
+    /// `GATEHOUSE_PASS_ACCESS_TOKEN`. Default `false`. When `true`, the upstream sees only
+    /// the `Authorization` the gateway sets (a client's own is always removed), except a
+    /// bearer token accepted under ``allowBearer``.
     public var passAccessToken: Bool = false
+    /// `GATEHOUSE_ALLOW_BEARER`: also accept `Authorization: Bearer <JWT>` signed by the IdP
+    /// for our client id instead of a session cookie. Default `false`: a client's bearer token
+    /// then never identifies anyone.
+    public var allowBearer: Bool = false
     /// `GATEHOUSE_SKIP_AUTH_ROUTES`. Default none.
     public var skipAuthRoutes = SkipAuthRoutes(prefixes: [])
     /// `GATEHOUSE_TRUSTED_PROXIES`. Default none.

@@ -1,4 +1,5 @@
 import GatehouseHummingbird
+import GatehouseOAuth
 import GatehouseStore
 import Hummingbird
 
@@ -31,10 +32,15 @@ enum ProxyHeaders {
 
     /// What the upstream receives: the client's end-to-end fields, minus Gatehouse's cookies,
     /// the identity and (unless `trusted`) forwarding fields a client sent; plus
-    /// `X-Forwarded-For/-Proto/-Host`, the identity of `session`, and the access token when
-    /// `passAccessToken` is set.
+    /// `X-Forwarded-For/-Proto/-Host`, the identity of `principal`, and the session's access
+    /// token when `passAccessToken` is set.
+    ///
+    /// A client's own `Authorization` reaches the upstream unchanged when `passAccessToken` is
+    /// off, or when it is the bearer token that authenticated the request. With
+    /// `passAccessToken` on it is otherwise always removed — also on skip-auth paths without a
+    /// session — so an upstream that trusts the gateway's bearer never sees a client's.
     static func request(
-        _ request: Request, peerIP: String?, trusted: Bool, defaultScheme: String, session: Session?,
+        _ request: Request, peerIP: String?, trusted: Bool, defaultScheme: String, principal: ProxyPrincipal,
         passAccessToken: Bool
     ) -> [(String, String)] {
         let fields = request.headers
@@ -51,7 +57,7 @@ enum ProxyHeaders {
                 }
                 continue
             }
-            if name == "authorization", passAccessToken, session != nil { continue }
+            if name == "authorization", passAccessToken, !principal.isBearer { continue }
             result.append((field.name.rawName, field.value))
         }
         if !cookies.isEmpty { result.append(("Cookie", cookies.joined(separator: "; "))) }
@@ -63,13 +69,13 @@ enum ProxyHeaders {
         result.append(("X-Forwarded-Proto", proto ?? defaultScheme))
         let host = (trusted ? fields[.xForwardedHost] : nil) ?? request.head.authority
         if let host { result.append(("X-Forwarded-Host", host)) }
-        if let session {
-            for (name, value) in IdentityHeaders.values(for: session.identity) {
+        if let identity = principal.identity {
+            for (name, value) in IdentityHeaders.values(for: identity) {
                 result.append((name.rawName, HTTPFields.Element(name: name, value: value).value))
             }
-            if passAccessToken {
-                result.append(("Authorization", "Bearer " + session.tokens.accessToken))
-            }
+        }
+        if passAccessToken, case .session(let session) = principal {
+            result.append(("Authorization", "Bearer " + session.tokens.accessToken))
         }
         return result
     }

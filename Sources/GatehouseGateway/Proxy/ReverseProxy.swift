@@ -51,12 +51,17 @@ public struct ReverseProxy: Sendable {
     /// Sends `request` upstream and streams the answer back; `502` page when the upstream
     /// cannot be reached, `504` when its head does not arrive in time.
     public func forward(_ request: Request, peerIP: String?, session: Session?) async -> Response {
+        await forward(request, peerIP: peerIP, principal: session.map(ProxyPrincipal.session) ?? .anonymous)
+    }
+
+    /// Sends `request` upstream on behalf of `principal` (see ``ProxyHeaders``).
+    public func forward(_ request: Request, peerIP: String?, principal: ProxyPrincipal) async -> Response {
         let query = request.uri.query.map { "?" + $0 } ?? ""
         var outgoing = HTTPClientRequest(url: upstream + request.uri.path + query)
         outgoing.method = .init(rawValue: request.method.rawValue)
         for (name, value) in ProxyHeaders.request(
             request, peerIP: peerIP, trusted: trustedProxies.trusts(peerIP), defaultScheme: publicScheme,
-            session: session, passAccessToken: passAccessToken)
+            principal: principal, passAccessToken: passAccessToken)
         {
             outgoing.headers.add(name: name, value: value)
         }

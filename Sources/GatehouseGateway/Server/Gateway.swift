@@ -61,7 +61,12 @@ public struct Gateway: Sendable {
     /// The router: the gateway middleware in front, then Gatehouse's own endpoints.
     public func router() -> Router<GatehouseRequestContext> {
         let router = Router(context: GatehouseRequestContext.self)
-        router.add(middleware: GatewayMiddleware(auth: auth, proxy: proxy, skipAuthRoutes: configuration.skipAuthRoutes))
+        let bearer =
+            configuration.allowBearer
+            ? BearerAuthenticator(client: auth.client, rules: configuration.rules, logger: logger) : nil
+        router.add(
+            middleware: GatewayMiddleware(
+                auth: auth, proxy: proxy, skipAuthRoutes: configuration.skipAuthRoutes, bearer: bearer))
         OAuthRoutes<GatehouseRequestContext>(auth).register(on: router)
         HealthRoutes(auth: auth, registry: registry).register(on: router)
         return router

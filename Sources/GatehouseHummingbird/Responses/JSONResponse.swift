@@ -28,6 +28,22 @@ enum JSONResponse {
         }
     }
 
+    /// An OAuth-style error body (RFC 6749 §5.2's `error` and `error_description`).
+    struct OAuthErrorBody: Encodable {
+        var error: String
+        var errorDescription: String
+
+        enum CodingKeys: String, CodingKey {
+            case error
+            case errorDescription = "error_description"
+        }
+    }
+
+    /// `{"error": …, "error_description": …}` with `status`.
+    static func oauthError(_ error: String, description: String, status: HTTPResponse.Status) -> Response {
+        make(OAuthErrorBody(error: error, errorDescription: description), status: status)
+    }
+
     /// The 401 answer with the login URL for `returnPath`.
     static func unauthenticated(returnPath: String) -> Response {
         make(Unauthenticated(loginURL: LoginChallenge.startPath(returnPath: returnPath)), status: .unauthorized)

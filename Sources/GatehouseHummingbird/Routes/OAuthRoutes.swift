@@ -2,8 +2,8 @@ public import Hummingbird
 import Logging
 
 /// The `/oauth2/*` endpoints of DESIGN §1–§2 for any Hummingbird 2 application:
-/// `start`, `callback`, `sign_out` (GET page, POST action), `auth` (forward-auth) and
-/// `userinfo`.
+/// `start`, `callback`, `sign_out` (GET page, POST action), `auth` (forward-auth),
+/// `userinfo` and `backchannel-logout` (POST only).
 ///
 /// Every answer carries `Cache-Control: no-store`; the login endpoints also
 /// `Referrer-Policy: no-referrer`, so neither a code nor a state leaks through a `Referer`.
@@ -33,6 +33,14 @@ public struct OAuthRoutes<Context: SessionRequestContext>: Sendable {
         }
         router.get("/oauth2/userinfo") { request, context in
             try await self.userInfo(request, context: context)
+        }
+        router.post("/oauth2/backchannel-logout") { request, context in
+            await self.backchannelLogout(request, context: context)
+        }
+        for method in [HTTPRequest.Method.get, .head, .put, .delete, .patch] {
+            router.on("/oauth2/backchannel-logout", method: method) { _, _ in
+                Self.backchannelLogoutMethodNotAllowed()
+            }
         }
     }
 

@@ -1,7 +1,8 @@
 import Metrics
 
 /// Counters of the login flow, through swift-metrics (Prometheus in the gateway):
-/// `gatehouse_logins_total{result=…}` and `gatehouse_sign_outs_total`.
+/// `gatehouse_logins_total{result=…}`, `gatehouse_sign_outs_total` and
+/// `gatehouse_backchannel_logouts_total{result=…}`.
 enum AuthMetrics {
     enum LoginResult: String {
         case started
@@ -16,6 +17,11 @@ enum AuthMetrics {
 
     static func login(_ result: LoginResult) {
         Counter(label: "gatehouse_logins_total", dimensions: [("result", result.rawValue)]).increment()
+    }
+
+    /// `gatehouse_backchannel_logouts_total{result=succeeded|refused|store_unavailable}`.
+    static func backchannelLogout(_ result: String) {
+        Counter(label: "gatehouse_backchannel_logouts_total", dimensions: [("result", result)]).increment()
     }
 
     static func signOut() {

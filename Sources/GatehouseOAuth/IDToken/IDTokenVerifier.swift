@@ -57,6 +57,38 @@ public enum IDTokenVerifier {
         expecting expectations: IDTokenExpectations,
         now: Date
     ) throws(OAuthError) {
+        try checkIssuerAudienceAndTime(claims, expecting: expectations, now: now)
+
+        guard !claims.subject.isEmpty, claims.subject.utf8.count <= 255 else {
+            throw OAuthError(.idTokenMissingSubject, "the ID token has no usable sub")
+        }
+        if let subject = expectations.subject, subject != claims.subject {
+            throw OAuthError(.idTokenSubjectChanged, "the refreshed ID token names a different sub")
+        }
+
+        if let nonce = expectations.nonce {
+            guard let claimed = claims.nonce, constantTimeEqual(claimed, nonce) else {
+                throw OAuthError(.idTokenNonceMismatch, "the ID token's nonce is not the one this login sent")
+            }
+        }
+
+        if let hash = claims.accessTokenHash, let accessToken = expectations.accessToken {
+            guard let expected = AccessTokenHash.compute(accessToken: accessToken, algorithm: algorithm),
+                constantTimeEqual(expected, hash)
+            else {
+                throw OAuthError(.idTokenAccessTokenHashMismatch, "the ID token's at_hash does not match the access token")
+            }
+        }
+    }
+
+    /// The checks ID tokens and logout tokens share (OIDC Core §3.1.3.7 steps 2–5, 9–10;
+    /// Back-Channel Logout §2.6 step 3): `iss`, `aud` (ours, and no untrusted one), `azp`,
+    /// and `exp`/`iat`/`nbf` within the clock skew.
+    static func checkIssuerAudienceAndTime(
+        _ claims: IDTokenClaims,
+        expecting expectations: IDTokenExpectations,
+        now: Date
+    ) throws(OAuthError) {
         try expectations.issuer.check(issuer: claims.issuer, tenant: claims.tenantID)
 
         guard claims.audiences.contains(expectations.clientID) else {
@@ -83,27 +115,6 @@ public enum IDTokenVerifier {
         }
         if let notBefore = claims.notBefore, notBefore.timeIntervalSince(now) > skew {
             throw OAuthError(.idTokenNotYetValid, "the ID token is not valid yet (nbf)")
-        }
-
-        guard !claims.subject.isEmpty, claims.subject.utf8.count <= 255 else {
-            throw OAuthError(.idTokenMissingSubject, "the ID token has no usable sub")
-        }
-        if let subject = expectations.subject, subject != claims.subject {
-            throw OAuthError(.idTokenSubjectChanged, "the refreshed ID token names a different sub")
-        }
-
-        if let nonce = expectations.nonce {
-            guard let claimed = claims.nonce, constantTimeEqual(claimed, nonce) else {
-                throw OAuthError(.idTokenNonceMismatch, "the ID token's nonce is not the one this login sent")
-            }
-        }
-
-        if let hash = claims.accessTokenHash, let accessToken = expectations.accessToken {
-            guard let expected = AccessTokenHash.compute(accessToken: accessToken, algorithm: algorithm),
-                constantTimeEqual(expected, hash)
-            else {
-                throw OAuthError(.idTokenAccessTokenHashMismatch, "the ID token's at_hash does not match the access token")
-            }
         }
     }
 }
