@@ -70,7 +70,7 @@ struct DemoSetup {
         idpConfiguration.clients = [
             RegisteredClient(
                 id: "gatehouse-demo", secret: clientSecret, redirectURIs: [gatewayURL + "/oauth2/callback"],
-                postLogoutRedirectURIs: [gatewayURL + "/"])
+                postLogoutRedirectURIs: [gatewayURL + "/"], backchannelLogoutURI: gatewayURL + "/oauth2/backchannel-logout")
         ]
 
         var configuration = GatewayConfiguration()

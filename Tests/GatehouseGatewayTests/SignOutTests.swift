@@ -47,6 +47,9 @@ struct SignOutTests {
             #expect(crossSite.status == 403)
             let nullOrigin = try await browser.send("POST", "/oauth2/sign_out", headers: [("Origin", "null")])
             #expect(nullOrigin.status == 403)
+            let nullCrossSite = try await browser.send(
+                "POST", "/oauth2/sign_out", headers: [("Origin", "null"), ("Sec-Fetch-Site", "cross-site")])
+            #expect(nullCrossSite.status == 403)
             #expect(try await browser.send("GET", "/still-in").status == 200)
         }
     }

@@ -9,6 +9,11 @@ struct AuthorizeRoutes: Sendable {
     static let sessionCookie = "devidp-session"
     /// Binds a login form to the browser that opened it (login CSRF).
     static let bindingCookie = "devidp-login"
+
+    /// One binding cookie per sign-in form, so two tabs can sign in at the same time.
+    static func bindingCookieName(_ interactionID: String) -> String {
+        bindingCookie + "-" + String(interactionID.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }.prefix(16))
+    }
     /// How long a login form stays valid.
     static let formLifetime: Duration = .seconds(600)
 
@@ -45,7 +50,7 @@ struct AuthorizeRoutes: Sendable {
         }
         let (id, binding) = await idp.state.startInteraction(authorization, lifetime: Self.formLifetime, now: now)
         return LoginPage(interactionID: id, clientID: authorization.clientID, users: shownUsers, error: nil).response(
-            setCookie: Responses.cookie(Self.bindingCookie, binding, path: "/authorize", maxAge: Self.formLifetime))
+            setCookie: Responses.cookie(Self.bindingCookieName(id), binding, path: "/authorize", maxAge: Self.formLifetime))
     }
 
     /// `POST /authorize`: `action=login` with `username` and `password`, or `action=cancel`.
@@ -56,7 +61,7 @@ struct AuthorizeRoutes: Sendable {
                 + "Go back to the application and sign in again.", status: .badRequest)
         guard let form = try await request.formBody(), let id = form["interaction"] else { return expired }
         let now = idp.now
-        guard let interaction = await idp.state.interaction(id, binding: request.cookie(Self.bindingCookie), now: now)
+        guard let interaction = await idp.state.interaction(id, binding: request.cookie(Self.bindingCookieName(id)), now: now)
         else { return expired }
         let authorization = interaction.request
         if form["action"] == "cancel" {
@@ -64,7 +69,7 @@ struct AuthorizeRoutes: Sendable {
             return answer(
                 redirectURI: authorization.redirectURI, state: authorization.state,
                 [("error", "access_denied"), ("error_description", "the user cancelled the sign-in")], afterPost: true,
-                cookies: [Responses.deleteCookie(Self.bindingCookie, path: "/authorize")])
+                cookies: [Responses.deleteCookie(Self.bindingCookieName(id), path: "/authorize")])
         }
         guard let username = form["username"], let password = form["password"], let user = idp.users[username],
             Hash.constantTimeEqual(user.password, password)
@@ -84,7 +89,7 @@ struct AuthorizeRoutes: Sendable {
             authorization, session: session, afterPost: true,
             cookies: [
                 Responses.cookie(Self.sessionCookie, cookie, maxAge: idp.configuration.sessionLifetime),
-                Responses.deleteCookie(Self.bindingCookie, path: "/authorize"),
+                Responses.deleteCookie(Self.bindingCookieName(id), path: "/authorize"),
             ])
     }
 

@@ -71,12 +71,16 @@ extension OAuthRoutes {
     /// user action). A request with neither did not come from a browser, which always sends
     /// `Origin` on a POST, so it cannot be a cross-site forgery.
     static func isSameOrigin(_ request: Request, origin expected: String) -> Bool {
-        if let origin = request.headers[.origin] {
-            return origin.lowercased() == expected
+        let site = request.headers[.secFetchSite]?.lowercased()
+        if let origin = request.headers[.origin]?.lowercased(), origin != "null" {
+            return origin == expected
         }
-        if let site = request.headers[.secFetchSite]?.lowercased() {
+        // `Origin: null` is what Chromium sends for a same-origin form POST from a page with
+        // `Referrer-Policy: no-referrer` (ours); it is also what a sandboxed cross-site frame
+        // sends. Fetch Metadata tells them apart; without it, a null origin is refused.
+        if let site {
             return site == "same-origin" || site == "none"
         }
-        return true
+        return request.headers[.origin] == nil
     }
 }

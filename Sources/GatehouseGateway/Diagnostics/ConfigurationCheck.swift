@@ -1,0 +1,107 @@
+public import Foundation
+import GatehouseHummingbird
+import GatehouseOAuth
+import GatehouseStore
+public import Logging
+
+/// `gatehouse check-config`: every check a deployment can make before serving — the
+/// configuration (loaded as `serve` loads it), the encryption keys, the redirect URI, cookie
+/// and HTTPS consistency, discovery and the JWKS, and the store — each reported on its own.
+public enum ConfigurationCheck {
+    /// One line of the report.
+    public struct Result: Sendable, CustomStringConvertible {
+        public enum Status: Sendable, Equatable {
+            case ok
+            case failed
+            /// Not run because an earlier check it depends on failed.
+            case skipped
+        }
+
+        public var name: String
+        public var status: Status
+        /// What was found (for `ok`), or why it failed or was skipped.
+        public var detail: String
+
+        static func ok(_ name: String, _ detail: String = "") -> Result { Result(name: name, status: .ok, detail: detail) }
+        static func failed(_ name: String, _ detail: String) -> Result { Result(name: name, status: .failed, detail: detail) }
+
+        /// `name  ok (detail)`, `name  FAIL: reason` or `name  skipped (reason)`.
+        public var description: String {
+            let label = name.padding(toLength: max(name.count, 18), withPad: " ", startingAt: 0)
+            switch status {
+            case .ok: return label + " ok" + (detail.isEmpty ? "" : " (\(detail))")
+            case .failed: return label + " FAIL: " + detail
+            case .skipped: return label + " skipped (\(detail))"
+            }
+        }
+    }
+
+    /// Loads the configuration and runs every check. A configuration that does not load is
+    /// the only result (the other checks need it).
+    public static func run(
+        environment: [String: String] = ProcessInfo.processInfo.environment, file: String? = nil,
+        storeDeadline: Duration = .seconds(10), logger: Logger = Logger(label: "gatehouse.check-config")
+    ) async -> [Result] {
+        let configuration: GatewayConfiguration
+        do {
+            configuration = try await GatewayConfiguration.load(environment: environment, file: file)
+        } catch let error as ConfigurationError {
+            return [.failed("configuration", error.description)]
+        } catch {
+            return [.failed("configuration", "\(error)")]
+        }
+        var results: [Result] = [.ok("configuration", file.map { "environment and \($0)" } ?? "environment")]
+        results.append(encryptionKeys(configuration))
+        results.append(redirectURI(configuration))
+        results.append(cookies(configuration))
+        results += await identityProvider(configuration, logger: logger)
+        results.append(await store(configuration, deadline: storeDeadline, logger: logger))
+        return results
+    }
+
+    /// Each key decodes to 32 bytes (``KeyRing`` refuses anything else).
+    static func encryptionKeys(_ configuration: GatewayConfiguration) -> Result {
+        do {
+            let ring = try KeyRing(base64Keys: configuration.encryptionKeys)
+            let count = ring.keyIDs.count
+            return .ok("encryption keys", "\(count) key\(count == 1 ? "" : "s"), 256-bit; encrypting with \(ring.primaryKeyID)")
+        } catch let error as StoreError {
+            return .failed("encryption keys", "GATEHOUSE_ENCRYPTION_KEYS: \(error.detail ?? error.shortCode)")
+        } catch {
+            return .failed("encryption keys", "GATEHOUSE_ENCRYPTION_KEYS: \(error)")
+        }
+    }
+
+    /// The redirect URI (public URL + `/oauth2/callback`) is absolute, and `https` unless the
+    /// host is loopback (RFC 9700 §2.6: no plain-text redirects off the machine).
+    static func redirectURI(_ configuration: GatewayConfiguration) -> Result {
+        let uri = configuration.authSettings.redirectURI
+        guard let components = URLComponents(string: uri), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty
+        else {
+            return .failed("redirect URI", "GATEHOUSE_PUBLIC_URL: \(uri) is not an absolute URL")
+        }
+        guard scheme == "https" || (scheme == "http" && ConfigParsing.isLoopbackHost(host)) else {
+            return .failed("redirect URI", "GATEHOUSE_PUBLIC_URL: \(uri) must use https (http only for loopback)")
+        }
+        return .ok("redirect URI", uri)
+    }
+
+    /// `GATEHOUSE_COOKIE_SECURE=false` only with a loopback public URL; secure cookies need an
+    /// https public URL (a browser does not send them back over http except to loopback).
+    static func cookies(_ configuration: GatewayConfiguration) -> Result {
+        let loopback = ConfigParsing.isLoopbackURL(configuration.publicURL)
+        let https = configuration.publicURL.lowercased().hasPrefix("https://")
+        if !configuration.cookieSecure {
+            guard loopback else {
+                return .failed("cookies", "GATEHOUSE_COOKIE_SECURE: false is allowed only with a loopback GATEHOUSE_PUBLIC_URL")
+            }
+            return .ok("cookies", "not Secure, allowed for a loopback public URL; named gatehouse")
+        }
+        guard https || loopback else {
+            return .failed(
+                "cookies", "GATEHOUSE_COOKIE_SECURE: Secure cookies are never sent back over http; use an https GATEHOUSE_PUBLIC_URL")
+        }
+        return .ok("cookies", "Secure, HttpOnly, SameSite=Lax, named __Host-gatehouse")
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import JWTKit
+
+extension OAuthClient {
+    /// Validates a back-channel logout token from this provider (OpenID Connect Back-Channel
+    /// Logout 1.0 §2.6; see ``LogoutTokenVerifier``): keys from the JWKS, selected and
+    /// refetched on an unknown `kid` exactly as for ID tokens, then every claim check.
+    ///
+    /// Replay (`jti`) is not checked here: that needs state the caller keeps.
+    public func validateLogoutToken(_ token: String) async throws(OAuthError) -> LogoutToken {
+        let metadata = try await metadata()
+        let expectations = IDTokenExpectations(
+            issuer: provider.issuerPolicy, clientID: configuration.clientID,
+            trustedAudiences: configuration.trustedAudiences, algorithms: algorithms(for: metadata),
+            clockSkew: configuration.clockSkew)
+        let jws: CompactJWS
+        do {
+            jws = try LogoutTokenVerifier.parse(token, expecting: expectations)
+        } catch where error.code == .idTokenMalformed {
+            throw OAuthError(.logoutTokenMalformed, "the logout token is not a well-formed JWS")
+        }
+        let verifier = try await signingVerifier(keyID: jws.header.kid, algorithm: jws.header.alg, metadata: metadata)
+        do {
+            return try LogoutTokenVerifier.verify(jws, with: verifier, expecting: expectations, now: clock.now)
+        } catch {
+            logger.info("logout token rejected", metadata: ["reason": "\(error.code)"])
+            throw error
+        }
+    }
+
+    /// The verifier for a token header's `kid` and `alg` from the provider's JWKS, refetched
+    /// once (rate limited) when the `kid` is unknown — the IdP may have rotated its keys.
+    func signingVerifier(
+        keyID: String?, algorithm: String, metadata: ProviderMetadata
+    ) async throws(OAuthError) -> any JWTAlgorithm {
+        let cache = try keyCache(for: metadata)
+        let keys = try await cache.current()
+        do {
+            return try keys.verifier(keyID: keyID, algorithm: algorithm)
+        } catch where error.code == .idTokenKeyNotFound {
+            guard let refetched = try await cache.refetchForUnknownKey() else { throw error }
+            return try refetched.verifier(keyID: keyID, algorithm: algorithm)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Crypto
+import Foundation
+import GatehouseGateway
+import GatehouseOAuth
+import Testing
+
+/// `GATEHOUSE_ALLOW_BEARER`: IdP-signed JWTs instead of a cookie, and what happens to a
+/// client's `Authorization` header without it.
+@Suite("Gateway bearer mode")
+struct BearerModeTests {
+    static let allow = ["GATEHOUSE_ALLOW_BEARER": "true"]
+
+    @Test func aValidBearerPassesWithIdentityHeadersAndNoCookie() async throws {
+        try await SigningGatewayFixture.with(environment: Self.allow) { fixture in
+            let token = try fixture.idp.token(
+                fixture.idp.bearerClaims(sub: "api-user", email: "api@example.com", username: "api", groups: ["ops", "dev"]),
+                typ: "JWT")
+            let reply = try await fixture.browser().send(
+                "GET", "/api/items?x=1",
+                headers: [("Authorization", "Bearer " + token), ("X-Forwarded-User", "mallory")])
+            #expect(reply.status == 200)
+            let echo = try reply.echo()
+            #expect(echo.path == "/api/items")
+            #expect(echo.values("X-Forwarded-User") == ["api-user"])
+            #expect(echo.value("X-Forwarded-Email") == "api@example.com")
+            #expect(echo.value("X-Forwarded-Preferred-Username") == "api")
+            #expect(echo.value("X-Forwarded-Groups") == "ops,dev")
+            #expect(echo.values("Authorization") == ["Bearer " + token])
+        }
+    }
+
+    @Test func theSchemeIsCaseInsensitive() async throws {
+        try await SigningGatewayFixture.with(environment: Self.allow) { fixture in
+            let token = try fixture.idp.token(fixture.idp.bearerClaims(sub: "u"), typ: nil)
+            let reply = try await fixture.browser().send("GET", "/x", headers: [("Authorization", "bearer " + token)])
+            #expect(reply.status == 200)
+        }
+    }
+
+    enum Spoil: String, CaseIterable, Sendable {
+        case wrongAudience, wrongIssuer, otherKeySameKid, expired, notYetValid, noSubject, logoutToken, garbage, empty
+    }
+
+    @Test(arguments: Spoil.allCases)
+    func anInvalidBearerGets401JSON(_ spoil: Spoil) async throws {
+        try await SigningGatewayFixture.with(environment: Self.allow) { fixture in
+            let idp = fixture.idp
+            var claims = idp.bearerClaims(sub: "u")
+            var signer: P256.Signing.PrivateKey?
+            var token: String?
+            let now = Date().timeIntervalSince1970
+            switch spoil {
+            case .wrongAudience: claims["aud"] = .string("another-client")
+            case .wrongIssuer: claims["iss"] = .string("https://evil.example")
+            case .otherKeySameKid: signer = P256.Signing.PrivateKey()
+            case .expired: (claims["iat"], claims["exp"]) = (.number(now - 7200), .number(now - 3600))
+            case .notYetValid: claims["nbf"] = .number(now + 3600)
+            case .noSubject: claims["sub"] = nil
+            case .logoutToken: token = try idp.token(idp.logoutClaims(sid: "s1", sub: "u"))
+            case .garbage: token = "not.a.jwt"
+            case .empty: token = ""
+            }
+            let credential = try token ?? idp.token(claims, typ: "JWT", signer: signer)
+            let reply = try await fixture.browser().send("GET", "/api", headers: [("Authorization", "Bearer " + credential)])
+            #expect(reply.status == 401, "\(spoil)")
+            #expect(reply.header("www-authenticate") == "Bearer error=\"invalid_token\"")
+            #expect(reply.header("content-type") == "application/json")
+            let body = try JSONDecoder().decode([String: String].self, from: Data(reply.body.utf8))
+            #expect(body["error"] == "invalid_token")
+        }
+    }
+
+    @Test func anInvalidBearerIsNotRescuedByACookie() async throws {
+        try await SigningGatewayFixture.with(environment: Self.allow) { fixture in
+            let browser = try await fixture.signedIn(subject: "u1", sid: "s1")
+            #expect(try await browser.send("GET", "/x").status == 200)
+            let reply = try await browser.send("GET", "/x", headers: [("Authorization", "Bearer forged")])
+            #expect(reply.status == 401)
+        }
+    }
+
+    @Test func theAccessRulesApplyToBearers() async throws {
+        try await SigningGatewayFixture.with(
+            environment: Self.allow.merging(["GATEHOUSE_ALLOWED_EMAIL_DOMAINS": "example.org"]) { $1 }
+        ) { fixture in
+            let token = try fixture.idp.token(fixture.idp.bearerClaims(sub: "u", email: "u@example.com"), typ: "JWT")
+            let reply = try await fixture.browser().send("GET", "/api", headers: [("Authorization", "Bearer " + token)])
+            #expect(reply.status == 403)
+            #expect(reply.body.contains("email_not_allowed"))
+        }
+    }
+
+    @Test func withoutBearerModeABearerNeverIdentifiesAnyone() async throws {
+        try await SigningGatewayFixture.with { fixture in
+            let token = try fixture.idp.token(fixture.idp.bearerClaims(sub: "api-user"), typ: "JWT")
+            let reply = try await fixture.browser().send(
+                "GET", "/api", headers: [("Authorization", "Bearer " + token), ("Accept", "application/json")])
+            #expect(reply.status == 401)
+            #expect(reply.body.contains("login_url"))
+            // With a session, the client's header reaches the upstream unchanged, identity from the session.
+            let browser = try await fixture.signedIn(subject: "cookie-user", sid: nil)
+            let echo = try await browser.send("GET", "/api", headers: [("Authorization", "Bearer " + token)]).echo()
+            #expect(echo.value("X-Forwarded-User") == "cookie-user")
+            #expect(echo.values("Authorization") == ["Bearer " + token])
+        }
+    }
+
+    @Test func withPassAccessTokenAClientAuthorizationNeverReachesTheUpstream() async throws {
+        try await SigningGatewayFixture.with(
+            environment: ["GATEHOUSE_PASS_ACCESS_TOKEN": "true", "GATEHOUSE_SKIP_AUTH_ROUTES": "/public"]
+        ) { fixture in
+            let anonymous = try await fixture.browser().send(
+                "GET", "/public/page", headers: [("Authorization", "Bearer client-supplied")])
+            #expect(anonymous.status == 200)
+            #expect(try anonymous.echo().value("Authorization") == nil)
+            let browser = try await fixture.signedIn(subject: "u1", sid: nil)
+            let echo = try await browser.send("GET", "/api", headers: [("Authorization", "Bearer client-supplied")]).echo()
+            #expect(echo.values("Authorization").count == 1)
+            #expect(echo.value("Authorization")?.hasPrefix("Bearer at-") == true)
+        }
+    }
+
+    @Test func theSettingIsParsedStrictly() async throws {
+        let base = [
+            "GATEHOUSE_ISSUER": "https://idp.example", "GATEHOUSE_CLIENT_ID": "c",
+            "GATEHOUSE_UPSTREAM": "http://127.0.0.1:1", "GATEHOUSE_ENCRYPTION_KEYS": GatewayFixture.randomKey(),
+        ]
+        #expect(try await GatewayConfiguration.load(environment: base).allowBearer == false)
+        let on = try await GatewayConfiguration.load(environment: base.merging(["GATEHOUSE_ALLOW_BEARER": "TRUE"]) { $1 })
+        #expect(on.allowBearer)
+        for bad in ["yes", "1", "on"] {
+            await #expect {
+                try await GatewayConfiguration.load(environment: base.merging(["GATEHOUSE_ALLOW_BEARER": bad]) { $1 })
+            } throws: { ($0 as? ConfigurationError)?.variable == "GATEHOUSE_ALLOW_BEARER" }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import GatehouseTestSupport
+import Testing
+
+/// `gatehouse check-config`, run as the built binary against django-oauth-toolkit.
+@Suite("gatehouse check-config")
+struct CheckConfigTests {
+    /// `.build/debug/gatehouse`, found from this file's path (`swift build --build-tests` builds it).
+    static func executable() throws -> URL {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let binary = root.appendingPathComponent(".build/debug/gatehouse")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw TestServer.Failure("\(binary.path) is missing: run `swift build --build-tests` first")
+        }
+        return binary
+    }
+
+    /// Runs `gatehouse check-config` with exactly `environment` (plus `PATH`); exit status and stdout.
+    static func run(_ environment: [String: String], arguments: [String] = []) async throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = ["check-config"] + arguments
+        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func environment(directory: URL) throws -> [String: String] {
+        [
+            "GATEHOUSE_PUBLIC_URL": "http://127.0.0.1:4180",
+            "GATEHOUSE_ISSUER": try DOT.issuer(),
+            "GATEHOUSE_CLIENT_ID": DOT.confidentialClient,
+            "GATEHOUSE_CLIENT_SECRET": DOT.secret,
+            "GATEHOUSE_UPSTREAM": "http://127.0.0.1:9",
+            "GATEHOUSE_STORE": "sqlite:" + directory.appendingPathComponent("gatehouse.db").path,
+            "GATEHOUSE_ENCRYPTION_KEYS": GatewayFixture.randomKey(),
+            "GATEHOUSE_IDP_TIMEOUT": "10s",
+        ]
+    }
+
+    static func withDirectory(_ body: (URL) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-check-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await body(directory)
+    }
+
+    @Test func aGoodConfigurationPasses() async throws {
+        try await Self.withDirectory { directory in
+            let (status, output) = try await Self.run(try Self.environment(directory: directory))
+            #expect(status == 0, "\(output)")
+            for check in ["configuration", "encryption keys", "redirect URI", "cookies", "discovery", "signing keys", "store"] {
+                #expect(output.split(separator: "\n").contains { $0.hasPrefix(check) && $0.contains(" ok") },
+                    "\(check) in \(output)")
+            }
+            #expect(output.contains("http://127.0.0.1:4180/oauth2/callback"))
+            #expect(output.contains("configuration OK"))
+            #expect(!output.contains(DOT.secret))
+        }
+    }
+
+    @Test func aWrongIssuerFailsNamingTheVariable() async throws {
+        try await Self.withDirectory { directory in
+            var environment = try Self.environment(directory: directory)
+            environment["GATEHOUSE_ISSUER"] = try DOT.issuer() + "/wrong"
+            let (status, output) = try await Self.run(environment)
+            #expect(status != 0)
+            let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("discovery") })
+            #expect(line.contains("FAIL: GATEHOUSE_ISSUER"))
+            #expect(output.contains("signing keys") && output.contains("skipped"))
+        }
+    }
+
+    @Test func aShortKeyAndAMissingStoreDirectoryAreEachReported() async throws {
+        try await Self.withDirectory { directory in
+            var environment = try Self.environment(directory: directory)
+            environment["GATEHOUSE_ENCRYPTION_KEYS"] = Data(repeating: 7, count: 16).base64EncodedString()
+            environment["GATEHOUSE_STORE"] = "sqlite:" + directory.appendingPathComponent("missing/dir/x.db").path
+            let (status, output) = try await Self.run(environment)
+            #expect(status == 1)
+            #expect(output.contains("FAIL: GATEHOUSE_ENCRYPTION_KEYS"))
+            #expect(output.contains("FAIL: GATEHOUSE_STORE"))
+            #expect(output.contains("2 problems found"))
+        }
+    }
+
+    @Test func anUnloadableConfigurationFailsNamingTheVariable() async throws {
+        try await Self.withDirectory { directory in
+            var environment = try Self.environment(directory: directory)
+            environment["GATEHOUSE_COOKIE_SECURE"] = "false"
+            environment["GATEHOUSE_PUBLIC_URL"] = "https://app.example"
+            let (status, output) = try await Self.run(environment)
+            #expect(status == 1)
+            #expect(output.contains("configuration") && output.contains("FAIL: GATEHOUSE_COOKIE_SECURE"))
+        }
+    }
+}
