@@ -30,7 +30,9 @@ struct GatewayFixture: Sendable {
         defer { try? FileManager.default.removeItem(at: directory) }
         try await EchoUpstream.with { upstreamPort in
             let port = try TestServer.freePort()
-            let upstream = upstreamDown ? try TestServer.freePort() : upstreamPort
+            // Port 9 (discard) is below the ephemeral range, so no parallel test's server can
+            // be listening there; a "free" ephemeral port could be taken by one meanwhile.
+            let upstream = upstreamDown ? 9 : upstreamPort
             var environment = [
                 "GATEHOUSE_LISTEN": "127.0.0.1:\(port)",
                 "GATEHOUSE_PUBLIC_URL": "http://127.0.0.1:\(port)",
