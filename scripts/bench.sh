@@ -1,0 +1,411 @@
+#!/usr/bin/env bash
+# Gateway benchmark (issue 4): in one run, on 127.0.0.1 only, side by side
+#
+#   upstream   nginx serving a 1 KiB static file, directly
+#   nginx      nginx as a plain reverse proxy to it (keep-alive upstream): the practical limit
+#   apache     Apache httpd 2.4 (mpm_event) + mod_auth_openidc, holding a session
+#              (server-cache sessions in shm), ProxyPass to the upstream
+#   gatehouse  `gatehouse serve` (release build, SQLite store), holding a session
+#
+# both relying parties signed in against the same django-oauth-toolkit IdP
+# (scripts/start-idp.sh, port 9310) by a scripted browser (scripts/bench/login.py).
+#
+# Measures, interleaving the contenders in every round so all see the same conditions:
+#   1. peak:  wrk -t2 -c64 -d10s with the session cookie: req/s, p50, p99
+#   2. half:  every contender at the same fixed rate = half of gatehouse's median peak
+#             (wrk with a pacing Lua script, scripts/bench/paced.lua, -c32): achieved rate,
+#             p50/p99, and p99 "added" over the upstream alone at that rate
+#   3. c8:    plain closed-loop wrk -t2 -c8 (the low-concurrency approximation), for reference
+#   4. logins/s: BENCH_LOGINS full logins (whole redirect dance), BENCH_LOGIN_CONCURRENCY at
+#             a time, for gatehouse and mod_auth_openidc
+# then prints a table, the ratios and the targets. Diagnostics, not in the ratios: a second
+# gatehouse with every path a skip-auth route, hit without a cookie (peak phase: the server +
+# proxy path without session work); system calls per request (strace -c, separate runs); and
+# a perf profile of gatehouse under wrk -c64 (separate run). Everything started here is
+# stopped by PID on exit. Configs, logs, raw wrk output, strace and perf data:
+# .test-artifacts/bench/run/.
+#
+# Environment (all optional): BENCH_ROUNDS (3), BENCH_DURATION (10s), BENCH_LOGINS (100),
+# BENCH_LOGIN_CONCURRENCY (8), BENCH_LOGIN_ROUNDS (2), BENCH_PERF (1 = strace counts and perf
+# profile when those tools work), BENCH_DIAG (1 = the skip-auth gatehouse row),
+# BENCH_SKIP_BUILD (1 = use the existing release binary), BENCH_PORT_BASE (9310: IdP,
+# +10 upstream, +11 nginx, +12 gatehouse, +13 apache, +14 skip-auth gatehouse).
+# Needs: wrk, nginx, apache2 + libapache2-mod-auth-openidc, python3-venv (apt-get install -y
+# wrk nginx apache2 libapache2-mod-auth-openidc python3-venv).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+bench_dir="$root/scripts/bench"
+art="$root/.test-artifacts/bench"
+
+rounds=${BENCH_ROUNDS:-3}
+duration=${BENCH_DURATION:-10s}
+logins=${BENCH_LOGINS:-100}
+login_concurrency=${BENCH_LOGIN_CONCURRENCY:-8}
+login_rounds=${BENCH_LOGIN_ROUNDS:-2}
+want_perf=${BENCH_PERF:-1}
+base=${BENCH_PORT_BASE:-9310}
+idp_port=$base
+up_port=$((base + 10))
+nginx_port=$((base + 11))
+gh_port=$((base + 12))
+ap_port=$((base + 13))
+ghp_port=$((base + 14))
+diag=${BENCH_DIAG:-1}
+threads=2
+connections=64
+paced_connections=32
+
+for tool in wrk nginx apache2 curl python3; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install -y wrk nginx apache2 libapache2-mod-auth-openidc)" >&2; exit 1; }
+done
+[[ -f /usr/lib/apache2/modules/mod_auth_openidc.so ]] \
+    || { echo "bench: mod_auth_openidc is missing (apt-get install -y libapache2-mod-auth-openidc)" >&2; exit 1; }
+for port in "$idp_port" "$up_port" "$nginx_port" "$gh_port" "$ap_port" "$ghp_port"; do
+    if ss -Hltn "sport = :$port" | grep -q .; then
+        echo "bench: port $port is already in use; set BENCH_PORT_BASE" >&2
+        exit 1
+    fi
+done
+
+# --- release build (a no-op when up to date) ---
+if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
+    echo "bench: swift build -c release --scratch-path .build-release --product gatehouse"
+    swift build -c release --scratch-path .build-release --product gatehouse 2>&1 | tail -n 3
+fi
+gatehouse_bin="$root/.build-release/release/gatehouse"
+[[ -x $gatehouse_bin ]] || { echo "bench: $gatehouse_bin not built" >&2; exit 1; }
+
+rm -rf "$art/run"
+mkdir -p "$art/run"
+run="$art/run"
+results="$run/results.txt"
+: >"$results"
+
+# --- stop everything we started, by PID ---
+pids=()
+idp_pid=""
+cleanup() {
+    local status=$?
+    set +e
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    [[ -n $idp_pid ]] && kill "$idp_pid" 2>/dev/null
+    for pid in "${pids[@]}" $idp_pid; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null
+    done
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_http() { # URL SECONDS PID
+    local deadline=$((SECONDS + $2))
+    while ((SECONDS < deadline)); do
+        kill -0 "$3" 2>/dev/null || { echo "bench: process for $1 exited" >&2; return 1; }
+        curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0
+        sleep 0.2
+    done
+    echo "bench: $1 did not answer within $2 s" >&2
+    return 1
+}
+
+# --- 1. upstream + plain reverse proxy: one nginx, two servers ---
+mkdir -p "$run/www" "$run/nginx-tmp"
+python3 -c 'import sys; sys.stdout.write(("gatehouse benchmark upstream " * 40)[:1023] + "\n")' >"$run/www/index.html"
+cat >"$run/nginx.conf" <<EOF
+daemon off;
+user root;
+worker_processes $threads;
+pid $run/nginx.pid;
+error_log $run/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    client_body_temp_path $run/nginx-tmp/body;
+    proxy_temp_path $run/nginx-tmp/proxy;
+    fastcgi_temp_path $run/nginx-tmp/fastcgi;
+    uwsgi_temp_path $run/nginx-tmp/uwsgi;
+    scgi_temp_path $run/nginx-tmp/scgi;
+    default_type text/html;
+    server {
+        listen 127.0.0.1:$up_port;
+        root $run/www;
+        index index.html;
+    }
+    upstream app {
+        server 127.0.0.1:$up_port;
+        keepalive 128;
+        keepalive_requests 1000000;
+    }
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location / {
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOF
+nginx -c "$run/nginx.conf" -e "$run/nginx-error.log" >"$run/nginx.out" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$up_port/" 10 "${pids[-1]}"
+wait_http "http://127.0.0.1:$nginx_port/" 10 "${pids[-1]}"
+
+# --- the IdP ---
+echo "bench: starting django-oauth-toolkit on :$idp_port"
+bash scripts/start-idp.sh "$idp_port" true >"$run/start-idp.out" 2>&1 \
+    || { cat "$run/start-idp.out" >&2; exit 1; }
+idp_pid=$(cat "$root/.test-artifacts/idp-$idp_port.pid")
+issuer="http://127.0.0.1:$idp_port/o"
+
+# --- 3. Apache + mod_auth_openidc ---
+mkdir -p "$run/apache/run"
+chown www-data:www-data "$run/apache/run" 2>/dev/null || true
+mods=/usr/lib/apache2/modules
+cat >"$run/apache/httpd.conf" <<EOF
+ServerRoot $run/apache
+ServerName 127.0.0.1
+Listen 127.0.0.1:$ap_port
+PidFile $run/apache/httpd.pid
+DefaultRuntimeDir $run/apache/run
+Mutex file:$run/apache/run default
+ErrorLog $run/apache/error.log
+LogLevel warn
+User www-data
+Group www-data
+
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authn_core_module $mods/mod_authn_core.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule authz_user_module $mods/mod_authz_user.so
+LoadModule proxy_module $mods/mod_proxy.so
+LoadModule proxy_http_module $mods/mod_proxy_http.so
+LoadModule auth_openidc_module $mods/mod_auth_openidc.so
+
+# $threads cores: 2 processes x 64 threads up front, up to 256 workers.
+StartServers 2
+ServerLimit 4
+ThreadLimit 64
+ThreadsPerChild 64
+MinSpareThreads 64
+MaxSpareThreads 256
+MaxRequestWorkers 256
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 60
+Timeout 30
+
+OIDCProviderMetadataURL $issuer/.well-known/openid-configuration
+OIDCClientID gatehouse-test
+OIDCClientSecret gatehouse-test-secret
+OIDCRedirectURI http://127.0.0.1:$ap_port/oauth2/callback
+OIDCCryptoPassphrase gatehouse-bench-passphrase-not-a-secret
+OIDCPKCEMethod S256
+OIDCScope "openid email profile"
+OIDCSessionType server-cache
+OIDCCacheType shm
+OIDCCacheShmMax 2000
+OIDCSessionInactivityTimeout 3600
+OIDCRemoteUserClaim sub
+
+ProxyRequests Off
+ProxyPass /oauth2/callback !
+ProxyPass / http://127.0.0.1:$up_port/
+<Location />
+    AuthType openid-connect
+    Require valid-user
+</Location>
+EOF
+apache2 -f "$run/apache/httpd.conf" -DFOREGROUND >"$run/apache/stdout.log" 2>&1 &
+pids+=($!)
+# Unauthenticated: 302 to the IdP (curl -f accepts it).
+wait_http "http://127.0.0.1:$ap_port/" 15 "${pids[-1]}"
+
+# --- 4. gatehouse ---
+rm -f "$run/gatehouse.db" "$run/gatehouse.db-wal" "$run/gatehouse.db-shm"
+keys=$("$gatehouse_bin" keys generate)
+GATEHOUSE_LISTEN="127.0.0.1:$gh_port" \
+GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$gh_port" \
+GATEHOUSE_ISSUER="$issuer" \
+GATEHOUSE_CLIENT_ID=gatehouse-test \
+GATEHOUSE_CLIENT_SECRET=gatehouse-test-secret \
+GATEHOUSE_UPSTREAM="http://127.0.0.1:$up_port" \
+GATEHOUSE_STORE="sqlite:$run/gatehouse.db" \
+GATEHOUSE_ENCRYPTION_KEYS="$keys" \
+GATEHOUSE_COOKIE_SECURE=false \
+GATEHOUSE_LOG_LEVEL=warning \
+    "$gatehouse_bin" serve >"$run/gatehouse.log" 2>&1 &
+pids+=($!)
+gatehouse_pid=${pids[-1]}
+wait_http "http://127.0.0.1:$gh_port/readyz" 30 "$gatehouse_pid"
+
+# Diagnostic only (peak phase, no ratios): a second gatehouse whose every path is a skip-auth
+# route, hit without a cookie: the HTTP server + reverse proxy path without any session work.
+if [[ $diag == 1 ]]; then
+    rm -f "$run/gatehouse-proxy.db" "$run/gatehouse-proxy.db-wal" "$run/gatehouse-proxy.db-shm"
+    GATEHOUSE_LISTEN="127.0.0.1:$ghp_port" \
+    GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$ghp_port" \
+    GATEHOUSE_ISSUER="$issuer" \
+    GATEHOUSE_CLIENT_ID=gatehouse-test \
+    GATEHOUSE_CLIENT_SECRET=gatehouse-test-secret \
+    GATEHOUSE_UPSTREAM="http://127.0.0.1:$up_port" \
+    GATEHOUSE_STORE="sqlite:$run/gatehouse-proxy.db" \
+    GATEHOUSE_ENCRYPTION_KEYS="$keys" \
+    GATEHOUSE_COOKIE_SECURE=false \
+    GATEHOUSE_LOG_LEVEL=warning \
+    GATEHOUSE_SKIP_AUTH_ROUTES=/ \
+        "$gatehouse_bin" serve >"$run/gatehouse-proxy.log" 2>&1 &
+    pids+=($!)
+    wait_http "http://127.0.0.1:$ghp_port/readyz" 30 "${pids[-1]}"
+fi
+
+# --- sessions: one scripted login each ---
+venv_python="$root/.venv/bin/python"
+login() { timeout 120 "$venv_python" "$bench_dir/login.py" "$@"; }
+gh_cookie=$(login cookie "http://127.0.0.1:$gh_port" gatehouse "$run/www/index.html")
+ap_cookie=$(login cookie "http://127.0.0.1:$ap_port" mod_auth_openidc_session "$run/www/index.html")
+for pair in "$gh_port|$gh_cookie" "$ap_port|$ap_cookie"; do
+    port=${pair%%|*}
+    cookie=${pair#*|}
+    curl -fsS --max-time 5 -H "Cookie: $cookie" "http://127.0.0.1:$port/" | cmp -s - "$run/www/index.html" \
+        || { echo "bench: the session cookie for :$port does not reach the upstream" >&2; exit 1; }
+done
+echo "bench: signed in (gatehouse and mod_auth_openidc sessions hold)"
+
+declare -A url cookie_header
+url[upstream]="http://127.0.0.1:$up_port/"
+url[nginx]="http://127.0.0.1:$nginx_port/"
+url[apache]="http://127.0.0.1:$ap_port/"
+url[gatehouse]="http://127.0.0.1:$gh_port/"
+url[gatehouse-proxy]="http://127.0.0.1:$ghp_port/"
+# The same header for everyone: each server ignores the other's cookie (gatehouse-proxy: none).
+cookie_all="$gh_cookie; $ap_cookie"
+contenders=(upstream nginx apache gatehouse)
+peak_contenders=("${contenders[@]}")
+[[ $diag == 1 ]] && peak_contenders+=(gatehouse-proxy)
+
+# wrk_run PHASE CONTENDER ROUND DURATION CONNECTIONS [extra wrk args...]
+wrk_run() {
+    local phase=$1 who=$2 round=$3 dur=$4 conns=$5
+    shift 5
+    local out="$run/wrk-$phase-$who-$round.txt"
+    # The URL before the extra arguments: those may end with `-- ARGS` for the Lua script.
+    local header="Cookie: $cookie_all"
+    [[ $who == gatehouse-proxy ]] && header="X-Bench: no-cookie"
+    timeout 120 wrk -t"$threads" -c"$conns" -d"$dur" --latency -H "$header" "${url[$who]}" "$@" >"$out" 2>&1 || true
+    local line
+    line=$(grep '^BENCH ' "$out" | head -n1 || true)
+    [[ -n $line ]] || { echo "bench: wrk produced no summary for $who; see $out" >&2; exit 1; }
+    echo "$phase $who $round ${line#BENCH }" >>"$results"
+}
+
+rotate() { # ROUND NAME...: the names, order rotated by ROUND
+    local r=$1
+    shift
+    local list=("$@") n=$# i
+    for ((i = 0; i < n; i++)); do echo "${list[$(((i + r) % n))]}"; done
+}
+
+# --- warm-up ---
+for who in "${peak_contenders[@]}"; do
+    wrk_run warmup "$who" 0 3s "$connections" -s "$bench_dir/report.lua"
+done
+
+# --- phase 1: peak ---
+for ((r = 1; r <= rounds; r++)); do
+    for who in $(rotate "$r" "${peak_contenders[@]}"); do
+        echo "bench: peak round $r/$rounds: $who"
+        wrk_run peak "$who" "$r" "$duration" "$connections" -s "$bench_dir/report.lua"
+    done
+done
+
+# --- phase 2: everyone at half of gatehouse's median peak ---
+half=$(python3 "$bench_dir/summarize.py" "$results" --half-peak)
+cat "$bench_dir/paced.lua" "$bench_dir/report.lua" >"$run/paced-report.lua"
+for ((r = 1; r <= rounds; r++)); do
+    for who in $(rotate "$r" "${contenders[@]}"); do
+        echo "bench: fixed rate $half/s round $r/$rounds: $who"
+        wrk_run half "$who" "$r" "$duration" "$paced_connections" -s "$run/paced-report.lua" -- "$half" "$threads"
+    done
+done
+
+# --- phase 3: closed loop with 8 connections ---
+for ((r = 1; r <= rounds; r++)); do
+    for who in $(rotate "$r" "${contenders[@]}"); do
+        echo "bench: -c8 round $r/$rounds: $who"
+        wrk_run c8 "$who" "$r" "$duration" 8 -s "$bench_dir/report.lua"
+    done
+done
+
+# --- phase 4: full logins per second ---
+for ((r = 1; r <= login_rounds; r++)); do
+    order=(gatehouse apache)
+    ((r % 2 == 0)) && order=(apache gatehouse)
+    for who in "${order[@]}"; do
+        echo "bench: $logins logins ($login_concurrency at a time) round $r/$login_rounds: $who"
+        if [[ $who == gatehouse ]]; then
+            line=$(login many "http://127.0.0.1:$gh_port" gatehouse "$run/www/index.html" "$logins" "$login_concurrency")
+        else
+            line=$(login many "http://127.0.0.1:$ap_port" mod_auth_openidc_session "$run/www/index.html" "$logins" "$login_concurrency")
+        fi
+        echo "login $who $r $line" >>"$results"
+    done
+done
+
+# --- optional: where gatehouse spends its time under peak load ---
+if [[ $want_perf == 1 ]] && command -v perf >/dev/null \
+    && perf record -o /dev/null -q -- true >/dev/null 2>&1; then
+    echo "bench: profiling gatehouse under wrk (perf, not counted in the figures)"
+    timeout 60 wrk -t"$threads" -c"$connections" -d12s -H "Cookie: $cookie_all" "${url[gatehouse]}" >"$run/wrk-perf.txt" 2>&1 &
+    wrk_pid=$!
+    sleep 1
+    timeout 60 perf record -q -F 999 -g -p "$gatehouse_pid" -o "$run/perf.data" -- sleep 8 >"$run/perf-record.log" 2>&1 || true
+    wait "$wrk_pid" || true
+    demangle() { if command -v swift-demangle >/dev/null; then swift-demangle --simplified; else swift demangle --simplified; fi; }
+    perf report -i "$run/perf.data" --no-children --sort dso,symbol --percent-limit 0.7 --stdio -g none 2>/dev/null \
+        | demangle >"$run/perf-self.txt" || true
+    perf report -i "$run/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null >"$run/perf-dso.txt" || true
+    perf report -i "$run/perf.data" --children --sort symbol --percent-limit 3 --stdio -g none 2>/dev/null \
+        | demangle >"$run/perf-children.txt" || true
+fi
+
+# --- optional: system calls per proxied request (strace slows gatehouse down; counts only) ---
+if [[ $want_perf == 1 ]] && command -v strace >/dev/null; then
+    for who in upstream nginx gatehouse; do
+        case $who in
+            gatehouse) target=$gatehouse_pid ;;
+            *) target=$(pgrep -P "${pids[0]}" | tr '\n' ',' | sed 's/,$//') ;; # the nginx workers
+        esac
+        timeout 30 strace -c -f -o "$run/strace-$who.txt" -p "$target" >/dev/null 2>&1 &
+        strace_pid=$!
+        sleep 1
+        timeout 30 wrk -t"$threads" -c"$connections" -d4s -H "Cookie: $cookie_all" -s "$bench_dir/report.lua" "${url[$who]}" >"$run/wrk-strace-$who.txt" 2>&1 || true
+        kill -INT "$strace_pid" 2>/dev/null || true
+        wait "$strace_pid" 2>/dev/null || true
+        requests=$(grep '^BENCH ' "$run/wrk-strace-$who.txt" | sed -E 's/.*"requests":([0-9]+).*/\1/')
+        calls=$(awk '$NF == "total" {print $4}' "$run/strace-$who.txt")
+        if [[ -n $requests && -n $calls && $requests -gt 0 ]]; then
+            echo "syscalls $who 1 {\"requests\":$requests,\"calls\":$calls}" >>"$results"
+        fi
+    done
+fi
+
+echo
+python3 "$bench_dir/summarize.py" "$results" --threads "$threads" --connections "$connections" \
+    --paced-connections "$paced_connections" --duration "$duration" --rounds "$rounds" | tee "$run/summary.txt"
+if [[ -s $run/perf-self.txt ]]; then
+    echo
+    echo "gatehouse profile under wrk -c$connections (perf, self time, top symbols; full: $run/perf-self.txt):"
+    grep -E '^ +[0-9]' "$run/perf-self.txt" | sed -E 's/[ -]+$//' | cut -c1-160 | head -n 30
+    echo "by library:"
+    grep -E '^ +[0-9]' "$run/perf-dso.txt" | sed -E 's/[ -]+$//' | head -n 8
+fi
