@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseTestSupport
 import Hummingbird
 
 #if canImport(Glibc)
@@ -16,35 +17,29 @@ enum TestServer {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try make { port in continuation.yield(port) }
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
+            group.addTask {
+                // However the server ends (it may fail to bind), the wait below ends too.
+                defer { continuation.finish() }
+                try await app.run()
+            }
             defer { group.cancelAll() }
-            var port = 0
+            var listening: Int?
             for await bound in ports {
-                port = bound
+                listening = bound
                 break
+            }
+            guard let port = listening else {
+                try await group.next()
+                throw Failure("the test server stopped before it listened")
             }
             return try await body(port)
         }
     }
 
-    /// A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read it, close): for a
-    /// public URL that must be known before the gateway starts.
+    /// A TCP port on 127.0.0.1 for a server whose URL must be known before it starts (see
+    /// `ReservedPort`: never an ephemeral port another test's server could be given).
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
-            }
-        }
-        guard bound else { throw Failure("bind() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        try ReservedPort.take()
     }
 
     struct Failure: Error, CustomStringConvertible {
