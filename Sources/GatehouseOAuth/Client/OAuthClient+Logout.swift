@@ -1,5 +1,4 @@
 import Foundation
-import JWTKit
 
 extension OAuthClient {
     /// Validates a back-channel logout token from this provider (OpenID Connect Back-Channel
@@ -25,21 +24,6 @@ extension OAuthClient {
         } catch {
             logger.info("logout token rejected", metadata: ["reason": "\(error.code)"])
             throw error
-        }
-    }
-
-    /// The verifier for a token header's `kid` and `alg` from the provider's JWKS, refetched
-    /// once (rate limited) when the `kid` is unknown — the IdP may have rotated its keys.
-    func signingVerifier(
-        keyID: String?, algorithm: String, metadata: ProviderMetadata
-    ) async throws(OAuthError) -> any JWTAlgorithm {
-        let cache = try keyCache(for: metadata)
-        let keys = try await cache.current()
-        do {
-            return try keys.verifier(keyID: keyID, algorithm: algorithm)
-        } catch where error.code == .idTokenKeyNotFound {
-            guard let refetched = try await cache.refetchForUnknownKey() else { throw error }
-            return try refetched.verifier(keyID: keyID, algorithm: algorithm)
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import JWTKit
 
 extension OAuthClient {
     /// Sends a grant to the token endpoint with client authentication and processes the answer.
@@ -118,17 +117,7 @@ extension OAuthClient {
             trustedAudiences: configuration.trustedAudiences, nonce: nonce, accessToken: accessToken,
             subject: subject, algorithms: algorithms(for: metadata), clockSkew: configuration.clockSkew)
         let jws = try IDTokenVerifier.parse(token, expecting: expectations)
-        let cache = try keyCache(for: metadata)
-        var keys = try await cache.current()
-        let verifier: any JWTAlgorithm
-        do {
-            verifier = try keys.verifier(keyID: jws.header.kid, algorithm: jws.header.alg)
-        } catch where error.code == .idTokenKeyNotFound {
-            // Key rotation: the IdP may have published a new key since we fetched.
-            guard let refetched = try await cache.refetchForUnknownKey() else { throw error }
-            keys = refetched
-            verifier = try keys.verifier(keyID: jws.header.kid, algorithm: jws.header.alg)
-        }
+        let verifier = try await signingVerifier(keyID: jws.header.kid, algorithm: jws.header.alg, metadata: metadata)
         do {
             return try IDTokenVerifier.verify(jws, token: token, with: verifier, expecting: expectations, now: clock.now)
         } catch {

@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
 import Foundation
 public import Logging
+import JWTKit
 
 /// An OAuth 2.0 / OpenID Connect relying party for one provider and one client registration.
 ///
@@ -77,6 +78,21 @@ public final class OAuthClient: Sendable {
                 transport: transport, url: jwksURI, algorithms: algorithms(for: metadata),
                 maxAge: configuration.keysMaxAge, minimumRefetchInterval: configuration.keysMinimumRefetchInterval,
                 clock: clock, logger: logger)
+        }
+    }
+
+    /// The verifier for a token header's `kid` and `alg` from the provider's JWKS, refetched
+    /// once (rate limited) when the `kid` is unknown — the IdP may have rotated its keys.
+    func signingVerifier(
+        keyID: String?, algorithm: String, metadata: ProviderMetadata
+    ) async throws(OAuthError) -> any JWTAlgorithm {
+        let cache = try keyCache(for: metadata)
+        let keys = try await cache.current()
+        do {
+            return try keys.verifier(keyID: keyID, algorithm: algorithm)
+        } catch where error.code == .idTokenKeyNotFound {
+            guard let refetched = try await cache.refetchForUnknownKey() else { throw error }
+            return try refetched.verifier(keyID: keyID, algorithm: algorithm)
         }
     }
 

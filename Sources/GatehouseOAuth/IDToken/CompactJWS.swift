@@ -1,4 +1,5 @@
 import Foundation
+import JWTKit
 
 #if canImport(Darwin)
 import Darwin
@@ -133,5 +134,15 @@ extension CompactJWS.Header {
         default: return nil
         }
         self.init(alg: alg, kid: kid, typ: typ, crit: crit)
+    }
+}
+
+extension CompactJWS {
+    /// Checks the signature over the signing input with the selected key; `name` ("ID token",
+    /// "logout token") is for the error message.
+    func verifySignature(with verifier: any JWTAlgorithm, name: String) throws(OAuthError) {
+        guard (try? verifier.verify(signature, signs: signingInput)) == true else {
+            throw OAuthError(.idTokenBadSignature, "the \(name)'s signature does not verify with the IdP's key")
+        }
     }
 }

@@ -41,10 +41,7 @@ public enum IDTokenVerifier {
         expecting expectations: IDTokenExpectations,
         now: Date
     ) throws(OAuthError) -> IDToken {
-        let valid = (try? verifier.verify(jws.signature, signs: jws.signingInput)) ?? false
-        guard valid else {
-            throw OAuthError(.idTokenBadSignature, "the ID token's signature does not verify with the IdP's key")
-        }
+        try jws.verifySignature(with: verifier, name: "ID token")
         let claims = try IDTokenClaims(payload: jws.payload)
         try checkClaims(claims, algorithm: jws.header.alg, expecting: expectations, now: now)
         return IDToken(rawValue: token, algorithm: jws.header.alg, keyID: jws.header.kid, claims: claims)

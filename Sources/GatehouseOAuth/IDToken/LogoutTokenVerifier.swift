@@ -55,10 +55,7 @@ public enum LogoutTokenVerifier {
         expecting expectations: IDTokenExpectations,
         now: Date
     ) throws(OAuthError) -> LogoutToken {
-        let valid = (try? verifier.verify(jws.signature, signs: jws.signingInput)) ?? false
-        guard valid else {
-            throw OAuthError(.idTokenBadSignature, "the logout token's signature does not verify with the IdP's key")
-        }
+        try jws.verifySignature(with: verifier, name: "logout token")
         let claims = try IDTokenClaims(payload: jws.payload)
         return try checkClaims(claims, keyID: jws.header.kid, expecting: expectations, now: now)
     }
