@@ -231,41 +231,35 @@ pids+=($!)
 wait_http "http://127.0.0.1:$ap_port/" 15 "${pids[-1]}"
 
 # --- 4. gatehouse ---
-rm -f "$run/gatehouse.db" "$run/gatehouse.db-wal" "$run/gatehouse.db-shm"
 keys=$("$gatehouse_bin" keys generate)
-GATEHOUSE_LISTEN="127.0.0.1:$gh_port" \
-GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$gh_port" \
-GATEHOUSE_ISSUER="$issuer" \
-GATEHOUSE_CLIENT_ID=gatehouse-test \
-GATEHOUSE_CLIENT_SECRET=gatehouse-test-secret \
-GATEHOUSE_UPSTREAM="http://127.0.0.1:$up_port" \
-GATEHOUSE_STORE="sqlite:$run/gatehouse.db" \
-GATEHOUSE_ENCRYPTION_KEYS="$keys" \
-GATEHOUSE_COOKIE_SECURE=false \
-GATEHOUSE_LOG_LEVEL=warning \
-    "$gatehouse_bin" serve >"$run/gatehouse.log" 2>&1 &
-pids+=($!)
+# start_gatehouse NAME PORT [VAR=value ...]: a release gatehouse with its own SQLite store,
+# started in the background and waited for (/readyz); extra variables are added to its env.
+start_gatehouse() {
+    local name=$1 port=$2
+    shift 2
+    rm -f "$run/$name.db" "$run/$name.db-wal" "$run/$name.db-shm"
+    env GATEHOUSE_LISTEN="127.0.0.1:$port" \
+        GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$port" \
+        GATEHOUSE_ISSUER="$issuer" \
+        GATEHOUSE_CLIENT_ID=gatehouse-test \
+        GATEHOUSE_CLIENT_SECRET=gatehouse-test-secret \
+        GATEHOUSE_UPSTREAM="http://127.0.0.1:$up_port" \
+        GATEHOUSE_STORE="sqlite:$run/$name.db" \
+        GATEHOUSE_ENCRYPTION_KEYS="$keys" \
+        GATEHOUSE_COOKIE_SECURE=false \
+        GATEHOUSE_LOG_LEVEL=warning \
+        "$@" \
+        "$gatehouse_bin" serve >"$run/$name.log" 2>&1 &
+    pids+=($!)
+    wait_http "http://127.0.0.1:$port/readyz" 30 "${pids[-1]}"
+}
+start_gatehouse gatehouse "$gh_port"
 gatehouse_pid=${pids[-1]}
-wait_http "http://127.0.0.1:$gh_port/readyz" 30 "$gatehouse_pid"
 
 # Diagnostic only (peak phase, no ratios): a second gatehouse whose every path is a skip-auth
 # route, hit without a cookie: the HTTP server + reverse proxy path without any session work.
 if [[ $diag == 1 ]]; then
-    rm -f "$run/gatehouse-proxy.db" "$run/gatehouse-proxy.db-wal" "$run/gatehouse-proxy.db-shm"
-    GATEHOUSE_LISTEN="127.0.0.1:$ghp_port" \
-    GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$ghp_port" \
-    GATEHOUSE_ISSUER="$issuer" \
-    GATEHOUSE_CLIENT_ID=gatehouse-test \
-    GATEHOUSE_CLIENT_SECRET=gatehouse-test-secret \
-    GATEHOUSE_UPSTREAM="http://127.0.0.1:$up_port" \
-    GATEHOUSE_STORE="sqlite:$run/gatehouse-proxy.db" \
-    GATEHOUSE_ENCRYPTION_KEYS="$keys" \
-    GATEHOUSE_COOKIE_SECURE=false \
-    GATEHOUSE_LOG_LEVEL=warning \
-    GATEHOUSE_SKIP_AUTH_ROUTES=/ \
-        "$gatehouse_bin" serve >"$run/gatehouse-proxy.log" 2>&1 &
-    pids+=($!)
-    wait_http "http://127.0.0.1:$ghp_port/readyz" 30 "${pids[-1]}"
+    start_gatehouse gatehouse-proxy "$ghp_port" GATEHOUSE_SKIP_AUTH_ROUTES=/
 fi
 
 # --- sessions: one scripted login each ---
