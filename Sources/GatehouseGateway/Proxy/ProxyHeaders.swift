@@ -44,13 +44,14 @@ enum ProxyHeaders {
         passAccessToken: Bool
     ) -> [(String, String)] {
         let fields = request.headers
-        let skipped = hopByHop.union(connectionListed(fields)).union(gatewayOwned)
+        let listed = fields[.connection] == nil ? [] : connectionListed(fields)
         var result: [(String, String)] = []
+        result.reserveCapacity(fields.count + 8)
         var cookies: [Substring] = []
         for field in fields {
             let name = field.name.canonicalName
-            if skipped.contains(name) || (!trusted && forwarding.contains(name)) { continue }
-            if name == "x-forwarded-for" || name == "x-forwarded-proto" || name == "x-forwarded-host" { continue }
+            if hopByHop.contains(name) || gatewayOwned.contains(name) || listed.contains(name) { continue }
+            if forwarding.contains(name) && (!trusted || name != "forwarded") { continue }
             if name == "cookie" {
                 cookies += field.value.split(separator: ";").map { $0.drop { $0 == " " } }.filter { pair in
                     !AuthCookies.isGatehouseCookie(String(pair.prefix { $0 != "=" }))

@@ -34,6 +34,10 @@ public struct ReverseProxy: Sendable {
         self.logger = logger
     }
 
+    /// Responses with a `Content-Length` up to this size are read whole before answering;
+    /// larger or unknown-length bodies stream through.
+    static let bufferedBodyLimit = 64 * 1024
+
     /// The client the proxy needs: no redirects, no decompression, up to 512 connections to
     /// the upstream (the default 8 would queue requests behind long polls and downloads).
     /// Connection attempts are retried with backoff for at most 5 seconds (an upstream that is
@@ -72,10 +76,17 @@ public struct ReverseProxy: Sendable {
         }
         do {
             let response = try await client.execute(outgoing, timeout: .seconds(headTimeout.components.seconds))
-            return Response(
-                status: .init(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase),
-                headers: ProxyHeaders.response(response.headers),
-                body: ResponseBody(asyncSequence: response.body))
+            let status = HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase)
+            let headers = ProxyHeaders.response(response.headers)
+            if let length = response.headers.first(name: "content-length").flatMap(Int.init),
+                length <= Self.bufferedBodyLimit
+            {
+                // A small body of known length is read whole, so that the head and the body
+                // leave in one write instead of three.
+                let body = try await response.body.collect(upTo: length)
+                return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
+            }
+            return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: response.body))
         } catch let error as HTTPClientError where error == .deadlineExceeded {
             logger.warning("upstream timed out", metadata: ["path": "\(request.uri.path)"])
             return Page(
