@@ -67,6 +67,28 @@ struct LoginFlowTests {
         }
     }
 
+    @Test func metricsCountAnswersUpstreamLatencyAndActiveSessions() async throws {
+        try await GatewayFixture.with { fixture in
+            let browser = fixture.browser()
+            try await browser.logIn()
+            for _ in 0..<3 { #expect(try await browser.send("GET", "/app/page?secret=x").status == 200) }
+            #expect(try await browser.send("GET", "/oauth2/nothing-here").status == 404)
+            let metrics = try await fixture.browser().send("GET", "/metrics").body
+            func value(_ series: String) -> Double? {
+                metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+                    .flatMap { Double($0.dropFirst(series.count + 1)) }
+            }
+            #expect(value(#"gatehouse_http_requests_total{route="proxy",status="200"}"#) == 3)
+            #expect(value(#"gatehouse_http_requests_total{route="/oauth2/callback",status="302"}"#) == 1)
+            #expect(value(#"gatehouse_http_requests_total{route="/oauth2/other",status="404"}"#) == 1)
+            #expect(value("gatehouse_upstream_duration_seconds_count") == 3)
+            #expect(value("gatehouse_active_sessions") == 1)
+            // Bounded label values: no raw path or query becomes a series.
+            #expect(!metrics.contains("/app/page"))
+            #expect(!metrics.contains("secret"))
+        }
+    }
+
     @Test func accessTokenPassedWhenConfigured() async throws {
         try await GatewayFixture.with(environment: ["GATEHOUSE_PASS_ACCESS_TOKEN": "true"]) { fixture in
             let browser = fixture.browser()

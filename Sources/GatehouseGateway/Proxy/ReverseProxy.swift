@@ -3,6 +3,7 @@ import GatehouseHummingbird
 public import GatehouseStore
 public import Hummingbird
 public import Logging
+public import Prometheus
 
 /// Forwards requests to `GATEHOUSE_UPSTREAM` with streamed bodies in both directions.
 ///
@@ -19,11 +20,14 @@ public struct ReverseProxy: Sendable {
     /// How long the upstream may take to send its response head. Default 60 seconds. The
     /// body then streams without a deadline (long downloads, server-sent events).
     let headTimeout: Duration
+    /// Records the time until the upstream's response head (or failure); `nil`: not recorded.
+    let upstreamDuration: DurationHistogram?
     let logger: Logger
 
     public init(
         client: HTTPClient, upstream: String, trustedProxies: TrustedProxies, passAccessToken: Bool,
-        publicScheme: String, headTimeout: Duration = .seconds(60), logger: Logger
+        publicScheme: String, headTimeout: Duration = .seconds(60), upstreamDuration: DurationHistogram? = nil,
+        logger: Logger
     ) {
         self.client = client
         self.upstream = upstream
@@ -31,6 +35,7 @@ public struct ReverseProxy: Sendable {
         self.passAccessToken = passAccessToken
         self.publicScheme = publicScheme
         self.headTimeout = headTimeout
+        self.upstreamDuration = upstreamDuration
         self.logger = logger
     }
 
@@ -74,8 +79,16 @@ public struct ReverseProxy: Sendable {
         } else if request.headers[.transferEncoding] != nil {
             outgoing.body = .stream(request.body, length: .unknown)
         }
+        let started = ContinuousClock.now
         do {
-            let response = try await client.execute(outgoing, timeout: .seconds(headTimeout.components.seconds))
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(outgoing, timeout: .seconds(headTimeout.components.seconds))
+                upstreamDuration?.record(ContinuousClock.now - started)
+            } catch {
+                upstreamDuration?.record(ContinuousClock.now - started)
+                throw error
+            }
             let status = HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase)
             let headers = ProxyHeaders.response(response.headers)
             if let length = response.headers.first(name: "content-length").flatMap(Int.init),

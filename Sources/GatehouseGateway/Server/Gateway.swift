@@ -15,6 +15,7 @@ public struct Gateway: Sendable {
     public let auth: AuthService
     let proxy: ReverseProxy
     let registry: PrometheusCollectorRegistry
+    let metrics: GatewayMetrics
     let services: [any Service]
     let beforeStart: [@Sendable () async throws -> Void]
     let logger: Logger
@@ -34,6 +35,7 @@ public struct Gateway: Sendable {
     ) throws {
         self.configuration = configuration
         self.registry = registry
+        self.metrics = GatewayMetrics(registry: registry)
         self.logger = logger
         let keyRing: KeyRing
         do {
@@ -53,14 +55,16 @@ public struct Gateway: Sendable {
         self.proxy = ReverseProxy(
             client: httpClient, upstream: configuration.upstream, trustedProxies: configuration.trustedProxies,
             passAccessToken: configuration.passAccessToken,
-            publicScheme: configuration.publicURL.lowercased().hasPrefix("https:") ? "https" : "http", logger: logger)
+            publicScheme: configuration.publicURL.lowercased().hasPrefix("https:") ? "https" : "http",
+            upstreamDuration: metrics.upstreamDuration, logger: logger)
         self.services = driverServices + [HTTPClientService(client: httpClient), PurgeService(store: store)]
         self.beforeStart = [migrate]
     }
 
-    /// The router: the gateway middleware in front, then Gatehouse's own endpoints.
+    /// The router: request metrics, the gateway middleware, then Gatehouse's own endpoints.
     public func router() -> Router<GatehouseRequestContext> {
         let router = Router(context: GatehouseRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         let bearer =
             configuration.allowBearer
             ? BearerAuthenticator(client: auth.client, rules: configuration.rules, logger: logger) : nil
@@ -68,7 +72,7 @@ public struct Gateway: Sendable {
             middleware: GatewayMiddleware(
                 auth: auth, proxy: proxy, skipAuthRoutes: configuration.skipAuthRoutes, bearer: bearer))
         OAuthRoutes<GatehouseRequestContext>(auth).register(on: router)
-        HealthRoutes(auth: auth, registry: registry).register(on: router)
+        HealthRoutes(auth: auth, registry: registry, activeSessions: metrics.activeSessions).register(on: router)
         return router
     }
 

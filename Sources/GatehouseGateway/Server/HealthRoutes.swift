@@ -10,6 +10,7 @@ import Prometheus
 struct HealthRoutes: Sendable {
     let auth: AuthService
     let registry: PrometheusCollectorRegistry
+    let activeSessions: Gauge
 
     func register(on router: Router<GatehouseRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -19,6 +20,7 @@ struct HealthRoutes: Sendable {
             await self.readiness()
         }
         router.get("/metrics") { _, _ in
+            if let count = try? await self.auth.store.activeCount() { self.activeSessions.set(to: Double(count)) }
             var response = Self.text(self.registry.emitToString(), status: .ok)
             response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return response
