@@ -214,6 +214,7 @@ final class ProbeDriver: StorageDriver {
             idHash, expectedVersion: expectedVersion, sealedTokens: sealedTokens, absoluteExpiresAt: absoluteExpiresAt)
     }
     func deleteSession(_ idHash: SessionHash) async throws -> Bool { try await base.deleteSession(idHash) }
+    func takeSession(_ idHash: SessionHash) async throws -> SessionRow? { try await base.takeSession(idHash) }
     func deleteSessions(subject: String) async throws -> [SessionHash] { try await base.deleteSessions(subject: subject) }
     func deleteSessions(idpSessionID: String) async throws -> [SessionHash] {
         try await base.deleteSessions(idpSessionID: idpSessionID)

@@ -14,6 +14,28 @@ extension SessionStore {
         return existed
     }
 
+    /// Deletes one session and returns it with its complete token set (sign-out: revoke the
+    /// refresh token, send `id_token_hint`). The row is read and deleted in one statement, so a
+    /// refresh racing with the sign-out cannot slip a newer refresh token past it.
+    ///
+    /// - Returns: The deleted session, expired or not, or `nil` when there was none or its
+    ///   tokens cannot be opened (logged; the row is deleted all the same).
+    public func end(_ idHash: SessionHash) async throws -> SessionWithTokenSet? {
+        cache.invalidate(idHash)
+        let row = try await driver.takeSession(idHash)
+        // A load that read the row before the delete may have cached it meanwhile.
+        cache.invalidate(idHash)
+        guard let row else { return nil }
+        do {
+            return try decodeWithTokenSet(row)
+        } catch {
+            logger.error(
+                "ended a session whose tokens cannot be read; nothing to revoke",
+                metadata: ["session": "\(idHash.shortDescription)", "error": "\(Self.logCode(error))"])
+            return nil
+        }
+    }
+
     /// Deletes every session of a subject ("sign out everywhere").
     ///
     /// - Returns: How many were deleted.

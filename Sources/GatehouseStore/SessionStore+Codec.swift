@@ -1,36 +1,34 @@
 import Foundation
 import GatehouseOAuth
 
-/// Turning rows into sessions and back: JSON for claims and token sets, the key ring for
-/// secrets.
+/// Turning rows into sessions and back: JSON for claims, ``TokenSetFormat`` for token sets,
+/// the key ring for secrets.
 extension SessionStore {
     func sealTokens(_ tokens: TokenSet, for hash: SessionHash) throws -> [UInt8] {
-        let plaintext: [UInt8]
-        do {
-            plaintext = Array(try JSONEncoder().encode(tokens))
-        } catch {
-            throw StoreError.corrupt.withDetail("token set cannot be encoded")
-        }
-        return try keyRing.seal(plaintext, purpose: .sessionTokens, boundTo: hash)
+        try keyRing.seal(try TokenSetFormat.encode(tokens), purpose: .sessionTokens, boundTo: hash)
     }
 
-    /// The decrypted session of a row.
+    /// The decrypted session of a row, with only the request-time view of its tokens (the
+    /// refresh and ID tokens are not decoded).
     ///
     /// - Throws: ``StoreError/keyMissing`` or ``StoreError/tampered`` from the key ring;
-    ///   ``StoreError/corrupt`` when the claims or the opened token set are not valid JSON.
+    ///   ``StoreError/corrupt`` when the claims or the opened token set are not valid.
     func decode(_ row: SessionRow) throws -> Session {
         let identity = try Self.decodeClaims(row.claims)
         let opened = try keyRing.open(row.sealedTokens, purpose: .sessionTokens, boundTo: row.idHash)
-        let tokens: TokenSet
-        do {
-            tokens = try JSONDecoder().decode(TokenSet.self, from: Data(opened.plaintext))
-        } catch {
-            throw StoreError.corrupt.withDetail("stored token set is not valid")
-        }
-        return Self.session(from: row, identity: identity, tokens: tokens)
+        return Self.session(from: row, identity: identity, tokens: try TokenSetFormat.decodeSessionTokens(opened.plaintext))
     }
 
-    static func session(from row: SessionRow, identity: Identity, tokens: TokenSet) -> Session {
+    /// The decrypted session of a row with its complete token set; throws as ``decode(_:)``.
+    func decodeWithTokenSet(_ row: SessionRow) throws -> SessionWithTokenSet {
+        let identity = try Self.decodeClaims(row.claims)
+        let opened = try keyRing.open(row.sealedTokens, purpose: .sessionTokens, boundTo: row.idHash)
+        let tokenSet = try TokenSetFormat.decodeTokenSet(opened.plaintext)
+        return SessionWithTokenSet(
+            session: Self.session(from: row, identity: identity, tokens: SessionTokens(tokenSet)), tokenSet: tokenSet)
+    }
+
+    static func session(from row: SessionRow, identity: Identity, tokens: SessionTokens) -> Session {
         Session(
             idHash: row.idHash, identity: identity, provider: row.provider, tokens: tokens,
             createdAt: Date(storeMilliseconds: row.createdAt),

@@ -28,7 +28,7 @@ extension SessionStore {
             cache.invalidate(session.idHash)
             return nil
         }
-        let updated = Self.session(from: row, identity: session.identity, tokens: tokens)
+        let updated = Self.session(from: row, identity: session.identity, tokens: SessionTokens(tokens))
         cache.put(updated, readAt: now)
         return updated
     }

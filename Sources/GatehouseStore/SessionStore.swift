@@ -62,7 +62,7 @@ public final class SessionStore: Sendable {
             idleExpiresAt: min(nowMS + configuration.idleTimeout.storeMilliseconds, absolute),
             absoluteExpiresAt: absolute, version: 1)
         try await driver.insertSession(row)
-        let session = Self.session(from: row, identity: identity, tokens: tokens)
+        let session = Self.session(from: row, identity: identity, tokens: SessionTokens(tokens))
         cache.put(session, readAt: now)
         return (id, session)
     }
@@ -84,6 +84,40 @@ public final class SessionStore: Sendable {
         // Not cached, stale, or expired by the cached copy: ask the driver (another instance
         // may have slid the idle deadline since the copy was read).
         let ticket = cache.readTicket()
+        guard let row = try await liveRow(hash, now: now) else { return nil }
+        let session: Session
+        do {
+            session = try decode(row)
+        } catch {
+            logUnreadable(row, error)
+            return nil
+        }
+        cache.put(session, readAt: now, ticket: ticket)
+        return await touchIfDue(session, now: now)
+    }
+
+    /// The session stored under `hash` with its complete token set, refresh and ID tokens
+    /// included, read from the driver (never from the cache, which does not hold those two).
+    /// For refreshing and for anything else that needs more than the access token. `nil` in
+    /// the same cases as ``load(_:)``; it slides the idle deadline in the same way.
+    public func loadWithTokenSet(hash: SessionHash) async throws -> SessionWithTokenSet? {
+        let now = clock.now
+        let ticket = cache.readTicket()
+        guard let row = try await liveRow(hash, now: now) else { return nil }
+        var loaded: SessionWithTokenSet
+        do {
+            loaded = try decodeWithTokenSet(row)
+        } catch {
+            logUnreadable(row, error)
+            return nil
+        }
+        cache.put(loaded.session, readAt: now, ticket: ticket)
+        loaded.session = await touchIfDue(loaded.session, now: now)
+        return loaded
+    }
+
+    /// The row under `hash` when it exists and has not expired; an expired row is deleted.
+    private func liveRow(_ hash: SessionHash, now: Date) async throws -> SessionRow? {
         guard let row = try await driver.session(hash) else {
             cache.remove(hash)
             return nil
@@ -99,21 +133,19 @@ public final class SessionStore: Sendable {
             }
             return nil
         }
-        let session: Session
-        do {
-            session = try decode(row)
-        } catch {
-            logger.error(
-                "session cannot be read; treated as expired and kept for the operator",
-                metadata: [
-                    "session": "\(hash.shortDescription)", "error": "\(Self.logCode(error))",
-                    "key_id": "\(KeyRing.keyID(ofSealed: row.sealedTokens) ?? "none")",
-                ])
-            cache.remove(hash)
-            return nil
-        }
-        cache.put(session, readAt: now, ticket: ticket)
-        return await touchIfDue(session, now: now)
+        return row
+    }
+
+    /// Logs a row whose claims or tokens cannot be read (never a value) and drops any cached
+    /// copy; the row is kept for the operator.
+    private func logUnreadable(_ row: SessionRow, _ error: any Error) {
+        logger.error(
+            "session cannot be read; treated as expired and kept for the operator",
+            metadata: [
+                "session": "\(row.idHash.shortDescription)", "error": "\(Self.logCode(error))",
+                "key_id": "\(KeyRing.keyID(ofSealed: row.sealedTokens) ?? "none")",
+            ])
+        cache.remove(row.idHash)
     }
 
     /// Writes the last-seen time and slides the idle deadline when the last write is at least

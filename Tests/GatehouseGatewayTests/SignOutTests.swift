@@ -1,4 +1,6 @@
 import Foundation
+import GatehouseOAuth
+import GatehouseStore
 import Testing
 
 /// `GET`/`POST /oauth2/sign_out`.
@@ -33,6 +35,34 @@ struct SignOutTests {
             browser.cookies["__Host-gatehouse"] = cookie
             #expect(try await browser.send("GET", "/after").status == 401)
             #expect(try await browser.send("GET", "/oauth2/auth").status == 401)
+        }
+    }
+
+    /// The cache holds neither the refresh nor the ID token: sign-out gets them from the row it
+    /// deletes, revokes the refresh token at the IdP and sends the ID token as the hint.
+    @Test func signOutRevokesTheStoredRefreshTokenAndHintsTheStoredIDToken() async throws {
+        try await GatewayFixture.with { fixture in
+            let browser = fixture.browser()
+            try await browser.logIn()
+            #expect(try await browser.send("GET", "/cached").status == 200)
+            let cookie = try #require(browser.cookies["__Host-gatehouse"])
+            let id = try #require(SessionID(cookieValue: cookie))
+            let store = fixture.gateway.auth.store
+            #expect(try await store.load(id)?.tokens.hasRefreshToken == true)
+            let stored = try #require(try await store.loadWithTokenSet(hash: id.hash)).tokenSet
+            let idToken = try #require(stored.idToken)
+            #expect(stored.refreshToken != nil)
+
+            let reply = try await browser.send("POST", "/oauth2/sign_out", headers: [("Origin", fixture.baseURL)])
+            #expect(reply.status == 302)
+            let location = try #require(reply.header("location").flatMap { URLComponents(string: $0) })
+            #expect(location.queryItems?.first { $0.name == "id_token_hint" }?.value == idToken)
+            do throws(OAuthError) {
+                _ = try await fixture.gateway.auth.client.refresh(stored)
+                Issue.record("the refresh token must have been revoked at sign-out")
+            } catch {
+                #expect(error.code == .invalidGrant)
+            }
         }
     }
 

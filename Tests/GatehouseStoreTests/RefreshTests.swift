@@ -18,7 +18,7 @@ struct RefreshTests {
 
     /// Logs in, stores the session, and runs `body` with the store and the stored session.
     func withLoggedInSession(
-        _ fixture: StoreFixture, _ body: (SessionStore, Session, OAuthClient) async throws -> Void
+        _ fixture: StoreFixture, _ body: (SessionStore, Session, TokenSet, OAuthClient) async throws -> Void
     ) async throws {
         let client = try client()
         let login = try await DOT.login(client)
@@ -26,11 +26,11 @@ struct RefreshTests {
             driver: fixture.driver, keyRing: try KeyRing(base64Keys: [TestKeys.first]), clock: .system,
             logger: StoreFixture.quietLogger)
         let (_, session) = try await store.create(identity: login.identity, provider: "oidc", tokens: login.tokens)
-        try await body(store, session, client)
+        try await body(store, session, login.tokens, client)
     }
 
     func twoHundredConcurrentRequests(_ fixture: StoreFixture) async throws {
-        try await withLoggedInSession(fixture) { store, session, client in
+        try await withLoggedInSession(fixture) { store, session, original, client in
             let refresher = TokenRefresher(store: store, client: client, leeway: Self.alwaysDue)
             let before = try await DOT.settledRefreshTokenRequests()
             let tokens = try await withThrowingTaskGroup(of: String.self) { group in
@@ -44,12 +44,15 @@ struct RefreshTests {
             #expect(tokens.first != session.tokens.accessToken)
             #expect(try await DOT.refreshTokenRequests(since: before) == 1, "exactly one refresh grant reached the IdP")
             // The stored session carries the rotated tokens, one version on.
-            let stored = try #require(try await store.load(hash: session.idHash, bypassCache: true))
-            #expect(stored.version == session.version + 1)
-            #expect(stored.tokens.accessToken == tokens.first)
-            #expect(stored.tokens.refreshToken != session.tokens.refreshToken)
+            // The refresh token never sat in the cache: the refresher read it from the driver.
+            let stored = try #require(try await store.loadWithTokenSet(hash: session.idHash))
+            #expect(stored.session.version == session.version + 1)
+            #expect(stored.tokenSet.accessToken == tokens.first)
+            #expect(stored.tokenSet.refreshToken != nil)
+            #expect(stored.tokenSet.refreshToken != original.refreshToken)
+            #expect(stored.tokenSet.idToken != nil)
             // And the IdP accepts it.
-            _ = try await client.userInfo(accessToken: stored.tokens.accessToken, subject: session.identity.subject)
+            _ = try await client.userInfo(accessToken: stored.tokenSet.accessToken, subject: session.identity.subject)
         }
     }
 
@@ -65,8 +68,8 @@ struct RefreshTests {
     @Test(arguments: LocalBackend.allCases)
     func refusedRefreshTokenEndsTheSession(_ backend: LocalBackend) async throws {
         try await backend.withFixture { fixture in
-            try await withLoggedInSession(fixture) { store, session, client in
-                try await client.revoke(try #require(session.tokens.refreshToken), hint: .refreshToken)
+            try await withLoggedInSession(fixture) { store, session, original, client in
+                try await client.revoke(try #require(original.refreshToken), hint: .refreshToken)
                 let refresher = TokenRefresher(store: store, client: client, leeway: Self.alwaysDue)
                 do {
                     _ = try await refresher.freshSession(session)
@@ -80,7 +83,7 @@ struct RefreshTests {
 
     @Test func unreachableIdPKeepsTheOldTokens() async throws {
         try await LocalBackend.sqlite.withFixture { fixture in
-            try await withLoggedInSession(fixture) { store, session, _ in
+            try await withLoggedInSession(fixture) { store, session, original, _ in
                 // The same registration, but the token endpoint is a closed port.
                 var configuration = OAuthClient.Configuration(
                     clientID: DOT.confidentialClient, authentication: .clientSecretBasic(DOT.secret),
@@ -96,10 +99,9 @@ struct RefreshTests {
                     _ = try await refresher.freshSession(session)
                     Issue.record("an unreachable IdP cannot refresh")
                 } catch RefreshError.refreshFailed {
-                    let stored = try #require(try await store.load(hash: session.idHash, bypassCache: true))
-                    #expect(stored.version == session.version)
-                    #expect(stored.tokens.accessToken == session.tokens.accessToken)
-                    #expect(stored.tokens.refreshToken == session.tokens.refreshToken)
+                    let stored = try #require(try await store.loadWithTokenSet(hash: session.idHash))
+                    #expect(stored.session.version == session.version)
+                    #expect(stored.tokenSet == original)
                 }
             }
         }

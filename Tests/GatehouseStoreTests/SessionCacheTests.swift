@@ -9,7 +9,7 @@ import Testing
     func session(_ name: String, version: Int64 = 1) -> Session {
         Session(
             idHash: SessionHash(of: name), identity: Identity(issuer: "https://i", subject: name), provider: "p",
-            tokens: TokenSet(accessToken: "a"), createdAt: start, lastSeenAt: start,
+            tokens: SessionTokens(accessToken: "a", hasRefreshToken: true, hasIDToken: false), createdAt: start, lastSeenAt: start,
             idleExpiresAt: start.addingTimeInterval(3600), absoluteExpiresAt: start.addingTimeInterval(7200),
             version: version)
     }

@@ -17,11 +17,11 @@ extension OAuthRoutes {
                 link: (href: "/oauth2/sign_out", text: "Sign out from here")
             ).response()
         }
-        var ended: Session?
+        var ended: SessionWithTokenSet?
         if let value = request.cookies[auth.cookies.sessionName]?.value, let id = SessionID(cookieValue: value) {
             do {
-                ended = try await auth.store.load(id)
-                _ = try await auth.store.delete(id.hash)
+                // Deletes the row and returns its refresh and ID tokens (they are not cached).
+                ended = try await auth.store.end(id.hash)
             } catch {
                 auth.logger.error("cannot delete a session", metadata: ["error": "\(AuthService.errorCode(error))"])
                 return Self.storeUnavailable
@@ -30,9 +30,9 @@ extension OAuthRoutes {
         var location = "/"
         if let ended {
             AuthMetrics.signOut()
-            auth.logger.info("signed out", metadata: ["session": "\(ended.idHash.shortDescription)"])
-            await revoke(ended.tokens)
-            if let url = await endSessionURL(idToken: ended.tokens.idToken) { location = url }
+            auth.logger.info("signed out", metadata: ["session": "\(ended.session.idHash.shortDescription)"])
+            await revoke(ended.tokenSet)
+            if let url = await endSessionURL(idToken: ended.tokenSet.idToken) { location = url }
         }
         return Self.redirect(to: location, cookies: [auth.cookies.clearSession()])
     }

@@ -10,9 +10,13 @@ import Synchronization
 /// A read that raced with a local delete must not put the deleted session back: callers take
 /// a ``readTicket()`` before reading the driver and hand it to ``put(_:readAt:ticket:)``, which
 /// drops the entry if any invalidation happened in between.
+///
+/// Entries are ``CachedSession``s: the claims and the access token, never the refresh or ID
+/// token (see ``SessionTokens``), packed to stay under 2 KiB per session with realistic
+/// tokens.
 final class SessionCache: Sendable {
     private struct Entry {
-        var session: Session
+        var session: CachedSession
         var readAt: Date
         var sequence: UInt64
     }
@@ -51,7 +55,7 @@ final class SessionCache: Sendable {
                 state.entries[hash] = nil
                 return nil
             }
-            return entry.session
+            return entry.session.session(idHash: hash)
         }
     }
 
@@ -64,22 +68,23 @@ final class SessionCache: Sendable {
     /// never replaced by an older one.
     func put(_ session: Session, readAt: Date, ticket: Ticket? = nil) {
         guard capacity > 0, ttl > 0 else { return }
+        let packed = CachedSession(session)  // outside the lock
         state.withLock { state in
             if let ticket, ticket.invalidations != state.invalidations { return }
             if let existing = state.entries[session.idHash] {
                 guard existing.session.version <= session.version else { return }
-                var session = session
+                var cached = packed
                 if existing.session.version == session.version, existing.session.lastSeenAt > session.lastSeenAt {
                     // Keep a touch this instance already recorded (concurrent reads of one row).
-                    session.lastSeenAt = existing.session.lastSeenAt
-                    session.idleExpiresAt = existing.session.idleExpiresAt
+                    cached.lastSeenAt = existing.session.lastSeenAt
+                    cached.idleExpiresAt = existing.session.idleExpiresAt
                 }
-                state.entries[session.idHash] = Entry(session: session, readAt: readAt, sequence: existing.sequence)
+                state.entries[session.idHash] = Entry(session: cached, readAt: readAt, sequence: existing.sequence)
                 return
             }
             let sequence = state.nextSequence
             state.nextSequence &+= 1
-            state.entries[session.idHash] = Entry(session: session, readAt: readAt, sequence: sequence)
+            state.entries[session.idHash] = Entry(session: packed, readAt: readAt, sequence: sequence)
             state.order.append((session.idHash, sequence))
             evict(&state)
         }

@@ -56,6 +56,10 @@ public final class MemoryDriver: StorageDriver {
         state.withLock { $0.sessions.removeValue(forKey: idHash) != nil }
     }
 
+    public func takeSession(_ idHash: SessionHash) async throws -> SessionRow? {
+        state.withLock { $0.sessions.removeValue(forKey: idHash) }
+    }
+
     public func deleteSessions(subject: String) async throws -> [SessionHash] {
         deleteSessions { $0.subject == subject }
     }

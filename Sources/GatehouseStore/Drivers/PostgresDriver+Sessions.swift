@@ -57,6 +57,16 @@ extension PostgresDriver {
         return !deleted.isEmpty
     }
 
+    public func takeSession(_ idHash: SessionHash) async throws -> SessionRow? {
+        let deleted = try await rows(
+            "takeSession",
+            """
+            DELETE FROM gatehouse_sessions WHERE id_hash = \(Self.bytea(idHash.bytes))
+            RETURNING \(unescaped: Self.sessionColumns)
+            """)
+        return try deleted.first.map(Self.sessionRow)
+    }
+
     public func deleteSessions(subject: String) async throws -> [SessionHash] {
         try await deleting(
             "deleteSessions(subject:)", "DELETE FROM gatehouse_sessions WHERE subject = \(subject) RETURNING id_hash")

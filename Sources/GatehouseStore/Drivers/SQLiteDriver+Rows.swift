@@ -38,19 +38,37 @@ extension SQLiteDriver {
         return hash
     }
 
+    /// The columns of a session, in the order ``sessionRow(_:)`` reads them by index.
+    static let sessionColumns = """
+        id_hash, subject, idp_session_id, provider, claims, sealed_tokens, created_at, last_seen_at, \
+        idle_expires_at, absolute_expires_at, version
+        """
+
+    /// A session from a row selected with ``sessionColumns``. Columns are read by index and
+    /// blobs copied straight from SQLite's buffer (no name lookup, no intermediate `Data`).
     static func sessionRow(_ row: Row) throws -> SessionRow {
-        SessionRow(
-            idHash: try hash(row, "id_hash"),
-            subject: try row.decode(String.self, forColumn: "subject"),
-            idpSessionID: try row.decode(String?.self, forColumn: "idp_session_id"),
-            provider: try row.decode(String.self, forColumn: "provider"),
-            claims: Array(try row.decode(Data.self, forColumn: "claims")),
-            sealedTokens: Array(try row.decode(Data.self, forColumn: "sealed_tokens")),
-            createdAt: try row.decode(Int64.self, forColumn: "created_at"),
-            lastSeenAt: try row.decode(Int64.self, forColumn: "last_seen_at"),
-            idleExpiresAt: try row.decode(Int64.self, forColumn: "idle_expires_at"),
-            absoluteExpiresAt: try row.decode(Int64.self, forColumn: "absolute_expires_at"),
-            version: try row.decode(Int64.self, forColumn: "version"))
+        guard let idHash = SessionHash(bytes: try bytes(row, 0)) else {
+            throw StoreError.corrupt.withDetail("id_hash is not 32 bytes")
+        }
+        return SessionRow(
+            idHash: idHash,
+            subject: try row.decode(String.self, atIndex: 1),
+            idpSessionID: try row.decode(String?.self, atIndex: 2),
+            provider: try row.decode(String.self, atIndex: 3),
+            claims: try bytes(row, 4),
+            sealedTokens: try bytes(row, 5),
+            createdAt: try row.decode(Int64.self, atIndex: 6),
+            lastSeenAt: try row.decode(Int64.self, atIndex: 7),
+            idleExpiresAt: try row.decode(Int64.self, atIndex: 8),
+            absoluteExpiresAt: try row.decode(Int64.self, atIndex: 9),
+            version: try row.decode(Int64.self, atIndex: 10))
+    }
+
+    /// A non-null blob column as bytes.
+    private static func bytes(_ row: Row, _ index: Int) throws -> [UInt8] {
+        let copied = try row.withUnsafeData(atIndex: index) { data in data.map { Array($0) } }
+        guard let copied else { throw StoreError.corrupt.withDetail("column \(index) is null") }
+        return copied
     }
 
     static func pendingRow(_ row: Row) throws -> PendingRow {

@@ -76,12 +76,17 @@ public final class SQLiteDriver: StorageDriver {
         }
     }
 
+    /// The hot path of every uncached request: a statement prepared once per connection
+    /// (GRDB's statement cache), read by column index straight off the cursor.
     public func session(_ idHash: SessionHash) async throws -> SessionRow? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id_hash = ?", arguments: [Data(idHash.bytes)])
-                .map(Self.sessionRow)
+            let statement = try db.cachedStatement(sql: Self.selectSession)
+            let cursor = try Row.fetchCursor(statement, arguments: [Data(idHash.bytes)])
+            return try cursor.next().map(Self.sessionRow)
         }
     }
+
+    static let selectSession = "SELECT \(sessionColumns) FROM sessions WHERE id_hash = ?"
 
     public func touchSession(_ idHash: SessionHash, lastSeenAt: Int64, idleExpiresAt: Int64) async throws {
         try await write { db in
@@ -102,7 +107,7 @@ public final class SQLiteDriver: StorageDriver {
                 db,
                 sql: """
                     UPDATE sessions SET sealed_tokens = ?, absolute_expires_at = ?, version = version + 1
-                    WHERE id_hash = ? AND version = ? RETURNING *
+                    WHERE id_hash = ? AND version = ? RETURNING \(Self.sessionColumns)
                     """,
                 arguments: [Data(sealedTokens), absoluteExpiresAt, Data(idHash.bytes), expectedVersion]
             ).first.map(Self.sessionRow)
@@ -113,6 +118,15 @@ public final class SQLiteDriver: StorageDriver {
         try await write { db in
             try db.execute(sql: "DELETE FROM sessions WHERE id_hash = ?", arguments: [Data(idHash.bytes)])
             return db.changesCount > 0
+        }
+    }
+
+    public func takeSession(_ idHash: SessionHash) async throws -> SessionRow? {
+        try await write { db in
+            try Row.fetchAll(
+                db, sql: "DELETE FROM sessions WHERE id_hash = ? RETURNING \(Self.sessionColumns)",
+                arguments: [Data(idHash.bytes)]
+            ).first.map(Self.sessionRow)
         }
     }
 
@@ -141,7 +155,7 @@ public final class SQLiteDriver: StorageDriver {
     public func listSessions(limit: Int) async throws -> [SessionRow] {
         try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM sessions ORDER BY created_at DESC LIMIT ?", arguments: [max(0, limit)]
+                db, sql: "SELECT \(Self.sessionColumns) FROM sessions ORDER BY created_at DESC LIMIT ?", arguments: [max(0, limit)]
             ).map(Self.sessionRow)
         }
     }

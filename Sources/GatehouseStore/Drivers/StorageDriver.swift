@@ -24,6 +24,10 @@ public protocol StorageDriver: Sendable {
     /// Deletes one session; whether it existed.
     func deleteSession(_ idHash: SessionHash) async throws -> Bool
 
+    /// Deletes one session and returns it as it was, in one atomic step (sign-out needs the
+    /// tokens it deletes); `nil` when there was none.
+    func takeSession(_ idHash: SessionHash) async throws -> SessionRow?
+
     /// Deletes every session of a subject ("sign out everywhere"); the hashes deleted.
     func deleteSessions(subject: String) async throws -> [SessionHash]
 

@@ -11,8 +11,10 @@ public struct Session: Sendable {
     public var identity: Identity
     /// The provider that authenticated the user (its configured name).
     public var provider: String
-    /// The tokens, decrypted.
-    public var tokens: TokenSet
+    /// The access token and what a request needs to know of the others. The refresh and ID
+    /// tokens are read from the store only when needed (``SessionStore/loadWithTokenSet(hash:)``,
+    /// ``SessionStore/end(_:)``), so they are never held in the cache.
+    public var tokens: SessionTokens
     public var createdAt: Date
     /// The last recorded activity (written at most once per `touchInterval`).
     public var lastSeenAt: Date
@@ -25,7 +27,7 @@ public struct Session: Sendable {
     public var version: Int64
 
     public init(
-        idHash: SessionHash, identity: Identity, provider: String, tokens: TokenSet, createdAt: Date,
+        idHash: SessionHash, identity: Identity, provider: String, tokens: SessionTokens, createdAt: Date,
         lastSeenAt: Date, idleExpiresAt: Date, absoluteExpiresAt: Date, version: Int64
     ) {
         self.idHash = idHash

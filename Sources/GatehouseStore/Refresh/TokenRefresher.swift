@@ -27,7 +27,7 @@ public final class TokenRefresher: Sendable {
 
     /// Whether the session's access token is due for a refresh now.
     public func needsRefresh(_ session: Session) -> Bool {
-        session.tokens.refreshToken != nil && session.tokens.expires(within: leeway, now: store.clock.now)
+        session.tokens.hasRefreshToken && session.tokens.expires(within: leeway, now: store.clock.now)
     }
 
     /// The session with an access token valid for at least `leeway` (refreshed if needed).
@@ -55,14 +55,16 @@ public final class TokenRefresher: Sendable {
 
     private func refreshUnderLock(_ snapshot: Session) async throws -> Session {
         try await store.driver.withSessionLock(snapshot.idHash) {
-            guard let current = try await self.store.load(hash: snapshot.idHash, bypassCache: true) else {
+            // The refresh token is not cached: read the whole token set, under the lock.
+            guard let stored = try await self.store.loadWithTokenSet(hash: snapshot.idHash) else {
                 throw RefreshError.sessionEnded
             }
+            let current = stored.session
             // Someone (another process) refreshed while we waited for the lock: use theirs.
             if current.version != snapshot.version { return current }
             let refreshed: TokenSet
             do throws(OAuthError) {
-                refreshed = try await self.client.refresh(current.tokens, subject: current.identity.subject)
+                refreshed = try await self.client.refresh(stored.tokenSet, subject: current.identity.subject)
             } catch where error.code == .invalidGrant {
                 self.logger.info("refresh token refused; ending the session", metadata: ["session": "\(current.idHash)"])
                 _ = try? await self.store.delete(current.idHash)

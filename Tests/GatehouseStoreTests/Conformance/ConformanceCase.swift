@@ -24,6 +24,9 @@ enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringConvertibl
     case rotatedKeyRing
     case revocationAcrossInstancesWithinTTL
     case localRevocationImmediate
+    case refreshAndIDTokensReadOnDemand
+    case endReturnsTheTokenSet
+    case version1TokenSetStillDecodes
 
     var testDescription: String { rawValue }
 
@@ -50,6 +53,9 @@ enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringConvertibl
         case .rotatedKeyRing: try await EncryptionCases.rotatedKeyRing(fixture)
         case .revocationAcrossInstancesWithinTTL: try await CacheCases.revocationAcrossInstancesWithinTTL(fixture)
         case .localRevocationImmediate: try await CacheCases.localRevocationImmediate(fixture)
+        case .refreshAndIDTokensReadOnDemand: try await TokenCases.refreshAndIDTokensReadOnDemand(fixture)
+        case .endReturnsTheTokenSet: try await TokenCases.endReturnsTheTokenSet(fixture)
+        case .version1TokenSetStillDecodes: try await TokenCases.version1TokenSetStillDecodes(fixture)
         }
     }
 }

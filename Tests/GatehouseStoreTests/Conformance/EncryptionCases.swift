@@ -107,7 +107,7 @@ enum EncryptionCases {
         if f.isolated { #expect(rewritten == 1) } else { #expect(rewritten >= 1) }
         #expect(try await keyID(f, untouchedID) == newKeyID)
         #expect(try await rotated.reencryptAll() == 0 || !f.isolated)
-        #expect(try await newOnly.load(updatedID)?.tokens == refreshed)
+        #expect(try await newOnly.load(updatedID)?.tokens == SessionTokens(refreshed))
         #expect(try await newOnly.load(untouchedID) != nil)
         #expect(try await old.load(hash: untouchedID.hash, bypassCache: true) == nil, "old ring alone: key missing")
     }

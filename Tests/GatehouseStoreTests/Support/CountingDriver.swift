@@ -46,6 +46,11 @@ final class CountingDriver: StorageDriver {
         return try await base.deleteSession(idHash)
     }
 
+    func takeSession(_ idHash: SessionHash) async throws -> SessionRow? {
+        record("takeSession")
+        return try await base.takeSession(idHash)
+    }
+
     func deleteSessions(subject: String) async throws -> [SessionHash] {
         try await base.deleteSessions(subject: subject)
     }

@@ -1,0 +1,125 @@
+import Foundation
+import GatehouseOAuth
+
+/// A ``Session`` as the cache holds it: few heap allocations per entry.
+///
+/// A `Session` spreads over a dozen heap objects (every string over 15 bytes has its own,
+/// with a 32-byte header and malloc rounding; each array another). Here the claims, the
+/// provider, the token type and the scope share one byte buffer (``CompactWriter`` layout);
+/// the access token keeps its own string, shared with every `Session` handed out; dates and
+/// counters are stored inline. Reading an entry rebuilds the `Session` (a few short strings).
+struct CachedSession {
+    private var packed: [UInt8]
+    private var accessToken: String
+    private var expiresAt: Double
+    private var flags: UInt8
+    var createdAt: Date
+    var lastSeenAt: Date
+    var idleExpiresAt: Date
+    var absoluteExpiresAt: Date
+    var version: Int64
+
+    private static let hasExpiry: UInt8 = 1
+    private static let hasRefreshToken: UInt8 = 2
+    private static let hasIDToken: UInt8 = 4
+    private static let hasScope: UInt8 = 8
+
+    private static let hasEmail: UInt8 = 1
+    private static let hasEmailVerified: UInt8 = 2
+    private static let emailVerified: UInt8 = 4
+    private static let hasName: UInt8 = 8
+    private static let hasPreferredUsername: UInt8 = 16
+    private static let hasSessionID: UInt8 = 32
+
+    init(_ session: Session) {
+        let identity = session.identity
+        let tokens = session.tokens
+        var claimFlags: UInt8 = 0
+        if identity.email != nil { claimFlags |= Self.hasEmail }
+        if let verified = identity.emailVerified {
+            claimFlags |= Self.hasEmailVerified
+            if verified { claimFlags |= Self.emailVerified }
+        }
+        if identity.name != nil { claimFlags |= Self.hasName }
+        if identity.preferredUsername != nil { claimFlags |= Self.hasPreferredUsername }
+        if identity.sessionID != nil { claimFlags |= Self.hasSessionID }
+        var size = 16 + identity.issuer.utf8.count + identity.subject.utf8.count + session.provider.utf8.count
+        size += (identity.email?.utf8.count ?? 0) + (identity.name?.utf8.count ?? 0)
+        size += (identity.preferredUsername?.utf8.count ?? 0) + (identity.sessionID?.utf8.count ?? 0)
+        size += tokens.tokenType.utf8.count
+        for group in identity.groups { size += 2 + group.utf8.count }
+        for item in tokens.scope ?? [] { size += 2 + item.utf8.count }
+        var writer = CompactWriter(capacity: size)
+        writer.byte(claimFlags)
+        writer.string(identity.issuer)
+        writer.string(identity.subject)
+        if let email = identity.email { writer.string(email) }
+        if let name = identity.name { writer.string(name) }
+        if let preferredUsername = identity.preferredUsername { writer.string(preferredUsername) }
+        writer.length(identity.groups.count)
+        for group in identity.groups { writer.string(group) }
+        if let sessionID = identity.sessionID { writer.string(sessionID) }
+        writer.string(session.provider)
+        writer.string(tokens.tokenType)
+        if let scope = tokens.scope {
+            writer.length(scope.count)
+            for item in scope { writer.string(item) }
+        }
+        packed = writer.bytes
+        accessToken = tokens.accessToken
+        expiresAt = tokens.expiresAt?.timeIntervalSinceReferenceDate ?? 0
+        flags = 0
+        if tokens.expiresAt != nil { flags |= Self.hasExpiry }
+        if tokens.hasRefreshToken { flags |= Self.hasRefreshToken }
+        if tokens.hasIDToken { flags |= Self.hasIDToken }
+        if tokens.scope != nil { flags |= Self.hasScope }
+        createdAt = session.createdAt
+        lastSeenAt = session.lastSeenAt
+        idleExpiresAt = session.idleExpiresAt
+        absoluteExpiresAt = session.absoluteExpiresAt
+        version = session.version
+    }
+
+    /// The session again; `nil` only if the buffer were malformed (then the entry is a miss).
+    func session(idHash: SessionHash) -> Session? {
+        var reader = CompactReader(packed)
+        do {
+            let claimFlags = try reader.byte()
+            let issuer = try reader.string()
+            let subject = try reader.string()
+            let email = claimFlags & Self.hasEmail != 0 ? try reader.string() : nil
+            let name = claimFlags & Self.hasName != 0 ? try reader.string() : nil
+            let preferredUsername = claimFlags & Self.hasPreferredUsername != 0 ? try reader.string() : nil
+            let groupCount = try reader.length()
+            var groups: [String] = []
+            groups.reserveCapacity(groupCount)
+            for _ in 0..<groupCount { groups.append(try reader.string()) }
+            let sessionID = claimFlags & Self.hasSessionID != 0 ? try reader.string() : nil
+            let provider = try reader.string()
+            let tokenType = try reader.string()
+            var scope: [String]?
+            if flags & Self.hasScope != 0 {
+                let count = try reader.length()
+                var items: [String] = []
+                items.reserveCapacity(count)
+                for _ in 0..<count { items.append(try reader.string()) }
+                scope = items
+            }
+            let identity = Identity(
+                issuer: issuer, subject: subject, email: email,
+                emailVerified: claimFlags & Self.hasEmailVerified != 0 ? claimFlags & Self.emailVerified != 0 : nil,
+                name: name, preferredUsername: preferredUsername, groups: groups, sessionID: sessionID)
+            let tokens = SessionTokens(
+                accessToken: accessToken, tokenType: tokenType,
+                expiresAt: flags & Self.hasExpiry != 0 ? Date(timeIntervalSinceReferenceDate: expiresAt) : nil,
+                scope: scope, hasRefreshToken: flags & Self.hasRefreshToken != 0,
+                hasIDToken: flags & Self.hasIDToken != 0)
+            return Session(
+                idHash: idHash, identity: identity, provider: provider, tokens: tokens, createdAt: createdAt,
+                lastSeenAt: lastSeenAt, idleExpiresAt: idleExpiresAt, absoluteExpiresAt: absoluteExpiresAt,
+                version: version)
+        } catch {
+            return nil
+        }
+    }
+}
