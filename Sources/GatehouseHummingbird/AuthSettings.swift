@@ -13,6 +13,12 @@ public struct AuthSettings: Sendable {
     /// How long a login may take between `/oauth2/start` and the callback (the binding
     /// cookie's lifetime). Default 10 minutes, as the pending authorization.
     public var loginLifetime: Duration
+    /// A browser that starts this many sign-ins within ``loopWindow`` is in a redirect loop and
+    /// gets a diagnostic page instead of another trip to the IdP. Default 12; never below
+    /// ``maxLoginsInFlight`` + 2, so that many tabs signing in at once are not mistaken for a loop.
+    public var loopThreshold: Int
+    /// See ``loopThreshold``. Default 2 minutes.
+    public var loopWindow: Duration
     /// Refresh the access token when it expires within this. Default 60 seconds.
     public var refreshLeeway: Duration
     /// `post_logout_redirect_uri` at the IdP's end-session endpoint. Default: the public URL
@@ -27,6 +33,8 @@ public struct AuthSettings: Sendable {
         rules: AccessRules = AccessRules(),
         maxLoginsInFlight: Int = 8,
         loginLifetime: Duration = .seconds(600),
+        loopThreshold: Int = 12,
+        loopWindow: Duration = .seconds(120),
         refreshLeeway: Duration = .seconds(60),
         postLogoutRedirectURI: String? = nil,
         endIdPSession: Bool = true
@@ -38,6 +46,8 @@ public struct AuthSettings: Sendable {
         self.rules = rules
         self.maxLoginsInFlight = max(1, maxLoginsInFlight)
         self.loginLifetime = loginLifetime
+        self.loopThreshold = max(loopThreshold, self.maxLoginsInFlight + 2)
+        self.loopWindow = loopWindow
         self.refreshLeeway = refreshLeeway
         self.postLogoutRedirectURI = postLogoutRedirectURI
         self.endIdPSession = endIdPSession

@@ -9,8 +9,22 @@ extension OAuthRoutes {
     ///
     /// Each login in flight has its own binding cookie (named after its state's hash), so
     /// several tabs can sign in at once; at most ``AuthSettings/maxLoginsInFlight`` per browser.
+    /// A browser that keeps coming back here is stopped by ``LoginLoopGuard``.
     func start(_ request: Request, context: Context) async -> Response {
         let returnPath = ReturnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
+        let now = auth.store.clock.now
+        let loop = LoginLoopGuard(
+            cookieValue: request.cookies[auth.cookies.loopName]?.value, now: now, window: auth.settings.loopWindow)
+        guard loop.count < auth.settings.loopThreshold else {
+            auth.logger.warning(
+                "redirect loop: sign-in stopped", metadata: ["starts": "\(loop.count)"])
+            AuthMetrics.login(.redirectLoop)
+            return Self.page(
+                LoginLoopGuard.page(count: loop.count, returnPath: returnPath),
+                cookies: [auth.cookies.loop(value: "", maxAge: 0)])
+        }
+        let loopCookie = auth.cookies.loop(
+            value: loop.cookieValue, maxAge: loop.secondsLeft(now: now, window: auth.settings.loopWindow))
         let inFlight = auth.cookies.bindingNames(in: request)
         guard inFlight.count < auth.settings.maxLoginsInFlight else {
             auth.logger.notice("too many logins in flight in one browser", metadata: ["count": "\(inFlight.count)"])
@@ -47,6 +61,6 @@ extension OAuthRoutes {
             name: auth.cookies.bindingName(forState: authorization.pending.state), value: bindingValue,
             maxAge: Int(auth.settings.loginLifetime.components.seconds))
         AuthMetrics.login(.started)
-        return Self.redirect(to: authorization.url.absoluteString, cookies: [cookie])
+        return Self.redirect(to: authorization.url.absoluteString, cookies: [cookie, loopCookie])
     }
 }

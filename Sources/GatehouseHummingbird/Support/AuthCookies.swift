@@ -20,6 +20,9 @@ public struct AuthCookies: Sendable {
     /// The session cookie's name.
     public var sessionName: String { secure ? "__Host-gatehouse" : "gatehouse" }
 
+    /// The redirect-loop counter's name (see `LoginLoopGuard`).
+    public var loopName: String { secure ? "__Host-gatehouse-loop" : "gatehouse-loop" }
+
     /// The common prefix of the binding cookies' names.
     public var bindingPrefix: String { secure ? "__Host-gatehouse-login-" : "gatehouse-login-" }
 
@@ -32,8 +35,8 @@ public struct AuthCookies: Sendable {
     /// Whether a cookie name is one of Gatehouse's (secure or not): these never reach the
     /// upstream.
     public static func isGatehouseCookie(_ name: String) -> Bool {
-        name == "gatehouse" || name == "__Host-gatehouse" || name.hasPrefix("gatehouse-login-")
-            || name.hasPrefix("__Host-gatehouse-login-")
+        name == "gatehouse" || name == "__Host-gatehouse" || name == "gatehouse-loop" || name == "__Host-gatehouse-loop"
+            || name.hasPrefix("gatehouse-login-") || name.hasPrefix("__Host-gatehouse-login-")
     }
 
     /// The session cookie for `id`, living `maxAge` seconds.
@@ -48,6 +51,9 @@ public struct AuthCookies: Sendable {
     public func binding(name: String, value: String, maxAge: Int) -> Cookie {
         make(name, value: value, maxAge: maxAge)
     }
+
+    /// The redirect-loop counter, living `maxAge` seconds (`0` deletes it).
+    public func loop(value: String, maxAge: Int) -> Cookie { make(loopName, value: value, maxAge: maxAge) }
 
     /// Deletes a binding cookie.
     public func clearBinding(name: String) -> Cookie { make(name, value: "", maxAge: 0) }

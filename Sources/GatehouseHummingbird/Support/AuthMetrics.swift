@@ -12,6 +12,7 @@ enum AuthMetrics {
         case unknownState = "unknown_state"
         case bindingMismatch = "binding_mismatch"
         case tooManyInFlight = "too_many_in_flight"
+        case redirectLoop = "redirect_loop"
         case idpUnavailable = "idp_unavailable"
     }
 
