@@ -13,9 +13,6 @@ import Glibc
 @Suite("gatehouse serve graceful shutdown")
 struct GracefulShutdownTests {
     @Test func sigtermDuringASlowResponseLetsItFinish() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-sigterm-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let router = Router()
         router.get("/slow") { _, _ in
             Response(
@@ -34,29 +31,10 @@ struct GracefulShutdownTests {
                     onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
             }
         ) { upstreamPort in
-            let port = try TestServer.freePort()
-            let process = Process()
-            process.executableURL = try CheckConfigTests.executable()
-            process.arguments = ["serve"]
-            process.environment = [
-                "PATH": "/usr/bin:/bin",
-                "GATEHOUSE_LISTEN": "127.0.0.1:\(port)",
-                "GATEHOUSE_PUBLIC_URL": "http://127.0.0.1:\(port)",
-                "GATEHOUSE_ISSUER": try DOT.issuer(),
-                "GATEHOUSE_CLIENT_ID": DOT.confidentialClient,
-                "GATEHOUSE_CLIENT_SECRET": DOT.secret,
-                "GATEHOUSE_UPSTREAM": "http://127.0.0.1:\(upstreamPort)",
-                "GATEHOUSE_SKIP_AUTH_ROUTES": "/slow",
-                "GATEHOUSE_STORE": "sqlite:" + directory.appendingPathComponent("gatehouse.db").path,
-                "GATEHOUSE_ENCRYPTION_KEYS": GatewayFixture.randomKey(),
-                "GATEHOUSE_LOG_LEVEL": "warning",
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            defer { if process.isRunning { process.terminate() } }
-            let base = "http://127.0.0.1:\(port)"
-            try await Self.waitUntilHealthy(base)
+            let serve = try await ServeProcess(upstreamPort: upstreamPort, environment: ["GATEHOUSE_SKIP_AUTH_ROUTES": "/slow"])
+            defer { serve.stop() }
+            let process = serve.process
+            let base = serve.baseURL
 
             let response = try await DOTBrowser.http.execute(HTTPClientRequest(url: base + "/slow"), timeout: .seconds(20))
             #expect(response.status == .ok)
