@@ -89,6 +89,25 @@ struct LoginFlowTests {
         }
     }
 
+    /// WebSocket pass-through is not built yet: an upgrade gets a clear 501 after the session
+    /// check (401 without a session), never a plain GET the upstream would misread.
+    @Test func protocolUpgradesAreRefusedClearly() async throws {
+        try await GatewayFixture.with { fixture in
+            let upgrade = [
+                ("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ]
+            let browser = fixture.browser()
+            #expect(try await browser.send("GET", "/socket", headers: upgrade).status == 401)
+            try await browser.logIn()
+            let refused = try await browser.send("GET", "/socket", headers: upgrade)
+            #expect(refused.status == 501)
+            #expect(refused.body.contains("upgrade_not_supported"))
+            #expect(refused.header("connection")?.lowercased() == "close")
+            #expect(try await browser.send("GET", "/after").status == 200)
+        }
+    }
+
     @Test func accessTokenPassedWhenConfigured() async throws {
         try await GatewayFixture.with(environment: ["GATEHOUSE_PASS_ACCESS_TOKEN": "true"]) { fixture in
             let browser = fixture.browser()
