@@ -13,10 +13,13 @@ import Darwin
 /// writer, a 5-second busy timeout). For a single gateway instance; several instances need
 /// PostgreSQL. Call ``migrate()`` once before use.
 ///
-/// Every call is asynchronous: GRDB runs it on its own dispatch queues, never on the caller's
-/// thread or an event loop.
+/// Every call is asynchronous and runs on dispatch queues (GRDB's for writes, ``readQueue``
+/// for reads), never on the caller's thread or an event loop.
 public final class SQLiteDriver: StorageDriver {
     let pool: DatabasePool
+    /// Where reads wait for a reader connection and run (see ``read(_:)``). Concurrent: GRDB's
+    /// reader pool bounds how many run at once.
+    let readQueue = DispatchQueue(label: "gatehouse.sqlite.read", qos: .userInitiated, attributes: .concurrent)
     /// The database file.
     public let path: String
 
