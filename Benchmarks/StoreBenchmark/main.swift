@@ -3,7 +3,8 @@
 // One run measures, through the public `SessionStore` API:
 //   load      `SessionStore.load(_:)` latency (p50/p99/p99.9/max), single caller, random ids from
 //             a large stored set (default 1,000,000), per backend both uncached (cacheCapacity 0:
-//             every load reads the database, opens the sealed tokens, decodes the JSON) and cached
+//             every load reads the database, opens the sealed tokens, decodes the claims and the
+//             access token) and cached
 //             (warm working set of `--cached` sessions, every load a hit). A probe driver wrapped
 //             around the real one counts the database reads, so "cached" is proven to read
 //             nothing and "uncached" to read every time; it also times the driver call, which
@@ -14,9 +15,9 @@
 //             callers for `--seconds` each; the in-memory driver as reference.
 //   memory    resident-set growth (VmRSS after malloc_trim) while `--cached` sessions are loaded
 //             into an empty cache, divided by that count.
-// Rows are realistic: a Keycloak-shaped token response (~2 KB of access, refresh and ID token,
-// kept by `TokenSet` both typed and in `raw`, as the library keeps it), sealed by the store;
-// claims JSON with email, name and groups.
+// Rows are realistic: a Keycloak-shaped token response (~2.3 KB of access, refresh and ID token;
+// `raw` holds the other fields, as `TokenResponse` produces it), sealed by the store; claims
+// JSON with email, name and groups. The cache holds the access token, not the other two.
 //
 // The driver API has no batch insert, so the stored set is populated with concurrent
 // `create` calls (each one `insertSession` in its own transaction), capped at
@@ -157,10 +158,10 @@ func makeLogin(_ random: inout SplitMix64) -> Login {
             "typ":"Refresh","sid":"\(sid)"}
             """,
         signatureBytes: 32, &random)
-    // What the library's token response parsing produces: typed fields, and every field in `raw`.
+    // What the library's token response parsing produces: the three tokens typed, every other
+    // field in `raw` (TokenResponse drops the tokens from `raw` since commit 7138e23).
     let raw: [String: JSONValue] = [
-        "access_token": .string(access), "expires_in": .number(300), "refresh_expires_in": .number(28_800),
-        "refresh_token": .string(refresh), "token_type": .string("Bearer"), "id_token": .string(id),
+        "expires_in": .number(300), "refresh_expires_in": .number(28_800), "token_type": .string("Bearer"),
         "not-before-policy": .number(0), "session_state": .string(sid), "scope": .string("openid email profile"),
     ]
     let tokens = TokenSet(
@@ -536,6 +537,9 @@ func runDatabase(
     let ids = population.ids
     progress("\(backend): stored \(ids.count) sessions in \(format(population.elapsed)) s (\(Int(Double(ids.count) / population.elapsed))/s, \(population.errors) errors)")
     guard ids.count >= 2 else { throw StoreError.unavailable.withDetail("\(backend): nothing was stored") }
+    if let row = try await base.session(ids[0].hash) {
+        progress("\(backend): a row holds \(row.sealedTokens.count) bytes of sealed tokens and \(row.claims.count) of claims")
+    }
     var random = SplitMix64(state: 0x5EED)
 
     // Uncached: every load reads the database and decodes.
@@ -623,10 +627,9 @@ do {
     let sample = logins[0]
     let tokenBytes = sample.tokens.accessToken.utf8.count + (sample.tokens.refreshToken?.utf8.count ?? 0)
         + (sample.tokens.idToken?.utf8.count ?? 0)
-    let tokenJSON = try JSONEncoder().encode(sample.tokens).count
     let claimsJSON = try JSONEncoder().encode(sample.identity).count
     emit("StoreBenchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, release build, load average \(loadAverage())")
-    emit("rows: access \(sample.tokens.accessToken.utf8.count) + refresh \(sample.tokens.refreshToken?.utf8.count ?? 0) + id \(sample.tokens.idToken?.utf8.count ?? 0) = \(tokenBytes) token bytes; token-set JSON \(tokenJSON) bytes (tokens also in raw, as TokenResponse keeps them) → sealed \(tokenJSON + 37) bytes; claims JSON \(claimsJSON) bytes")
+    emit("rows: access \(sample.tokens.accessToken.utf8.count) + refresh \(sample.tokens.refreshToken?.utf8.count ?? 0) + id \(sample.tokens.idToken?.utf8.count ?? 0) = \(tokenBytes) token bytes, \(sample.tokens.raw.count) other fields in raw; claims JSON \(claimsJSON) bytes")
 }
 
 var reports: [(String, BackendReport)] = []
