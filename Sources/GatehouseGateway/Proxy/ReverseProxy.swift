@@ -108,11 +108,15 @@ public struct ReverseProxy: Sendable {
             ).response()
         } catch {
             logger.error("upstream unreachable", metadata: ["error": "\(type(of: error))"])
-            return Page(
-                status: .badGateway, title: "Application unavailable",
-                message: "The application behind this gateway cannot be reached right now.",
-                category: "upstream_unavailable"
-            ).response()
+            return Self.unavailablePage.response()
         }
+    }
+
+    /// The `502` page for an upstream that cannot be reached.
+    static var unavailablePage: Page {
+        Page(
+            status: .badGateway, title: "Application unavailable",
+            message: "The application behind this gateway cannot be reached right now.",
+            category: "upstream_unavailable")
     }
 }

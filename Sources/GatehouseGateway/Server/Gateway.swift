@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import HummingbirdCore
 public import GatehouseHummingbird
 public import GatehouseOAuth
 import GatehouseStore
@@ -16,6 +17,7 @@ public struct Gateway: Sendable {
     let proxy: ReverseProxy
     let registry: PrometheusCollectorRegistry
     let metrics: GatewayMetrics
+    let admission: RequestAdmission
     let services: [any Service]
     let beforeStart: [@Sendable () async throws -> Void]
     let logger: Logger
@@ -57,6 +59,10 @@ public struct Gateway: Sendable {
             passAccessToken: configuration.passAccessToken,
             publicScheme: configuration.publicURL.lowercased().hasPrefix("https:") ? "https" : "http",
             upstreamDuration: metrics.upstreamDuration, logger: logger)
+        self.admission = RequestAdmission(
+            auth: auth, skipAuthRoutes: configuration.skipAuthRoutes,
+            bearer: configuration.allowBearer
+                ? BearerAuthenticator(client: auth.client, rules: configuration.rules, logger: logger) : nil)
         self.services = driverServices + [HTTPClientService(client: httpClient), PurgeService(store: store)]
         self.beforeStart = [migrate]
     }
@@ -65,12 +71,7 @@ public struct Gateway: Sendable {
     public func router() -> Router<GatehouseRequestContext> {
         let router = Router(context: GatehouseRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
-        let bearer =
-            configuration.allowBearer
-            ? BearerAuthenticator(client: auth.client, rules: configuration.rules, logger: logger) : nil
-        router.add(
-            middleware: GatewayMiddleware(
-                auth: auth, proxy: proxy, skipAuthRoutes: configuration.skipAuthRoutes, bearer: bearer))
+        router.add(middleware: GatewayMiddleware(admission: admission, proxy: proxy))
         OAuthRoutes<GatehouseRequestContext>(auth).register(on: router)
         HealthRoutes(auth: auth, registry: registry, activeSessions: metrics.activeSessions).register(on: router)
         return router
@@ -81,8 +82,12 @@ public struct Gateway: Sendable {
     public func application(
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> Application<RouterResponder<GatehouseRequestContext>> {
+        let passThrough = WebSocketPassThrough(admission: admission, proxy: proxy, metrics: metrics)
         var application = Application(
             router: router(),
+            server: passThrough.map { passThrough in
+                HTTPServerBuilder { responder in HTTP1Channel(responder: passThrough.wrapping(responder)) }
+            } ?? .http1(),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),
             services: services,

@@ -2,17 +2,13 @@ import GatehouseHummingbird
 import Hummingbird
 
 /// The gateway's front door: Gatehouse's own endpoints (`/oauth2/*`, `/healthz`, `/readyz`,
-/// `/metrics`) go to the router; everything else is checked for a bearer JWT (only with
-/// `GATEHOUSE_ALLOW_BEARER`), else a session — or a `GATEHOUSE_SKIP_AUTH_ROUTES` prefix — and
+/// `/metrics`) go to the router; everything else is admitted (``RequestAdmission``) and
 /// proxied.
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = GatehouseRequestContext
 
-    let auth: AuthService
+    let admission: RequestAdmission
     let proxy: ReverseProxy
-    let skipAuthRoutes: SkipAuthRoutes
-    /// `nil` unless `GATEHOUSE_ALLOW_BEARER` is on.
-    let bearer: BearerAuthenticator?
 
     /// Paths the gateway answers itself (never proxied).
     static func isGatewayPath(_ path: String) -> Bool {
@@ -38,39 +34,37 @@ struct GatewayMiddleware: RouterMiddleware {
     private func route(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let path = request.uri.path
-        if Self.isGatewayPath(path) { return try await next(request, context) }
-        if let bearer, let token = BearerAuthenticator.token(in: request) {
-            switch await bearer.authenticate(token) {
-            case .accepted(let identity):
-                if let refusal = refuseUpgrade(request) { return refusal }
-                return await proxy.forward(request, peerIP: context.peerIP, principal: .bearer(identity))
-            case .refused(let response):
-                return response
-            }
-        }
+        if Self.isGatewayPath(request.uri.path) { return try await next(request, context) }
         var context = context
-        let session = try await auth.session(for: request, context: &context)
-        if session == nil, !skipAuthRoutes.matches(path) {
-            return LoginChallenge.response(for: request)
+        let decision = try await admission.decide(request) {
+            try await admission.auth.session(for: request, context: &context)
         }
-        if let refusal = refuseUpgrade(request) { return refusal }
-        return await proxy.forward(request, peerIP: context.peerIP, session: session)
+        switch decision {
+        case .answer(let response):
+            return response
+        case .proxy(let principal):
+            if let refusal = refuseUpgrade(request) { return refusal }
+            return await proxy.forward(request, peerIP: context.peerIP, principal: principal)
+        }
     }
 
-    /// Protocol upgrades (WebSocket, `h2c`) are not passed through yet: rather than letting the
-    /// upstream see a plain `GET` without its `Upgrade` (hop-by-hop) and answer something the
-    /// client cannot use, the gateway says so — after the session check, so that nobody
-    /// unauthenticated learns anything.
+    /// An upgrade that reaches this point is not passed through: WebSocket handshakes are
+    /// taken over before the router (``WebSocketPassThrough``) unless the upstream is not
+    /// `http://`; other protocols (`h2c`, …) never are. Rather than letting the upstream see a
+    /// plain `GET` without its `Upgrade` (hop-by-hop) and answer something the client cannot
+    /// use, the gateway says so — after the session check, so that nobody unauthenticated
+    /// learns anything.
     func refuseUpgrade(_ request: Request) -> Response? {
         guard let upgrade = request.headers[.upgrade] else { return nil }
         let protocolName = String(
             (upgrade.split(separator: ",").first.map { $0.trimmingWhitespace().lowercased() } ?? "").prefix(32))
         proxy.logger.notice("protocol upgrade refused", metadata: ["upgrade": "\(protocolName)"])
+        let message =
+            protocolName == "websocket"
+            ? "WebSocket connections are passed through only to an application reached over http://."
+            : "This gateway passes only WebSocket upgrades through to the application."
         return Page(
-            status: .notImplemented, title: "Upgrade not supported",
-            message: "This gateway does not pass \(protocolName == "websocket" ? "WebSocket connections" : "protocol upgrades") "
-                + "through to the application yet.",
+            status: .notImplemented, title: "Upgrade not supported", message: message,
             category: "upgrade_not_supported"
         ).response()
     }

@@ -27,6 +27,18 @@ public struct Page: Sendable {
 
     /// The response, with the security headers every Gatehouse page carries.
     public func response() -> Response {
+        Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// The response's fields: ``securityHeaders`` and the HTML content type.
+    public var headers: HTTPFields {
+        var headers = Self.securityHeaders
+        headers[.contentType] = "text/html; charset=utf-8"
+        return headers
+    }
+
+    /// The page as an HTML document, every piece of text escaped.
+    public var html: String {
         var html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         html += "<meta name=\"viewport\" content=\"width=device-width\"><title>\(Self.escape(title))</title>"
         html += "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}"
@@ -36,9 +48,7 @@ public struct Page: Sendable {
         html += extraHTML
         if let link { html += "<p><a href=\"\(Self.escape(link.href))\">\(Self.escape(link.text))</a></p>" }
         html += "</body></html>"
-        var headers = Self.securityHeaders
-        headers[.contentType] = "text/html; charset=utf-8"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+        return html
     }
 
     /// `Cache-Control: no-store`, `Referrer-Policy: no-referrer`, a CSP that loads nothing,

@@ -1,0 +1,34 @@
+import GatehouseHummingbird
+import GatehouseStore
+import Hummingbird
+
+/// Who may reach the upstream: a valid bearer JWT (only with `GATEHOUSE_ALLOW_BEARER`), else a
+/// session, else — on a `GATEHOUSE_SKIP_AUTH_ROUTES` prefix — anybody. Shared by plain
+/// requests (``GatewayMiddleware``) and WebSocket handshakes (``WebSocketPassThrough``).
+struct RequestAdmission: Sendable {
+    enum Decision: Sendable {
+        /// Forward on behalf of this principal.
+        case proxy(ProxyPrincipal)
+        /// Answer with this instead (a login challenge, a refused bearer token).
+        case answer(Response)
+    }
+
+    let auth: AuthService
+    let skipAuthRoutes: SkipAuthRoutes
+    /// `nil` unless `GATEHOUSE_ALLOW_BEARER` is on.
+    let bearer: BearerAuthenticator?
+
+    /// The decision for `request`; `findSession` looks the session up (once).
+    func decide(_ request: Request, findSession: () async throws -> Session?) async throws -> Decision {
+        if let bearer, let token = BearerAuthenticator.token(in: request) {
+            switch await bearer.authenticate(token) {
+            case .accepted(let identity): return .proxy(.bearer(identity))
+            case .refused(let response): return .answer(response)
+            }
+        }
+        let session = try await findSession()
+        if let session { return .proxy(.session(session)) }
+        if skipAuthRoutes.matches(request.uri.path) { return .proxy(.anonymous) }
+        return .answer(LoginChallenge.response(for: request))
+    }
+}

@@ -1,0 +1,184 @@
+import GatehouseHummingbird
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+
+/// WebSocket pass-through. A handshake (`GET` with `Upgrade: websocket`) is admitted like any
+/// proxied request (``RequestAdmission``: bearer, session or skip-auth route), then sent to the
+/// upstream on a new connection with the same header rules as other requests (identity
+/// headers set, Gatehouse's cookies removed, `X-Forwarded-*`). When the upstream answers `101`,
+/// the client gets that answer's end-to-end fields (`Sec-WebSocket-Accept`, `-Protocol`,
+/// `-Extensions`) and the two connections are spliced (``GlueHandler``): the WebSocket session
+/// is the upstream's, byte for byte.
+///
+/// Otherwise: no admission → the router answers as for any request (`401`, …); the upstream
+/// answers something else → its status and fields, no body; the upstream is unreachable → the
+/// `502` page. Each of these closes the connection. An open tunnel is not cut when the session
+/// later ends (as with oauth2-proxy and nginx); it closes when either side closes, and at
+/// graceful shutdown.
+struct WebSocketPassThrough: Sendable {
+    /// The upstream's address, for `http://` upstreams only.
+    struct Upstream: Sendable {
+        let host: String
+        let port: Int
+        /// `host[:port]` as sent in `Host`.
+        let authority: String
+        /// The upstream URL's path prefix, without a trailing slash.
+        let basePath: String
+
+        /// `nil` unless `url` is `http://host[:port][/path]`.
+        init?(url: String) {
+            guard url.lowercased().hasPrefix("http://") else { return nil }
+            let rest = url.dropFirst("http://".count)
+            let authority = rest.prefix { $0 != "/" }
+            var basePath = String(rest.dropFirst(authority.count))
+            while basePath.hasSuffix("/") { basePath.removeLast() }
+            let host: Substring
+            let port: Int
+            if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+                host = authority[authority.index(after: authority.startIndex)..<close]
+                let after = authority[authority.index(after: close)...]
+                port = after.hasPrefix(":") ? (Int(after.dropFirst()) ?? -1) : 80
+            } else if let colon = authority.lastIndex(of: ":") {
+                host = authority[..<colon]
+                port = Int(authority[authority.index(after: colon)...]) ?? -1
+            } else {
+                host = authority
+                port = 80
+            }
+            guard !host.isEmpty, (1...65535).contains(port) else { return nil }
+            self.host = String(host)
+            self.port = port
+            self.authority = String(authority)
+            self.basePath = basePath
+        }
+    }
+
+    let admission: RequestAdmission
+    let proxy: ReverseProxy
+    let upstream: Upstream
+    let metrics: GatewayMetrics
+
+    /// `nil` when the upstream is not plain `http://` (WebSocket upgrades then get `501`).
+    init?(admission: RequestAdmission, proxy: ReverseProxy, metrics: GatewayMetrics) {
+        guard let upstream = Upstream(url: proxy.upstream) else { return nil }
+        self.admission = admission
+        self.proxy = proxy
+        self.upstream = upstream
+        self.metrics = metrics
+    }
+
+    /// Whether `request` is a WebSocket opening handshake (RFC 6455 §4.1).
+    static func isHandshake(_ request: Request) -> Bool {
+        guard request.method == .get else { return false }
+        func tokens(_ name: HTTPFields.Element.Name) -> [Substring] {
+            request.headers[values: name].flatMap { $0.split(separator: ",") }.map { $0.drop { $0 == " " || $0 == "\t" } }
+        }
+        return tokens(.upgrade).contains { $0.lowercased().hasPrefix("websocket") }
+            && tokens(.connection).contains { $0.lowercased().hasPrefix("upgrade") }
+    }
+
+    /// The server's responder with WebSocket handshakes taken over; everything else goes to
+    /// `responder` unchanged.
+    func wrapping(_ responder: @escaping HTTPChannelHandler.Responder) -> HTTPChannelHandler.Responder {
+        { request, responseWriter, channel in
+            guard request.headers[.upgrade] != nil else { return try await responder(request, responseWriter, channel) }
+            // After a request asking for an upgrade, the HTTP/1.1 parser reads nothing more on
+            // the connection: unless it became a tunnel, the connection closes after the answer.
+            if Self.isHandshake(request), !GatewayMiddleware.isGatewayPath(request.uri.path),
+                case .proxy(let principal)? = try? await admission.decide(request, findSession: {
+                    try await admission.auth.session(for: request)
+                })
+            {
+                if try await handshake(request, principal: principal, responseWriter: responseWriter, channel: channel) {
+                    return
+                }
+            } else {
+                // The router answers (a login challenge, an error page).
+                try await responder(request, responseWriter, channel)
+            }
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Performs the handshake with the upstream and answers the client; `true` when the
+    /// connection became a tunnel.
+    private func handshake(
+        _ request: Request, principal: ProxyPrincipal, responseWriter: consuming ResponseWriter, channel: any Channel
+    ) async throws -> Bool {
+        let peerIP = channel.remoteAddress?.ipAddress
+        var fields = HTTPHeaders()
+        fields.add(name: "Host", value: upstream.authority)
+        for (name, value) in ProxyHeaders.request(
+            request, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP), defaultScheme: proxy.publicScheme,
+            principal: principal, passAccessToken: proxy.passAccessToken)
+        {
+            fields.add(name: name, value: value)
+        }
+        fields.add(name: "Connection", value: "Upgrade")
+        fields.add(name: "Upgrade", value: "websocket")
+        let path = request.uri.path
+        let uri = upstream.basePath + path + (request.uri.query.map { "?" + $0 } ?? "")
+
+        let started = ContinuousClock.now
+        let outcome: UpstreamHandshake.Outcome
+        do {
+            outcome = try await UpstreamHandshake.perform(
+                on: channel.eventLoop, host: upstream.host, port: upstream.port,
+                request: HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: fields),
+                timeout: .seconds(proxy.headTimeout.components.seconds))
+        } catch {
+            proxy.upstreamDuration?.record(ContinuousClock.now - started)
+            proxy.logger.error("upstream unreachable for a WebSocket handshake", metadata: ["error": "\(type(of: error))"])
+            let page = ReverseProxy.unavailablePage
+            metrics.countRequest(path: path, status: page.status.code)
+            var headers = page.headers
+            headers[.connection] = "close"
+            try await responseWriter.write(
+                response: HTTPResponse(status: page.status, headerFields: headers),
+                body: ResponseBody(byteBuffer: ByteBuffer(string: page.html)))
+            return false
+        }
+        proxy.upstreamDuration?.record(ContinuousClock.now - started)
+        let status = HTTPResponse.Status(
+            code: Int(outcome.head.status.code), reasonPhrase: outcome.head.status.reasonPhrase)
+        var headers = ProxyHeaders.response(outcome.head.headers)
+        metrics.countRequest(path: path, status: status.code)
+        guard status == .switchingProtocols else {
+            proxy.logger.notice("upstream refused a WebSocket handshake", metadata: ["status": "\(status.code)"])
+            outcome.channel.close(promise: nil)
+            headers[.connection] = "close"
+            headers[.contentLength] = "0"
+            try await responseWriter.writeResponse(HTTPResponse(status: status, headerFields: headers))
+            return false
+        }
+        headers[.connection] = "Upgrade"
+        headers[.upgrade] = "websocket"
+        // From the 101 on, the connection carries WebSocket frames. A glue handler goes in
+        // front of the HTTP handlers first, so that no byte the client sends after the 101
+        // reaches them; the upstream's side joins after the 101 is written, so that nothing
+        // the upstream sent overtakes it.
+        let upstreamChannel = outcome.channel
+        let upstreamSide: NIOLoopBound<GlueHandler>
+        do {
+            upstreamSide = try await channel.eventLoop.submit {
+                let (clientSide, upstreamSide) = GlueHandler.matchedPair()
+                try channel.pipeline.syncOperations.addHandler(clientSide, position: .first)
+                return NIOLoopBound(upstreamSide, eventLoop: channel.eventLoop)
+            }.get()
+            try await responseWriter.writeResponse(HTTPResponse(status: status, headerFields: headers))
+            try await channel.eventLoop.submit {
+                try UpstreamHandshake.becomeTunnel(upstreamChannel, glue: upstreamSide.value)
+            }.get()
+        } catch {
+            upstreamChannel.close(promise: nil)
+            channel.close(promise: nil)
+            throw error
+        }
+        proxy.logger.debug("WebSocket tunnel open", metadata: ["path": "\(path)"])
+        return true
+    }
+}
