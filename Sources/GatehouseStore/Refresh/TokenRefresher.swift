@@ -1,5 +1,6 @@
 public import GatehouseOAuth
 public import Logging
+import Metrics
 import Synchronization
 
 /// Keeps a session's access token fresh: however many requests find it expiring at the same
@@ -10,6 +11,10 @@ import Synchronization
 /// PostgreSQL advisory lock) serialises them, and the session's version tells a waiter that
 /// someone else has already refreshed. `invalid_grant` ends the session; a transient failure
 /// keeps the old tokens.
+///
+/// Each grant sent to the IdP counts in `gatehouse_token_refreshes_total{result}` (swift-metrics):
+/// `succeeded`, `refused` (`invalid_grant`, the session ended) or `failed` (IdP unreachable or
+/// erring; the old tokens stay). Callers that joined another's refresh do not count.
 public final class TokenRefresher: Sendable {
     private let store: SessionStore
     private let client: OAuthClient
@@ -66,15 +71,18 @@ public final class TokenRefresher: Sendable {
             do throws(OAuthError) {
                 refreshed = try await self.client.refresh(stored.tokenSet, subject: current.identity.subject)
             } catch where error.code == .invalidGrant {
+                Self.count("refused")
                 self.logger.info("refresh token refused; ending the session", metadata: ["session": "\(current.idHash)"])
                 _ = try? await self.store.delete(current.idHash)
                 throw RefreshError.sessionEnded
             } catch {
+                Self.count("failed")
                 self.logger.warning(
                     "token refresh failed; keeping the current tokens",
                     metadata: ["session": "\(current.idHash)", "error": "\(error.code)"])
                 throw RefreshError.refreshFailed(error)
             }
+            Self.count("succeeded")
             guard let saved = try await self.store.updateTokens(current, to: refreshed) else {
                 // Only possible when a driver without a cross-process lock is shared: reread.
                 if let latest = try await self.store.load(hash: snapshot.idHash, bypassCache: true) { return latest }
@@ -82,6 +90,12 @@ public final class TokenRefresher: Sendable {
             }
             return saved
         }
+    }
+}
+
+extension TokenRefresher {
+    private static func count(_ result: String) {
+        Counter(label: "gatehouse_token_refreshes_total", dimensions: [("result", result)]).increment()
     }
 }
 
