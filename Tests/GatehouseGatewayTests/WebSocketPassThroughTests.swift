@@ -110,6 +110,21 @@ struct WebSocketPassThroughTests {
                 #expect(lowered.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="))
                 #expect(lowered.contains("sec-websocket-protocol: chat.v1"))
                 #expect(lowered.contains("upgrade: websocket"))
+                // Cross-site WebSocket hijacking: a handshake with the session cookie from a page
+                // of another origin is refused; from the gateway's own origin it goes through.
+                let foreign = try await Self.rawHandshake(
+                    port: port, path: "/ws", cookie: cookie, extra: "Origin: http://evil.example\r\n")
+                #expect(foreign.hasPrefix("HTTP/1.1 403"), "\(foreign)")
+                #expect(foreign.contains("cross_origin_websocket"))
+                let sandboxed = try await Self.rawHandshake(port: port, path: "/ws", cookie: cookie, extra: "Origin: null\r\n")
+                #expect(sandboxed.hasPrefix("HTTP/1.1 403"), "\(sandboxed)")
+                let second = try await Self.rawHandshake(
+                    port: port, path: "/ws", cookie: cookie,
+                    extra: "Origin: \(fixture.baseURL)\r\nOrigin: https://evil.example\r\n")
+                #expect(second.hasPrefix("HTTP/1.1 403"), "\(second)")
+                let own = try await Self.rawHandshake(
+                    port: port, path: "/ws", cookie: cookie, extra: "Origin: \(fixture.baseURL)\r\n")
+                #expect(own.hasPrefix("HTTP/1.1 101"), "\(own)")
                 // The upstream refuses this path: its status reaches the client.
                 let refused = try await Self.rawHandshake(port: port, path: "/other", cookie: cookie)
                 #expect(refused.hasPrefix("HTTP/1.1 400"), "\(refused)")

@@ -93,7 +93,11 @@ struct WebSocketPassThrough: Sendable {
                     try await admission.auth.session(for: request)
                 })
             {
-                if try await handshake(request, principal: principal, responseWriter: responseWriter, channel: channel) {
+                if case .session = principal, !isSameOrigin(request) {
+                    try await refuseCrossOrigin(request, responseWriter: responseWriter)
+                } else if try await handshake(
+                    request, principal: principal, responseWriter: responseWriter, channel: channel)
+                {
                     return
                 }
             } else {
@@ -102,6 +106,36 @@ struct WebSocketPassThrough: Sendable {
             }
             channel.close(promise: nil)
         }
+    }
+
+    /// Cross-site WebSocket hijacking: a page elsewhere can open a WebSocket to this origin, and
+    /// the browser may attach the session cookie (same-site but cross-origin pages, older
+    /// browsers). Browsers always send the page's `Origin` on a handshake: an origin a page can
+    /// have (`http:`, `https:`, or `null` for sandboxed and local pages) must be the gateway's
+    /// own. Other values, or none, come from non-browser clients, which could send any `Origin`
+    /// anyway.
+    private func isSameOrigin(_ request: Request) -> Bool {
+        let expected = admission.auth.settings.publicOrigin
+        for value in request.headers[values: .origin] {
+            let origin = value.lowercased()
+            if origin == expected { continue }
+            if origin == "null" || origin.hasPrefix("http://") || origin.hasPrefix("https://") { return false }
+        }
+        return true
+    }
+
+    private func refuseCrossOrigin(_ request: Request, responseWriter: consuming ResponseWriter) async throws {
+        proxy.logger.warning("cross-origin WebSocket handshake refused", metadata: ["path": "\(request.uri.path)"])
+        let page = Page(
+            status: .forbidden, title: "Connection refused",
+            message: "A page from another origin tried to open a WebSocket connection with your session.",
+            category: "cross_origin_websocket")
+        metrics.countRequest(path: request.uri.path, status: page.status.code)
+        var headers = page.headers
+        headers[.connection] = "close"
+        try await responseWriter.write(
+            response: HTTPResponse(status: page.status, headerFields: headers),
+            body: ResponseBody(byteBuffer: ByteBuffer(string: page.html)))
     }
 
     /// Performs the handshake with the upstream and answers the client; `true` when the
