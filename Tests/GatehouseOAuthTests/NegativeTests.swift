@@ -187,6 +187,28 @@ import Testing
         }
     }
 
+    /// `.clientSecret`: the method follows the provider's `token_endpoint_auth_methods_supported`
+    /// (basic when listed or when the list is absent — OpenID Connect Discovery's default).
+    @Test(arguments: [
+        (nil, "basic"), (["client_secret_post"], "post"), (["client_secret_post", "client_secret_basic"], "basic"),
+        (["private_key_jwt", "client_secret_post"], "post"), (["private_key_jwt"], "basic"),
+    ] as [([String]?, String)])
+    func clientSecretFollowsTheProvidersMetadata(supported: [String]?, expected: String) async throws {
+        try await HostileIdP.with { idp in
+            idp.overrideDiscovery(["token_endpoint_auth_methods_supported": supported.map { .array($0.map { .string($0) }) } ?? .null])
+            let request = try await Self.tokenRequest(
+                idp, clientID: Self.awkwardClientID, authentication: .clientSecret(Self.awkwardSecret))
+            Self.expectGrantFields(request)
+            if expected == "basic" {
+                #expect(request.headers["authorization"]?.hasPrefix("Basic ") == true)
+                #expect(request.formValue("client_secret") == nil)
+            } else {
+                #expect(request.headers["authorization"] == nil)
+                #expect(request.formValue("client_secret") == Self.awkwardSecret)
+            }
+        }
+    }
+
     @Test func clientSecretPostPutsTheCredentialsInTheBody() async throws {
         try await HostileIdP.with { idp in
             let request = try await Self.tokenRequest(

@@ -44,8 +44,10 @@ extension Gateway {
         let authentication: ClientAuthentication
         switch (configuration.clientAuth, configuration.clientSecret) {
         case ("client_secret_post", let secret?): authentication = .clientSecretPost(secret)
+        case ("client_secret_basic", let secret?): authentication = .clientSecretBasic(secret)
         case ("none", _), (nil, nil): authentication = .none
-        case (_, let secret?): authentication = .clientSecretBasic(secret)
+        // Not set: the provider's metadata decides (DESIGN §2, "from discovery").
+        case (_, let secret?): authentication = .clientSecret(secret)
         case (_, nil): throw ConfigurationError("GATEHOUSE_CLIENT_SECRET", "is required by GATEHOUSE_CLIENT_AUTH")
         }
         var oauth = OAuthClient.Configuration(

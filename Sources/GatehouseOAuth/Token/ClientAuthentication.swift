@@ -7,6 +7,8 @@ public struct ClientAuthentication: Sendable {
     enum Method: Sendable {
         case clientSecretBasic(String)
         case clientSecretPost(String)
+        /// Basic or post, as the provider's metadata says.
+        case clientSecret(String)
         case privateKeyJWT(PrivateKeyJWT)
         case none
     }
@@ -18,6 +20,11 @@ public struct ClientAuthentication: Sendable {
 
     /// `client_id` and `client_secret` in the request body.
     public static func clientSecretPost(_ secret: String) -> Self { Self(method: .clientSecretPost(secret)) }
+
+    /// A client secret sent the way the provider's metadata asks: `client_secret_basic` when
+    /// `token_endpoint_auth_methods_supported` lists it or is absent (its default in OpenID
+    /// Connect Discovery §3), else `client_secret_post` when listed.
+    public static func clientSecret(_ secret: String) -> Self { Self(method: .clientSecret(secret)) }
 
     /// A JWT signed with the client's private key (RFC 7523 §2.2). `keys` must hold the signing
     /// key under `keyID`. The assertion's audience is the issuer identifier by default, as the
@@ -39,6 +46,7 @@ public struct ClientAuthentication: Sendable {
         switch method {
         case .clientSecretBasic: "client_secret_basic"
         case .clientSecretPost: "client_secret_post"
+        case .clientSecret: "client_secret_basic or client_secret_post (from the provider's metadata)"
         case .privateKeyJWT: "private_key_jwt"
         case .none: "none"
         }
@@ -53,6 +61,10 @@ public struct ClientAuthentication: Sendable {
         headers: inout [(String, String)]
     ) async throws(OAuthError) {
         switch method {
+        case .clientSecret(let secret):
+            let resolved = ClientAuthentication(
+                method: Self.secretMethod(secret, supported: metadata.tokenEndpointAuthMethodsSupported))
+            try await resolved.apply(clientID: clientID, metadata: metadata, now: now, form: &form, headers: &headers)
         case .clientSecretBasic(let secret):
             // RFC 6749 §2.3.1: form-encode both before joining, so ':' in an id is unambiguous.
             let credentials = FormEncoding.escape(clientID) + ":" + FormEncoding.escape(secret)
@@ -67,6 +79,17 @@ public struct ClientAuthentication: Sendable {
         case .none:
             form.append(("client_id", clientID))
         }
+    }
+}
+
+extension ClientAuthentication {
+    /// `client_secret_basic` unless the provider lists methods without it and with
+    /// `client_secret_post`.
+    static func secretMethod(_ secret: String, supported: [String]?) -> Method {
+        guard let supported, !supported.contains("client_secret_basic"), supported.contains("client_secret_post") else {
+            return .clientSecretBasic(secret)
+        }
+        return .clientSecretPost(secret)
     }
 }
 
