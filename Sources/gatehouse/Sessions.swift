@@ -66,16 +66,9 @@ struct Sessions: AsyncParsableCommand {
 
         static func hash(_ id: String) throws -> SessionHash {
             if let cookie = SessionID(cookieValue: id) { return cookie.hash }
-            let hex = Array(id.lowercased().utf8)
-            guard hex.count == 64 else { throw ValidationError("--id must be a 64-hex session hash or a session cookie value") }
-            var bytes: [UInt8] = []
-            for index in stride(from: 0, to: 64, by: 2) {
-                guard let byte = UInt8(String(decoding: hex[index..<index + 2], as: UTF8.self), radix: 16) else {
-                    throw ValidationError("--id must be a 64-hex session hash or a session cookie value")
-                }
-                bytes.append(byte)
+            guard let hash = SessionHash(hex: id) else {
+                throw ValidationError("--id must be a 64-hex session hash or a session cookie value")
             }
-            guard let hash = SessionHash(bytes: bytes) else { throw ValidationError("--id is not a session hash") }
             return hash
         }
     }

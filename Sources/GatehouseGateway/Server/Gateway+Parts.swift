@@ -72,6 +72,21 @@ struct PostgresDriverService: Service {
     }
 }
 
+/// Keeps the session cache in step with deletions made by other processes (PostgreSQL only;
+/// ends at once for SQLite) until shutdown.
+struct DeletionListenerService: Service {
+    let store: SessionStore
+
+    func run() async {
+        await cancelWhenGracefulShutdown {
+            await store.runDeletionListener()
+        }
+        // Without deletion notices the listener returns at once; a service that ends before
+        // shutdown would end the whole application.
+        try? await gracefulShutdown()
+    }
+}
+
 /// Deletes expired sessions and pending logins every five minutes (starting a minute after
 /// start-up) until shutdown.
 struct PurgeService: Service {

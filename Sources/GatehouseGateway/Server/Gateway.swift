@@ -63,7 +63,10 @@ public struct Gateway: Sendable {
             auth: auth, skipAuthRoutes: configuration.skipAuthRoutes,
             bearer: configuration.allowBearer
                 ? BearerAuthenticator(client: auth.client, rules: configuration.rules, logger: logger) : nil)
-        self.services = driverServices + [HTTPClientService(client: httpClient), PurgeService(store: store)]
+        self.services =
+            driverServices + [
+                HTTPClientService(client: httpClient), PurgeService(store: store), DeletionListenerService(store: store),
+            ]
         self.beforeStart = [migrate]
     }
 

@@ -50,7 +50,38 @@ extension PostgresDriver {
                 )
                 """,
                 "CREATE INDEX gatehouse_pending_expires_at_idx ON gatehouse_pending (expires_at)",
-            ])
+            ]),
+        Migration(
+            version: 2, description: "notify deletions of live sessions",
+            statements: [
+                // One notice per deleted session that had not expired yet (expired ones are
+                // refused by every cache anyway, so purges stay quiet); one "*" for large
+                // deletions. The channel is per schema.
+                """
+                CREATE FUNCTION gatehouse_sessions_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE
+                    channel text := 'gatehouse_deleted_' || TG_TABLE_SCHEMA;
+                    now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+                    live bigint;
+                BEGIN
+                    SELECT count(*) INTO live FROM deleted_rows
+                    WHERE idle_expires_at > now_ms AND absolute_expires_at > now_ms;
+                    IF live > 100 THEN
+                        PERFORM pg_notify(channel, '*');
+                    ELSIF live > 0 THEN
+                        PERFORM pg_notify(channel, encode(id_hash, 'hex')) FROM deleted_rows
+                        WHERE idle_expires_at > now_ms AND absolute_expires_at > now_ms;
+                    END IF;
+                    RETURN NULL;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER gatehouse_sessions_deleted AFTER DELETE ON gatehouse_sessions
+                REFERENCING OLD TABLE AS deleted_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_sessions_deleted()
+                """,
+            ]),
     ]
 
     /// The two-key advisory lock serialising migrations across processes. The two-key form

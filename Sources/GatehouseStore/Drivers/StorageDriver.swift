@@ -60,4 +60,30 @@ public protocol StorageDriver: Sendable {
     func withSessionLock<T: Sendable>(
         _ idHash: SessionHash, _ body: @Sendable () async throws -> T
     ) async throws -> T
+
+    /// Reports sessions deleted by any process sharing this store (other gateway instances,
+    /// `gatehouse sessions revoke`) until the calling task is cancelled, so that read caches
+    /// drop them at once. `onListening` runs each time observation (re)starts: deletions
+    /// before it may have been missed. Returns `false` at once when the driver cannot observe
+    /// deletions (the caches then rely on their lifetime alone).
+    func observeDeletions(
+        onListening: @escaping @Sendable () -> Void, _ onDeleted: @escaping @Sendable (SessionDeletion) -> Void
+    ) async throws -> Bool
+}
+
+/// A deletion seen by ``StorageDriver/observeDeletions(onListening:_:)``.
+public enum SessionDeletion: Sendable, Equatable {
+    /// This session is gone.
+    case session(SessionHash)
+    /// Many sessions went at once (or the notice could not be read): forget every cached one.
+    case many
+}
+
+extension StorageDriver {
+    /// Drivers that cannot observe deletions by other processes.
+    public func observeDeletions(
+        onListening: @escaping @Sendable () -> Void, _ onDeleted: @escaping @Sendable (SessionDeletion) -> Void
+    ) async throws -> Bool {
+        false
+    }
 }
