@@ -74,10 +74,7 @@ struct LoginFlowTests {
             for _ in 0..<3 { #expect(try await browser.send("GET", "/app/page?secret=x").status == 200) }
             #expect(try await browser.send("GET", "/oauth2/nothing-here").status == 404)
             let metrics = try await fixture.browser().send("GET", "/metrics").body
-            func value(_ series: String) -> Double? {
-                metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }
-                    .flatMap { Double($0.dropFirst(series.count + 1)) }
-            }
+            func value(_ series: String) -> Double? { PrometheusText.value(of: series, in: metrics) }
             #expect(value(#"gatehouse_http_requests_total{route="proxy",status="200"}"#) == 3)
             #expect(value(#"gatehouse_http_requests_total{route="/oauth2/callback",status="302"}"#) == 1)
             #expect(value(#"gatehouse_http_requests_total{route="/oauth2/other",status="404"}"#) == 1)

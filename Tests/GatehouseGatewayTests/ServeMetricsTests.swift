@@ -15,10 +15,7 @@ struct ServeMetricsTests {
             #expect(try await browser.send("GET", "/hello").status == 200)
             #expect(try await browser.send("GET", "/oauth2/callback?state=forged&code=x").status == 400)
             let metrics = try await GatewayBrowser(baseURL: serve.baseURL).send("GET", "/metrics").body
-            func value(_ series: String) -> Double? {
-                metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }
-                    .flatMap { Double($0.dropFirst(series.count + 1)) }
-            }
+            func value(_ series: String) -> Double? { PrometheusText.value(of: series, in: metrics) }
             #expect(value(#"gatehouse_logins_total{result="started"}"#) == 1)
             #expect(value(#"gatehouse_logins_total{result="succeeded"}"#) == 1)
             #expect(value(#"gatehouse_logins_total{result="unknown_state"}"#) == 1)

@@ -93,7 +93,12 @@ struct WebSocketPassThrough: Sendable {
             status: .forbidden, title: "Connection refused",
             message: "A page from another origin tried to open a WebSocket connection with your session.",
             category: "cross_origin_websocket")
-        metrics.countRequest(path: request.uri.path, status: page.status.code)
+        try await answer(page, path: request.uri.path, responseWriter: responseWriter)
+    }
+
+    /// Writes a refusal page (counted in the request metrics); the connection then closes.
+    private func answer(_ page: Page, path: String, responseWriter: consuming ResponseWriter) async throws {
+        metrics.countRequest(path: path, status: page.status.code)
         var headers = page.headers
         headers[.connection] = "close"
         try await responseWriter.write(
@@ -130,13 +135,7 @@ struct WebSocketPassThrough: Sendable {
         } catch {
             proxy.upstreamDuration?.record(ContinuousClock.now - started)
             proxy.logger.error("upstream unreachable for a WebSocket handshake", metadata: ["error": "\(type(of: error))"])
-            let page = ReverseProxy.unavailablePage
-            metrics.countRequest(path: path, status: page.status.code)
-            var headers = page.headers
-            headers[.connection] = "close"
-            try await responseWriter.write(
-                response: HTTPResponse(status: page.status, headerFields: headers),
-                body: ResponseBody(byteBuffer: ByteBuffer(string: page.html)))
+            try await answer(ReverseProxy.unavailablePage, path: path, responseWriter: responseWriter)
             return false
         }
         proxy.upstreamDuration?.record(ContinuousClock.now - started)
