@@ -116,7 +116,7 @@ import Testing
             }
             let elapsed = clock.now - started
             #expect(elapsed >= .milliseconds(900))
-            #expect(elapsed < .seconds(3), "the deadline took \(elapsed)")
+            #expect(elapsed < .seconds(10), "the deadline took \(elapsed)")  // loose: CI load; the delay is 30 s
             IDTokenNegativeTests.expectNoLeak(error, of: [HostileIdP.clientSecret, HostileIdP.code, HostileIdP.codeVerifier])
         }
     }

@@ -258,13 +258,14 @@ import Testing
                 group.addTask {
                     try await driver.withSessionLock(hash) {
                         holding.yield()
-                        try await Task.sleep(for: .seconds(2))
+                        try await Task.sleep(for: .seconds(6))
                     }
                 }
                 for await _ in held { break }
                 let started = ContinuousClock.now
                 await #expect(throws: StoreError.timeout) { try await driver.withSessionLock(hash) {} }
-                #expect(ContinuousClock.now - started < .milliseconds(1_500))
+                // Bounds are loose (CI runs many suites at once); waiting for the holder would take 6 s.
+                #expect(ContinuousClock.now - started < .seconds(4))
                 // Another session's lock is independent.
                 #expect(try await driver.withSessionLock(Self.randomHash()) { 7 } == 7)
                 try await group.waitForAll()
@@ -275,7 +276,7 @@ import Testing
             await #expect(throws: BodyFailed.self) { try await driver.withSessionLock(hash) { throw BodyFailed() } }
             let started = ContinuousClock.now
             #expect(try await driver.withSessionLock(hash) { "again" } == "again")
-            #expect(ContinuousClock.now - started < .milliseconds(250))
+            #expect(ContinuousClock.now - started < .seconds(2))
         }
     }
 
@@ -292,7 +293,8 @@ import Testing
         await #expect(throws: StoreError.timeout) {
             try await PostgresDriver.withDriver(url: closedPort, logger: Self.logger, options: options) { _ in }
         }
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Loose bound (CI load): the point is a deadline instead of a hang; the defaults are 60 s.
+        #expect(ContinuousClock.now - started < .seconds(10))
 
         let driver = try PostgresDriver(url: closedPort, logger: Self.logger, options: options)
         await withTaskGroup(of: Void.self) { group in
@@ -300,7 +302,7 @@ import Testing
             let queryStarted = ContinuousClock.now
             await #expect(throws: StoreError.timeout) { try await driver.session(Self.randomHash()) }
             await #expect(throws: StoreError.timeout) { try await driver.withSessionLock(Self.randomHash()) {} }
-            #expect(ContinuousClock.now - queryStarted < .seconds(4))
+            #expect(ContinuousClock.now - queryStarted < .seconds(10))
             group.cancelAll()
         }
     }
@@ -313,8 +315,8 @@ import Testing
         }
         try await Self.withDriver(options) { driver in
             let started = ContinuousClock.now
-            await #expect(throws: StoreError.timeout) { try await driver.rows("sleep", "SELECT pg_sleep(5)") }
-            #expect(ContinuousClock.now - started < .seconds(2))
+            await #expect(throws: StoreError.timeout) { try await driver.rows("sleep", "SELECT pg_sleep(10)") }
+            #expect(ContinuousClock.now - started < .seconds(5))
             // The pool recovers (a closed connection is replaced).
             let one = try await driver.rows("test", "SELECT 1::bigint")
             #expect(try PostgresDriver.singleInt(one) == 1)
