@@ -18,18 +18,18 @@
 #   3. c8:    plain closed-loop wrk -t2 -c8 (the low-concurrency approximation), for reference
 #   4. logins/s: BENCH_LOGINS full logins (whole redirect dance), BENCH_LOGIN_CONCURRENCY at
 #             a time, for gatehouse and mod_auth_openidc
-# then prints a table, the ratios and the targets. Diagnostics, not in the ratios: a second
-# gatehouse with every path a skip-auth route, hit without a cookie (peak phase: the server +
-# proxy path without session work); system calls per request (strace -c, separate runs); and
+# then prints a table, the ratios and the targets. Diagnostics, not in the ratios: the same
+# binary with GATEHOUSE_DIRECT_PROXY=false holding its own session (peak phase: every request
+# through the router, the baseline of the direct path); system calls per request (strace -c, separate runs); and
 # a perf profile of gatehouse under wrk -c64 (separate run). Everything started here is
 # stopped by PID on exit. Configs, logs, raw wrk output, strace and perf data:
 # .test-artifacts/bench/run/.
 #
 # Environment (all optional): BENCH_ROUNDS (3), BENCH_DURATION (10s), BENCH_LOGINS (100),
 # BENCH_LOGIN_CONCURRENCY (8), BENCH_LOGIN_ROUNDS (2), BENCH_PERF (1 = strace counts and perf
-# profile when those tools work), BENCH_DIAG (1 = the skip-auth gatehouse row),
+# profile when those tools work), BENCH_DIAG (1 = the router-path gatehouse row),
 # BENCH_SKIP_BUILD (1 = use the existing release binary), BENCH_PORT_BASE (9310: IdP,
-# +10 upstream, +11 nginx, +12 gatehouse, +13 apache, +14 skip-auth gatehouse).
+# +10 upstream, +11 nginx, +12 gatehouse, +13 apache, +14 router-path gatehouse).
 # Needs: wrk, nginx, apache2 + libapache2-mod-auth-openidc, python3-venv (apt-get install -y
 # wrk nginx apache2 libapache2-mod-auth-openidc python3-venv).
 set -euo pipefail
@@ -256,10 +256,10 @@ start_gatehouse() {
 start_gatehouse gatehouse "$gh_port"
 gatehouse_pid=${pids[-1]}
 
-# Diagnostic only (peak phase, no ratios): a second gatehouse whose every path is a skip-auth
-# route, hit without a cookie: the HTTP server + reverse proxy path without any session work.
+# Baseline (peak phase, no ratios): the same binary with the direct path off, so every
+# request goes through Hummingbird's router and AsyncHTTPClient (the design before DirectProxy).
 if [[ $diag == 1 ]]; then
-    start_gatehouse gatehouse-proxy "$ghp_port" GATEHOUSE_SKIP_AUTH_ROUTES=/
+    start_gatehouse gatehouse-router "$ghp_port" GATEHOUSE_DIRECT_PROXY=false
 fi
 
 # --- sessions: one scripted login each ---
@@ -267,7 +267,12 @@ venv_python="$root/.venv/bin/python"
 login() { timeout 120 "$venv_python" "$bench_dir/login.py" "$@"; }
 gh_cookie=$(login cookie "http://127.0.0.1:$gh_port" gatehouse "$run/www/index.html")
 ap_cookie=$(login cookie "http://127.0.0.1:$ap_port" mod_auth_openidc_session "$run/www/index.html")
-for pair in "$gh_port|$gh_cookie" "$ap_port|$ap_cookie"; do
+pairs=("$gh_port|$gh_cookie" "$ap_port|$ap_cookie")
+if [[ $diag == 1 ]]; then
+    ghr_cookie=$(login cookie "http://127.0.0.1:$ghp_port" gatehouse "$run/www/index.html")
+    pairs+=("$ghp_port|$ghr_cookie")
+fi
+for pair in "${pairs[@]}"; do
     port=${pair%%|*}
     cookie=${pair#*|}
     curl -fsS --max-time 5 -H "Cookie: $cookie" "http://127.0.0.1:$port/" | cmp -s - "$run/www/index.html" \
@@ -280,12 +285,13 @@ url[upstream]="http://127.0.0.1:$up_port/"
 url[nginx]="http://127.0.0.1:$nginx_port/"
 url[apache]="http://127.0.0.1:$ap_port/"
 url[gatehouse]="http://127.0.0.1:$gh_port/"
-url[gatehouse-proxy]="http://127.0.0.1:$ghp_port/"
-# The same header for everyone: each server ignores the other's cookie (gatehouse-proxy: none).
+url[gatehouse-router]="http://127.0.0.1:$ghp_port/"
+# The same header for everyone: each server ignores the other's cookie. The router-path
+# gatehouse uses the same cookie name as the other, so it gets its own instead.
 cookie_all="$gh_cookie; $ap_cookie"
 contenders=(upstream nginx apache gatehouse)
 peak_contenders=("${contenders[@]}")
-[[ $diag == 1 ]] && peak_contenders+=(gatehouse-proxy)
+[[ $diag == 1 ]] && peak_contenders+=(gatehouse-router)
 
 # wrk_run PHASE CONTENDER ROUND DURATION CONNECTIONS [extra wrk args...]
 wrk_run() {
@@ -294,7 +300,7 @@ wrk_run() {
     local out="$run/wrk-$phase-$who-$round.txt"
     # The URL before the extra arguments: those may end with `-- ARGS` for the Lua script.
     local header="Cookie: $cookie_all"
-    [[ $who == gatehouse-proxy ]] && header="X-Bench: no-cookie"
+    [[ $who == gatehouse-router ]] && header="Cookie: $ghr_cookie; $ap_cookie"
     timeout 120 wrk -t"$threads" -c"$conns" -d"$dur" --latency -H "$header" "${url[$who]}" "$@" >"$out" 2>&1 || true
     local line
     line=$(grep '^BENCH ' "$out" | head -n1 || true)

@@ -65,6 +65,17 @@ public final class AuthService: Sendable {
         return await refreshedIfDue(session)
     }
 
+    /// The session for a session cookie's value when nothing about it needs a database or
+    /// the IdP: cached, fresh, no idle-deadline write and no refresh due
+    /// (``SessionStore/settledSession(hash:)``). `nil` means "call ``session(for:)``", not
+    /// "signed out". Never blocks: for a proxy's event loop.
+    public func settledSession(cookieValue: some StringProtocol) -> Session? {
+        guard let id = SessionID(cookieValue: String(cookieValue)), let session = store.settledSession(hash: id.hash),
+            !refresher.needsRefresh(session)
+        else { return nil }
+        return session
+    }
+
     /// Looks up the session once per request: reuses what ``SessionMiddleware`` found.
     public func session<Context: SessionRequestContext>(for request: Request, context: inout Context) async throws
         -> Session?

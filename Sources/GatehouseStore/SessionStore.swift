@@ -96,6 +96,17 @@ public final class SessionStore: Sendable {
         return await touchIfDue(session, now: now)
     }
 
+    /// The session under `hash` when this process's cache holds a fresh, unexpired copy whose
+    /// last-seen time needs no write yet: the synchronous check of a proxy's hot path. `nil`
+    /// means "call ``load(hash:bypassCache:)``", not "no session".
+    public func settledSession(hash: SessionHash) -> Session? {
+        let now = clock.now
+        guard let cached = cache.get(hash, now: now), !cached.isExpired(at: now),
+            cached.lastSeenAt > now.addingTimeInterval(-configuration.touchInterval.timeInterval)
+        else { return nil }
+        return cached
+    }
+
     /// The session stored under `hash` with its complete token set, refresh and ID tokens
     /// included, read from the driver (never from the cache, which does not hold those two).
     /// For refreshing and for anything else that needs more than the access token. `nil` in

@@ -16,9 +16,9 @@ NAMES = {
     "nginx": "nginx reverse proxy",
     "apache": "Apache + mod_auth_openidc",
     "gatehouse": "gatehouse serve",
-    "gatehouse-proxy": "(diag) gatehouse, no session",
+    "gatehouse-router": "(baseline) gatehouse, router path",
 }
-ORDER = ["upstream", "nginx", "apache", "gatehouse", "gatehouse-proxy"]
+ORDER = ["upstream", "nginx", "apache", "gatehouse", "gatehouse-router"]
 
 
 def load(path):

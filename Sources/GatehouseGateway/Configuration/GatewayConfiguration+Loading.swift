@@ -76,6 +76,9 @@ extension GatewayConfiguration {
         if allowBearer, provider == "github" {
             throw ConfigurationError("GATEHOUSE_ALLOW_BEARER", "needs an OpenID Connect provider (GitHub issues no JWTs)")
         }
+        if let direct = values.string("DIRECT_PROXY") {
+            directProxy = try ConfigParsing.bool(direct, variable: "GATEHOUSE_DIRECT_PROXY")
+        }
         skipAuthRoutes = try SkipAuthRoutes(parsing: values.list("SKIP_AUTH_ROUTES"))
         trustedProxies = try TrustedProxies(parsing: values.list("TRUSTED_PROXIES"))
         logLevel = values.string("LOG_LEVEL")?.lowercased() ?? "info"

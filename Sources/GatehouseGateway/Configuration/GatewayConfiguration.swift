@@ -51,6 +51,11 @@ public struct GatewayConfiguration: Sendable {
     /// for our client id instead of a session cookie. Default `false`: a client's bearer token
     /// then never identifies anyone.
     public var allowBearer: Bool = false
+    /// `GATEHOUSE_DIRECT_PROXY`. Default `true`: with an `http://` upstream, requests whose
+    /// session is settled in the cache go upstream straight from the event loop
+    /// (`DirectProxy`); `false` sends every request through the router (a fallback switch,
+    /// and the baseline of the benchmark). Both apply the same rules.
+    public var directProxy: Bool = true
     /// `GATEHOUSE_SKIP_AUTH_ROUTES`. Default none.
     public var skipAuthRoutes = SkipAuthRoutes(prefixes: [])
     /// `GATEHOUSE_TRUSTED_PROXIES`. Default none.

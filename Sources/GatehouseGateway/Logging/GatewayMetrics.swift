@@ -8,7 +8,10 @@ import Synchronization
 ///   raw path, whose values are unbounded) and status code;
 /// - `gatehouse_upstream_duration_seconds`: histogram of the time until the upstream's
 ///   response head arrived (failures included);
-/// - `gatehouse_active_sessions`: sessions not yet expired, counted at each scrape.
+/// - `gatehouse_active_sessions`: sessions not yet expired, counted at each scrape;
+/// - `gatehouse_proxied_requests_total{path}`: requests sent upstream, by how: `direct` (a
+///   settled session or a skip-auth route, on the event loop, see `DirectProxy`) or `router`
+///   (a session read from the store, refreshed or touched; a bearer token; any other case).
 ///
 /// Login, sign-out, back-channel logout and refresh counters come from the library through
 /// swift-metrics (see `Observability`).
@@ -23,6 +26,8 @@ final class GatewayMetrics: Sendable {
     private let requestCounters = Mutex<[RequestKey: Counter]>([:])
     let upstreamDuration: DurationHistogram
     let activeSessions: Gauge
+    let proxiedDirect: Counter
+    let proxiedByRouter: Counter
 
     /// Gatehouse's own endpoints, each its own `route` value.
     static let ownRoutes: Set<String> = [
@@ -51,6 +56,11 @@ final class GatewayMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "gatehouse", metricName: "active", unitName: "sessions",
                 helpText: "Sessions not yet expired (counted at each scrape)."))
+        let proxied = MetricNameDescriptor(
+            namespace: "gatehouse", subsystem: "proxied", metricName: "requests", unitName: "total",
+            helpText: "Requests sent upstream, directly from the event loop or through the router.")
+        self.proxiedDirect = registry.makeCounter(descriptor: proxied, labels: [("path", "direct")])
+        self.proxiedByRouter = registry.makeCounter(descriptor: proxied, labels: [("path", "router")])
     }
 
     /// The `route` label for a request path.

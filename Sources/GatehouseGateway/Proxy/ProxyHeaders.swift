@@ -40,10 +40,10 @@ enum ProxyHeaders {
     /// `passAccessToken` on it is otherwise always removed — also on skip-auth paths without a
     /// session — so an upstream that trusts the gateway's bearer never sees a client's.
     static func request(
-        _ request: Request, peerIP: String?, trusted: Bool, defaultScheme: String, principal: ProxyPrincipal,
+        _ request: HTTPRequest, peerIP: String?, trusted: Bool, defaultScheme: String, principal: ProxyPrincipal,
         passAccessToken: Bool
     ) -> [(String, String)] {
-        let fields = request.headers
+        let fields = request.headerFields
         let listed = fields[.connection] == nil ? [] : connectionListed(fields)
         var result: [(String, String)] = []
         result.reserveCapacity(fields.count + 8)
@@ -68,7 +68,7 @@ enum ProxyHeaders {
         }
         let proto = trusted ? fields[.xForwardedProto] : nil
         result.append(("X-Forwarded-Proto", proto ?? defaultScheme))
-        let host = (trusted ? fields[.xForwardedHost] : nil) ?? request.head.authority
+        let host = (trusted ? fields[.xForwardedHost] : nil) ?? request.authority
         if let host { result.append(("X-Forwarded-Host", host)) }
         if let identity = principal.identity {
             for (name, value) in IdentityHeaders.values(for: identity) {

@@ -69,7 +69,7 @@ public struct ReverseProxy: Sendable {
         var outgoing = HTTPClientRequest(url: upstream + request.uri.path + query)
         outgoing.method = .init(rawValue: request.method.rawValue)
         for (name, value) in ProxyHeaders.request(
-            request, peerIP: peerIP, trusted: trustedProxies.trusts(peerIP), defaultScheme: publicScheme,
+            request.head, peerIP: peerIP, trusted: trustedProxies.trusts(peerIP), defaultScheme: publicScheme,
             principal: principal, passAccessToken: passAccessToken)
         {
             outgoing.headers.add(name: name, value: value)
@@ -102,14 +102,18 @@ public struct ReverseProxy: Sendable {
             return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: response.body))
         } catch let error as HTTPClientError where error == .deadlineExceeded {
             logger.warning("upstream timed out", metadata: ["path": "\(request.uri.path)"])
-            return Page(
-                status: .gatewayTimeout, title: "Application not responding",
-                message: "The application behind this gateway did not answer in time.", category: "upstream_timeout"
-            ).response()
+            return Self.timeoutPage.response()
         } catch {
             logger.error("upstream unreachable", metadata: ["error": "\(type(of: error))"])
             return Self.unavailablePage.response()
         }
+    }
+
+    /// The `504` page for an upstream whose response head did not arrive in time.
+    static var timeoutPage: Page {
+        Page(
+            status: .gatewayTimeout, title: "Application not responding",
+            message: "The application behind this gateway did not answer in time.", category: "upstream_timeout")
     }
 
     /// The `502` page for an upstream that cannot be reached.

@@ -74,7 +74,7 @@ public struct Gateway: Sendable {
     public func router() -> Router<GatehouseRequestContext> {
         let router = Router(context: GatehouseRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
-        router.add(middleware: GatewayMiddleware(admission: admission, proxy: proxy))
+        router.add(middleware: GatewayMiddleware(admission: admission, proxy: proxy, metrics: metrics))
         OAuthRoutes<GatehouseRequestContext>(auth).register(on: router)
         HealthRoutes(auth: auth, registry: registry, activeSessions: metrics.activeSessions).register(on: router)
         return router
@@ -85,12 +85,18 @@ public struct Gateway: Sendable {
     public func application(
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> Application<RouterResponder<GatehouseRequestContext>> {
+        // With an http:// upstream, WebSocket handshakes are taken over before the router and
+        // requests with a settled session are proxied on the event loop (DirectProxy).
         let passThrough = WebSocketPassThrough(admission: admission, proxy: proxy, metrics: metrics)
+        let direct = configuration.directProxy ? DirectProxy(admission: admission, proxy: proxy, metrics: metrics) : nil
         var application = Application(
             router: router(),
-            server: passThrough.map { passThrough in
-                HTTPServerBuilder { responder in HTTP1Channel(responder: passThrough.wrapping(responder)) }
-            } ?? .http1(),
+            server: HTTPServerBuilder { responder in
+                HTTP1Channel(
+                    responder: passThrough.map { $0.wrapping(responder) } ?? responder,
+                    configuration: HTTP1Channel.Configuration(
+                        additionalChannelHandlers: direct.map { [DirectProxyHandler(proxy: $0)] } ?? []))
+            },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),
             services: services,

@@ -9,6 +9,7 @@ struct GatewayMiddleware: RouterMiddleware {
 
     let admission: RequestAdmission
     let proxy: ReverseProxy
+    let metrics: GatewayMetrics
 
     /// Paths the gateway answers itself (never proxied).
     static func isGatewayPath(_ path: String) -> Bool {
@@ -44,6 +45,7 @@ struct GatewayMiddleware: RouterMiddleware {
             return response
         case .proxy(let principal):
             if let refusal = refuseUpgrade(request) { return refusal }
+            metrics.proxiedByRouter.increment()
             return await proxy.forward(request, peerIP: context.peerIP, principal: principal)
         }
     }

@@ -22,12 +22,12 @@ import NIOHTTPTypes
 struct WebSocketPassThrough: Sendable {
     let admission: RequestAdmission
     let proxy: ReverseProxy
-    let upstream: Upstream
+    let upstream: UpstreamAddress
     let metrics: GatewayMetrics
 
     /// `nil` when the upstream is not plain `http://` (WebSocket upgrades then get `501`).
     init?(admission: RequestAdmission, proxy: ReverseProxy, metrics: GatewayMetrics) {
-        guard let upstream = Upstream(url: proxy.upstream) else { return nil }
+        guard let upstream = UpstreamAddress(url: proxy.upstream) else { return nil }
         self.admission = admission
         self.proxy = proxy
         self.upstream = upstream
@@ -115,7 +115,7 @@ struct WebSocketPassThrough: Sendable {
         var fields = HTTPHeaders()
         fields.add(name: "Host", value: upstream.authority)
         for (name, value) in ProxyHeaders.request(
-            request, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP), defaultScheme: proxy.publicScheme,
+            request.head, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP), defaultScheme: proxy.publicScheme,
             principal: principal, passAccessToken: proxy.passAccessToken)
         {
             fields.add(name: name, value: value)

@@ -1,0 +1,126 @@
+import GatehouseHummingbird
+import GatehouseStore
+import HTTPTypes
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
+
+/// The proxy's hot path, decided without leaving the event loop: a request whose session is
+/// settled in this process's cache (no store read, no idle-deadline write, no refresh due) or
+/// that is anonymous on a skip-auth route is sent to an `http://` upstream by
+/// ``DirectProxyHandler`` over this event loop's keep-alive connections (``UpstreamPool``),
+/// with no task, no router and no hop to another thread.
+///
+/// Everything else — a cache miss, a refresh or touch due, a bearer token, an upgrade, an
+/// `Expect`, Gatehouse's own endpoints, an odd request target — goes to the router, which does
+/// the same with the full machinery (``GatewayMiddleware`` and ``ReverseProxy``). Both paths
+/// build the upstream request with ``ProxyHeaders``, so the upstream cannot tell them apart.
+struct DirectProxy: Sendable {
+    /// What to send upstream for one request.
+    struct Plan {
+        /// The upstream request head: `Host`, filtered fields, identity, framing.
+        let head: HTTPRequestHead
+        /// The request path without its query (for metrics and logs).
+        let path: String
+        /// The client asked to close the connection after this exchange.
+        let closeClient: Bool
+        /// The request announced a body (a positive `Content-Length` or chunked).
+        let hasBody: Bool
+    }
+
+    let admission: RequestAdmission
+    let proxy: ReverseProxy
+    let upstream: UpstreamAddress
+    let metrics: GatewayMetrics
+    let pools: UpstreamPools
+
+    /// `nil` unless the upstream is plain `http://`.
+    init?(admission: RequestAdmission, proxy: ReverseProxy, metrics: GatewayMetrics) {
+        guard let upstream = UpstreamAddress(url: proxy.upstream) else { return nil }
+        self.admission = admission
+        self.proxy = proxy
+        self.upstream = upstream
+        self.metrics = metrics
+        self.pools = UpstreamPools(address: upstream, logger: proxy.logger)
+    }
+
+    /// The plan for `request`, or `nil` when the router must handle it.
+    func plan(_ request: HTTPRequest, peerIP: String?) -> Plan? {
+        guard request.method != .connect, let target = request.path, target.utf8.first == UInt8(ascii: "/"),
+            !target.utf8.contains(UInt8(ascii: "#"))
+        else { return nil }
+        let path = String(target.prefix { $0 != "?" })
+        let fields = request.headerFields
+        guard !GatewayMiddleware.isGatewayPath(path), fields[.upgrade] == nil, fields[.expect] == nil,
+            let principal = principal(fields, path: path)
+        else { return nil }
+
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(fields.count + 8)
+        headers.add(name: "Host", value: upstream.authority)
+        for (name, value) in ProxyHeaders.request(
+            request, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP), defaultScheme: proxy.publicScheme,
+            principal: principal, passAccessToken: proxy.passAccessToken)
+        {
+            headers.add(name: name, value: value)
+        }
+        // Framing: the client's, restated (ProxyHeaders drops both fields).
+        var hasBody = false
+        if let length = fields[.contentLength] {
+            guard let count = Int(length), count >= 0 else { return nil }
+            headers.add(name: "Content-Length", value: String(count))
+            hasBody = count > 0
+        } else if fields[.transferEncoding] != nil {
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+            hasBody = true
+        } else if request.method == .post || request.method == .put || request.method == .patch {
+            headers.add(name: "Content-Length", value: "0")
+        }
+        let closeClient = fields[values: .connection].contains { value in
+            value.split(separator: ",").contains { $0.trimmingWhitespace().lowercased() == "close" }
+        }
+        return Plan(
+            head: HTTPRequestHead(
+                version: .http1_1, method: HTTPMethod(request.method), uri: upstream.basePath + target,
+                headers: headers),
+            path: path, closeClient: closeClient, hasBody: hasBody)
+    }
+
+    /// The principal when it is known without waiting: a settled session, or nobody on a
+    /// skip-auth route when no session cookie was sent. A bearer token (when accepted at all)
+    /// or several session cookies are for the router.
+    private func principal(_ fields: HTTPFields, path: String) -> ProxyPrincipal? {
+        if admission.bearer != nil, fields[.authorization] != nil { return nil }
+        switch SessionCookieLookup(fields, name: admission.auth.cookies.sessionName) {
+        case .one(let value):
+            return admission.auth.settledSession(cookieValue: value).map(ProxyPrincipal.session)
+        case .absent:
+            return admission.skipAuthRoutes.matches(path) ? .anonymous : nil
+        case .ambiguous:
+            return nil
+        }
+    }
+}
+
+/// How often a request carries the session cookie.
+enum SessionCookieLookup: Equatable {
+    case absent
+    case one(Substring)
+    /// More than once: left to the router's cookie parsing.
+    case ambiguous
+
+    init(_ fields: HTTPFields, name: String) {
+        var found: Substring?
+        for value in fields[values: .cookie] {
+            for pair in value.split(separator: ";") {
+                let pair = pair.drop { $0 == " " }
+                guard pair.hasPrefix(name), pair.dropFirst(name.count).first == "=" else { continue }
+                if found != nil {
+                    self = .ambiguous
+                    return
+                }
+                found = pair.dropFirst(name.count + 1)
+            }
+        }
+        self = found.map(Self.one) ?? .absent
+    }
+}

@@ -1,0 +1,191 @@
+import GatehouseHummingbird
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+
+/// One exchange with the upstream: connecting, relaying both ways, and its failures.
+extension DirectProxyHandler {
+    func begin(_ head: HTTPRequest, plan: DirectProxy.Plan) {
+        request = head
+        self.plan = plan
+        keptParts = []
+        requestEnded = false
+        responseStarted = false
+        closeAfterResponse = plan.closeClient
+        retried = false
+        started = ContinuousClock.now
+        phase = .connecting
+        if let connection = pool?.takeIdle() {
+            reusedConnection = true
+            attach(connection)
+        } else {
+            connectNew()
+        }
+    }
+
+    func connectNew() {
+        reusedConnection = false
+        guard let pool else { return connectFailed() }
+        pool.connect().assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let channel):
+                guard let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
+                else {
+                    channel.close(promise: nil)
+                    return self.connectFailed()
+                }
+                self.attach(connection)
+            case .failure:
+                self.connectFailed()
+            }
+        }
+    }
+
+    /// Sends the request (and what was read of its body) on `connection`.
+    func attach(_ connection: UpstreamConnection) {
+        guard case .connecting = phase, let plan, let context, context.channel.isActive else {
+            pool?.giveBack(connection)  // the client left meanwhile
+            return
+        }
+        phase = .exchanging(connection)
+        connection.exchange = self
+        if !retried { proxy.metrics.proxiedDirect.increment() }
+        connection.send(.head(plan.head))
+        for part in keptParts { send(part, to: connection, flush: false) }
+        keptParts = []
+        connection.flush()
+        headDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(proxy.proxy.headTimeout)) {
+            self.headTimedOut()
+        }
+        resumeReadingIfHeld()
+    }
+
+    /// No connection: the router takes the request over, as if this handler had not seen it.
+    func connectFailed() {
+        guard case .connecting = phase, let request else { return }
+        proxy.proxy.logger.debug("direct upstream connection failed; the router takes the request")
+        phase = .idle
+        toRouter(.head(request))
+        for part in keptParts { toRouter(part) }
+        keptParts = []
+        self.request = nil
+        plan = nil
+        if quiesceHeld {
+            quiesceHeld = false
+            context?.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        continueAfterExchange()
+    }
+
+    func send(_ part: HTTPRequestPart, to connection: UpstreamConnection, flush: Bool) {
+        switch part {
+        case .head: return
+        case .body(let buffer): connection.send(.body(.byteBuffer(buffer)))
+        case .end: connection.send(.end(nil))  // trailers are not forwarded
+        }
+        if flush { connection.flush() }
+    }
+
+    func upstreamBecameWritable() {
+        resumeReadingIfHeld()
+    }
+
+    // MARK: The response
+
+    func upstreamRead(_ part: HTTPClientResponsePart, from connection: UpstreamConnection) {
+        guard case .exchanging(let current) = phase, current === connection, let context, let plan else { return }
+        switch part {
+        case .head(let head):
+            headDeadline?.cancel()
+            headDeadline = nil
+            responseStarted = true
+            upstreamKeepAlive = head.isKeepAlive
+            proxy.proxy.upstreamDuration?.record(ContinuousClock.now - started)
+            var fields = ProxyHeaders.response(head.headers)
+            // An answer before the whole request arrived (a 413, say): the rest of the
+            // request cannot be told from a next one, so the connection closes afterwards.
+            if !requestEnded { closeAfterResponse = true }
+            if closeAfterResponse { fields[.connection] = "close" }
+            let status = HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase)
+            proxy.metrics.countRequest(path: plan.path, status: status.code)
+            context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
+        case .body(let buffer):
+            context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+        case .end:
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+            lastWrite = promise.futureResult
+            finishExchange(connection)
+        }
+    }
+
+    func upstreamReadComplete() {
+        context?.flush()
+    }
+
+    private func finishExchange(_ connection: UpstreamConnection) {
+        connection.exchange = nil
+        if upstreamKeepAlive && requestEnded {
+            pool?.giveBack(connection)
+        } else {
+            connection.close()
+        }
+        if closeAfterResponse {
+            closeAfterFlush()
+        } else {
+            continueAfterExchange()
+        }
+    }
+
+    /// The upstream closed the connection during the exchange.
+    func upstreamClosed(_ connection: UpstreamConnection) {
+        guard case .exchanging(let current) = phase, current === connection, let plan else { return }
+        headDeadline?.cancel()
+        headDeadline = nil
+        if responseStarted {
+            // Mid-answer: the client cannot be told except by closing.
+            proxy.proxy.logger.warning("upstream closed the connection during a response", metadata: ["path": "\(plan.path)"])
+            phase = .closing
+            context?.close(promise: nil)
+            return
+        }
+        if reusedConnection, !retried, !plan.hasBody {
+            // A kept-alive connection the upstream had closed just before we wrote: try once
+            // more on a new one (the request had no body, so it can be sent again whole).
+            retried = true
+            phase = .connecting
+            keptParts = requestEnded ? [.end(nil)] : []
+            connectNew()
+            return
+        }
+        proxy.proxy.upstreamDuration?.record(ContinuousClock.now - started)
+        proxy.proxy.logger.error("upstream closed the connection without answering", metadata: ["path": "\(plan.path)"])
+        answer(ReverseProxy.unavailablePage)
+    }
+
+    func headTimedOut() {
+        headDeadline = nil
+        guard case .exchanging(let connection) = phase, !responseStarted, let plan else { return }
+        connection.close()
+        proxy.proxy.upstreamDuration?.record(ContinuousClock.now - started)
+        proxy.proxy.logger.warning("upstream timed out", metadata: ["path": "\(plan.path)"])
+        answer(ReverseProxy.timeoutPage)
+    }
+
+    /// Answers with a Gatehouse page instead of the upstream's response, then closes.
+    private func answer(_ page: Page) {
+        guard let context else { return }
+        if let plan { proxy.metrics.countRequest(path: plan.path, status: page.status.code) }
+        var fields = page.headers
+        fields[.connection] = "close"
+        let body = ByteBuffer(string: page.html)
+        fields[.contentLength] = String(body.readableBytes)
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: page.status, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.write(wrapOutboundOut(.end(nil)), promise: promise)
+        lastWrite = promise.futureResult
+        closeAfterFlush()
+    }
+}

@@ -1,0 +1,261 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+
+/// Sits on each client connection between the HTTP codec and Hummingbird's request loop and
+/// proxies the requests ``DirectProxy`` can plan on the event loop; every other request goes
+/// on to the router unchanged.
+///
+/// One request at a time is in flight per connection, in order: while the router owes answers,
+/// later requests go to the router too; while this handler proxies one, requests pipelined
+/// behind it are held (and reading stops) until its answer is complete. Back-pressure both
+/// ways: the client is read only while the upstream can take more, and the upstream only while
+/// the client can. A graceful-shutdown request waits for the exchange in flight.
+///
+/// Before anything is sent upstream, a failure to connect hands the request to the router (its
+/// HTTP client retries and answers the `502` page). A pooled connection the upstream closed
+/// unnoticed is retried once on a new one for requests without a body.
+final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    enum Phase {
+        case idle
+        /// Waiting for an upstream connection; request parts read meanwhile are kept.
+        case connecting
+        /// The request goes out, the response comes back.
+        case exchanging(UpstreamConnection)
+        /// Answered with an error page: the connection closes, nothing more is read.
+        case closing
+    }
+
+    let proxy: DirectProxy
+    var pool: UpstreamPool?
+    var context: ChannelHandlerContext?
+    var peerIP: String?
+    var phase = Phase.idle
+
+    // The exchange in flight.
+    var request: HTTPRequest?
+    var plan: DirectProxy.Plan?
+    /// Body and end parts read while connecting.
+    var keptParts: [HTTPRequestPart] = []
+    var requestEnded = false
+    var responseStarted = false
+    var upstreamKeepAlive = false
+    var closeAfterResponse = false
+    var reusedConnection = false
+    var retried = false
+    var started = ContinuousClock.now
+    var headDeadline: Scheduled<Void>?
+    /// Completes when the last part of the latest answer has been written.
+    var lastWrite: EventLoopFuture<Void>?
+
+    /// Requests handed to the router whose answers have not ended yet.
+    var routerAnswersOwed = 0
+    /// The request being read belongs to the router.
+    var readingForRouter = false
+    /// Parts of requests pipelined behind the exchange in flight.
+    var heldParts = CircularBuffer<HTTPRequestPart>()
+    var pendingRead = false
+    var quiesceHeld = false
+    /// Parts were passed to the router since the last `channelReadComplete`.
+    var routerReadsUndelivered = false
+
+    init(proxy: DirectProxy) {
+        self.proxy = proxy
+    }
+
+    var clientIsWritable: Bool { context?.channel.isWritable ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.pool = proxy.pools.pool(on: context.eventLoop)
+        self.peerIP = context.channel.remoteAddress?.ipAddress
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        abandonExchange()
+        self.context = nil
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        route(unwrapInboundIn(data))
+    }
+
+    func route(_ part: HTTPRequestPart) {
+        switch part {
+        case .head(let head):
+            switch phase {
+            case .idle:
+                if routerAnswersOwed == 0, let plan = proxy.plan(head, peerIP: peerIP) {
+                    begin(head, plan: plan)
+                } else {
+                    toRouter(part)
+                }
+            case .connecting, .exchanging:
+                heldParts.append(part)
+            case .closing:
+                break
+            }
+        case .body, .end:
+            if readingForRouter {
+                toRouter(part)
+                return
+            }
+            if requestEnded {
+                if case .closing = phase { return }
+                heldParts.append(part)  // of a held request
+                return
+            }
+            if case .end = part { requestEnded = true }
+            switch phase {
+            case .connecting: keptParts.append(part)
+            case .exchanging(let connection): send(part, to: connection, flush: true)
+            case .idle, .closing: break
+            }
+        }
+    }
+
+    func toRouter(_ part: HTTPRequestPart) {
+        switch part {
+        case .head:
+            routerAnswersOwed += 1
+            readingForRouter = true
+        case .body: break
+        case .end: readingForRouter = false
+        }
+        routerReadsUndelivered = true
+        context?.fireChannelRead(wrapInboundOut(part))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        routerReadsUndelivered = false
+        context.fireChannelReadComplete()
+    }
+
+    /// Hummingbird's channel hands reads to the request loop at `channelReadComplete`: parts
+    /// passed on outside a read cycle (after an exchange, a failed connect) need one too.
+    func deliverRouterReads() {
+        guard routerReadsUndelivered, let context else { return }
+        routerReadsUndelivered = false
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        abandonExchange()
+        phase = .closing
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .exchanging(let connection) = phase { connection.resumeReading() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Graceful shutdown: the router's connection handler would close a connection it
+        // thinks idle; an exchange of this handler finishes first.
+        if event is ChannelShouldQuiesceEvent {
+            switch phase {
+            case .connecting, .exchanging:
+                quiesceHeld = true
+                return
+            case .idle, .closing:
+                break
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), routerAnswersOwed > 0 { routerAnswersOwed -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if holdsReads {
+            pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Whether reading the client must wait: behind held requests, while a body waits for its
+    /// connection, or while the upstream cannot take more of it.
+    var holdsReads: Bool {
+        if !heldParts.isEmpty { return true }
+        switch phase {
+        case .connecting: return !keptParts.isEmpty && !requestEnded
+        case .exchanging(let connection): return !requestEnded && !connection.isWritable
+        case .idle, .closing: return false
+        }
+    }
+
+    func resumeReadingIfHeld() {
+        guard pendingRead, !holdsReads, let context else { return }
+        pendingRead = false
+        context.read()
+    }
+
+    // MARK: After an exchange
+
+    /// The exchange is over and the client's connection stays: hands on a held graceful
+    /// shutdown, then goes on with held requests.
+    func continueAfterExchange() {
+        phase = .idle
+        request = nil
+        plan = nil
+        if quiesceHeld {
+            quiesceHeld = false
+            heldParts.removeAll()
+            if routerAnswersOwed == 0 {
+                closeAfterFlush()
+            } else {
+                context?.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            }
+            return
+        }
+        while let part = heldParts.first {
+            if case .head = part, !isIdle { break }
+            heldParts.removeFirst()
+            route(part)
+        }
+        deliverRouterReads()
+        resumeReadingIfHeld()
+    }
+
+    var isIdle: Bool {
+        if case .idle = phase { return true }
+        return false
+    }
+
+    /// Closes the client's connection once the last answer has gone out (closing at once would
+    /// drop what the socket has not taken yet).
+    func closeAfterFlush() {
+        guard let context else { return }
+        phase = .closing
+        heldParts.removeAll()
+        context.flush()
+        guard let lastWrite else { return context.close(promise: nil) }
+        lastWrite.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    /// Drops the exchange in flight (the client went away): its upstream connection closes.
+    func abandonExchange() {
+        headDeadline?.cancel()
+        headDeadline = nil
+        if case .exchanging(let connection) = phase { connection.close() }
+        if case .idle = phase {} else { phase = .closing }
+    }
+}
+
+@available(*, unavailable)
+extension DirectProxyHandler: Sendable {}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+
+@testable import GatehouseGateway
+
+/// The direct path (`DirectProxy`): requests with a settled session, or anonymous on a
+/// skip-auth route, go upstream from the event loop; everything else through the router. The
+/// rest of the gateway suite runs over it too (identity headers, 1 GiB streaming, graceful
+/// shutdown, metrics); these tests cover what is particular to it.
+@Suite("Direct proxy path")
+struct DirectProxyTests {
+    static func proxiedCounts(_ fixture: GatewayFixture) async throws -> (direct: Double, router: Double) {
+        let metrics = try await fixture.browser().send("GET", "/metrics").body
+        return (
+            PrometheusText.value(of: #"gatehouse_proxied_requests_total{path="direct"}"#, in: metrics) ?? -1,
+            PrometheusText.value(of: #"gatehouse_proxied_requests_total{path="router"}"#, in: metrics) ?? -1
+        )
+    }
+
+    /// What the upstream saw for one signed-in request, with the fields that name the
+    /// gateway's or the upstream's port normalised; and how the request went.
+    static func upstreamView(direct: Bool) async throws -> (fields: [String], counts: (direct: Double, router: Double)) {
+        var fields: [String] = []
+        var counts = (direct: -1.0, router: -1.0)
+        try await GatewayFixture.with(environment: ["GATEHOUSE_DIRECT_PROXY": direct ? "true" : "false"]) { fixture in
+            let browser = fixture.browser()
+            try await browser.logIn()
+            browser.cookies["theme"] = "dark"
+            let reply = try await browser.send(
+                "GET", "/app/page?q=1&r=%2F",
+                headers: [
+                    ("X-Forwarded-User", "mallory"), ("X-Forwarded-For", "6.6.6.6"), ("Accept", "text/html"),
+                    ("Connection", "keep-alive, X-Drop-Me"), ("X-Drop-Me", "1"), ("X-Keep-Me", "2"),
+                ])
+            #expect(reply.status == 200)
+            let echo = try reply.echo()
+            #expect(echo.path == "/app/page")
+            #expect(echo.query == "q=1&r=%2F")
+            fields = echo.headers.compactMap { pair -> String? in
+                guard let name = pair.first?.lowercased(), let value = pair.last else { return nil }
+                switch name {
+                case "host", "x-forwarded-host": return name + ": <port>"
+                default: return name + ": " + value
+                }
+            }.sorted()
+            counts = try await proxiedCounts(fixture)
+        }
+        return (fields, counts)
+    }
+
+    @Test func bothPathsSendTheUpstreamTheSameRequest() async throws {
+        let direct = try await Self.upstreamView(direct: true)
+        let router = try await Self.upstreamView(direct: false)
+        #expect(direct.counts.direct == 1 && direct.counts.router == 0, "\(direct.counts)")
+        #expect(router.counts.direct == 0 && router.counts.router == 1, "\(router.counts)")
+        #expect(direct.fields == router.fields)
+        #expect(direct.fields.contains { $0.hasPrefix("x-forwarded-user: ") })
+        #expect(!direct.fields.contains("x-forwarded-user: mallory"))
+        #expect(direct.fields.contains("x-keep-me: 2"))
+        #expect(!direct.fields.contains { $0.hasPrefix("x-drop-me") || $0.contains("6.6.6.6") || $0.contains("gatehouse=") })
+        #expect(direct.fields.contains("cookie: theme=dark"))
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrderAcrossBothPaths() async throws {
+        try await GatewayFixture.with { fixture in
+            let browser = fixture.browser()
+            try await browser.logIn()
+            let cookie = browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+            let port = try #require(URL(string: fixture.baseURL)?.port)
+            func get(_ path: String) -> String {
+                "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nCookie: \(cookie)\r\n\r\n"
+            }
+            // Direct, router (Gatehouse's own endpoint), direct, direct, all in one write.
+            let (responses, closed) = try await RawHTTPClient.exchange(
+                port: port, get("/one") + get("/oauth2/userinfo") + get("/two") + get("/three?x=1"), count: 4)
+            #expect(!closed)
+            try #require(responses.count == 4)
+            #expect(responses.map(\.status) == [200, 200, 200, 200])
+            #expect(responses[0].body.contains(#""path":"\/one""#))
+            #expect(responses[1].body.contains(#""subject""#))
+            #expect(responses[2].body.contains(#""path":"\/two""#))
+            #expect(responses[3].body.contains(#""path":"\/three""#))
+            // The first went direct (the others were held behind it); the router's answer was
+            // still owed when the last two were read, so they followed it through the router.
+            let counts = try await Self.proxiedCounts(fixture)
+            #expect(counts.direct == 1 && counts.router == 2, "\(counts)")
+        }
+    }
+
+    @Test func clientConnectionCloseIsHonoured() async throws {
+        try await GatewayFixture.with(environment: ["GATEHOUSE_SKIP_AUTH_ROUTES": "/public"]) { fixture in
+            let port = try #require(URL(string: fixture.baseURL)?.port)
+            let request = "GET /public/a HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n"
+            let (responses, closed) = try await RawHTTPClient.exchange(port: port, request, count: 1)
+            #expect(responses.first?.status == 200)
+            #expect(responses.first?.header("connection")?.lowercased() == "close")
+            #expect(closed)
+            #expect(try await Self.proxiedCounts(fixture).direct == 1)
+        }
+    }
+
+    /// A kept-alive upstream connection that the upstream drops when the next request arrives
+    /// is retried once on a new connection (the request has no body, so it can be sent again).
+    @Test func droppedKeepAliveConnectionIsRetriedForRequestsWithoutBody() async throws {
+        try await RawUpstream.with { upstream in
+            try await GatewayFixture.with(environment: [
+                "GATEHOUSE_UPSTREAM": "http://127.0.0.1:\(upstream.port)", "GATEHOUSE_SKIP_AUTH_ROUTES": "/",
+            ]) { fixture in
+                let browser = fixture.browser()
+                for index in 0..<10 {
+                    let reply = try await browser.send("GET", "/n\(index)")
+                    #expect(reply.status == 200 && reply.body == "ok", "request \(index): \(reply.status)")
+                }
+                // Each request after the first met a dropped connection first, or a new one.
+                #expect(upstream.accepted >= 10)
+                let counts = try await Self.proxiedCounts(fixture)
+                #expect(counts.direct == 10 && counts.router == 0, "\(counts)")
+            }
+        }
+    }
+
+    @Test func upstreamDyingMidResponseClosesTheClientConnection() async throws {
+        try await RawUpstream.with { upstream in
+            try await GatewayFixture.with(environment: [
+                "GATEHOUSE_UPSTREAM": "http://127.0.0.1:\(upstream.port)", "GATEHOUSE_SKIP_AUTH_ROUTES": "/",
+            ]) { fixture in
+                let port = try #require(URL(string: fixture.baseURL)?.port)
+                let request = "GET /partial HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n"
+                let (responses, closed) = try await RawHTTPClient.exchange(port: port, request, count: 1)
+                #expect(responses.isEmpty)  // 7 of 100 bytes: never a complete response
+                #expect(closed)
+                // The gateway goes on serving.
+                #expect(try await fixture.browser().send("GET", "/fine").body == "ok")
+            }
+        }
+    }
+}
