@@ -99,6 +99,19 @@ struct DirectProxyTests {
         }
     }
 
+    /// A client that sends its request and then shuts down its sending side (allowed by
+    /// HTTP/1.1, done by some scripts) still gets the whole answer.
+    @Test func halfClosedClientGetsItsAnswer() async throws {
+        try await GatewayFixture.with(environment: ["GATEHOUSE_SKIP_AUTH_ROUTES": "/public"]) { fixture in
+            let port = try #require(URL(string: fixture.baseURL)?.port)
+            let request = "GET /public/a HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n"
+            let (responses, _) = try await RawHTTPClient.exchange(port: port, request, count: 1, halfClose: true)
+            #expect(responses.first?.status == 200)
+            #expect(responses.first?.body.contains(#""path":"\/public\/a""#) == true)
+            #expect(try await Self.proxiedCounts(fixture).direct == 1)
+        }
+    }
+
     /// A kept-alive upstream connection that the upstream drops when the next request arrives
     /// is retried once on a new connection (the request has no body, so it can be sent again).
     @Test func droppedKeepAliveConnectionIsRetriedForRequestsWithoutBody() async throws {

@@ -17,15 +17,18 @@ enum RawHTTPClient {
         }
     }
 
-    /// Sends `request` and reads up to `count` responses; `closed` tells whether the server
-    /// closed the connection after them (waited for up to `closeWait`).
+    /// Sends `request` (then half-closes the connection with `halfClose`) and reads up to
+    /// `count` responses; `closed` tells whether the server closed the connection after them
+    /// (waited for up to `closeWait`).
     static func exchange(
-        port: Int, _ request: String, count: Int, closeWait: Duration = .milliseconds(500)
+        port: Int, _ request: String, count: Int, halfClose: Bool = false, closeWait: Duration = .milliseconds(500)
     ) async throws -> (responses: [Response], closed: Bool) {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(isOutboundHalfClosureEnabled: true))
                 }
             }
         // Deadlines close the connection and say so (the stream then simply ends).
@@ -39,6 +42,7 @@ enum RawHTTPClient {
         }
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: request))
+            if halfClose { outbound.finish() }  // FIN after the request; reading goes on
             var bytes: [UInt8] = []
             var responses: [Response] = []
             var iterator = inbound.makeAsyncIterator()

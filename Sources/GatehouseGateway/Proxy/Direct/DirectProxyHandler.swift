@@ -62,6 +62,7 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var heldParts = CircularBuffer<HTTPRequestPart>()
     var pendingRead = false
     var quiesceHeld = false
+    var inputClosedHeld = false
     /// Parts were passed to the router since the last `channelReadComplete`.
     var routerReadsUndelivered = false
 
@@ -159,16 +160,22 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // Graceful shutdown: the router's connection handler would close a connection it
-        // thinks idle; an exchange of this handler finishes first.
-        if event is ChannelShouldQuiesceEvent {
-            switch phase {
-            case .connecting, .exchanging:
+        // Held until the exchange in flight is over: a graceful shutdown (the router's
+        // connection handler would close a connection it thinks idle), and the client's
+        // half-close after its request (the router's request loop would end and close the
+        // output under the answer).
+        switch phase {
+        case .connecting, .exchanging:
+            if event is ChannelShouldQuiesceEvent {
                 quiesceHeld = true
                 return
-            case .idle, .closing:
-                break
             }
+            if let event = event as? ChannelEvent, event == .inputClosed {
+                inputClosedHeld = true
+                return
+            }
+        case .idle, .closing:
+            break
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -229,6 +236,10 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             route(part)
         }
         deliverRouterReads()
+        if inputClosedHeld, isIdle {
+            inputClosedHeld = false
+            context?.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        }
         resumeReadingIfHeld()
     }
 
