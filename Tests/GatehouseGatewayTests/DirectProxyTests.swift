@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Testing
 
 @testable import GatehouseGateway
@@ -46,6 +47,34 @@ struct DirectProxyTests {
             counts = try await proxiedCounts(fixture)
         }
         return (fields, counts)
+    }
+
+    @Test func sessionCookieLookup() {
+        func lookup(_ values: String...) -> SessionCookieLookup {
+            var fields = HTTPFields()
+            for value in values { fields.append(HTTPField(name: .cookie, value: value)) }
+            return SessionCookieLookup(fields, name: "gatehouse")
+        }
+        #expect(lookup() == .absent)
+        #expect(lookup("a=1; gatehouse=X; b=2") == .one("X"))
+        #expect(lookup("gatehouse=X") == .one("X"))
+        #expect(lookup("a=1;gatehouse=X") == .one("X"))
+        #expect(lookup("gatehouse=") == .one(""))
+        #expect(lookup("gatehousex=1; x=gatehouse=1; gatehouse-loop=2") == .absent)
+        #expect(lookup("GATEHOUSE=1; __Host-gatehouse=2") == .absent)
+        #expect(lookup("gatehouse=A; gatehouse=B") == .ambiguous)
+        #expect(lookup("gatehouse=A", "b=1; gatehouse=B") == .ambiguous)
+        #expect(lookup("b=1", "gatehouse=B") == .one("B"))
+    }
+
+    @Test func gatehouseCookiesAreFilteredOut() {
+        #expect(ProxyHeaders.withoutGatehouseCookies("theme=dark; a=b") == "theme=dark; a=b")
+        #expect(ProxyHeaders.withoutGatehouseCookies("gatehouse=1") == nil)
+        #expect(ProxyHeaders.withoutGatehouseCookies("") == nil)
+        #expect(
+            ProxyHeaders.withoutGatehouseCookies(
+                "a=1; gatehouse=2; __Host-gatehouse-login-abc=3;b=gatehouse; __Host-gatehouse=4; gatehouse-loop=5; gatehouses=6")
+                == "a=1; b=gatehouse; gatehouses=6")
     }
 
     @Test func bothPathsSendTheUpstreamTheSameRequest() async throws {

@@ -68,12 +68,9 @@ public struct ReverseProxy: Sendable {
         let query = request.uri.query.map { "?" + $0 } ?? ""
         var outgoing = HTTPClientRequest(url: upstream + request.uri.path + query)
         outgoing.method = .init(rawValue: request.method.rawValue)
-        for (name, value) in ProxyHeaders.request(
+        outgoing.headers = ProxyHeaders.request(
             request.head, peerIP: peerIP, trusted: trustedProxies.trusts(peerIP), defaultScheme: publicScheme,
             principal: principal, passAccessToken: passAccessToken)
-        {
-            outgoing.headers.add(name: name, value: value)
-        }
         if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {
             if length > 0 { outgoing.body = .stream(request.body, length: .known(length)) }
         } else if request.headers[.transferEncoding] != nil {

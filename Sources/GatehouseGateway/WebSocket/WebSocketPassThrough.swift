@@ -114,12 +114,9 @@ struct WebSocketPassThrough: Sendable {
         let peerIP = channel.remoteAddress?.ipAddress
         var fields = HTTPHeaders()
         fields.add(name: "Host", value: upstream.authority)
-        for (name, value) in ProxyHeaders.request(
+        ProxyHeaders.request(
             request.head, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP), defaultScheme: proxy.publicScheme,
-            principal: principal, passAccessToken: proxy.passAccessToken)
-        {
-            fields.add(name: name, value: value)
-        }
+            principal: principal, passAccessToken: proxy.passAccessToken, into: &fields)
         fields.add(name: "Connection", value: "Upgrade")
         fields.add(name: "Upgrade", value: "websocket")
         let path = request.uri.path

@@ -48,7 +48,7 @@ struct DirectProxy: Sendable {
         guard request.method != .connect, let target = request.path, target.utf8.first == UInt8(ascii: "/"),
             !target.utf8.contains(UInt8(ascii: "#"))
         else { return nil }
-        let path = String(target.prefix { $0 != "?" })
+        let path = String(target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...])
         let fields = request.headerFields
         guard !GatewayMiddleware.isGatewayPath(path), fields[.upgrade] == nil, fields[.expect] == nil,
             let principal = principal(fields, path: path)
@@ -57,12 +57,9 @@ struct DirectProxy: Sendable {
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 8)
         headers.add(name: "Host", value: upstream.authority)
-        for (name, value) in ProxyHeaders.request(
+        ProxyHeaders.request(
             request, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP), defaultScheme: proxy.publicScheme,
-            principal: principal, passAccessToken: proxy.passAccessToken)
-        {
-            headers.add(name: name, value: value)
-        }
+            principal: principal, passAccessToken: proxy.passAccessToken, into: &headers)
         // Framing: the client's, restated (ProxyHeaders drops both fields).
         var hasBody = false
         if let length = fields[.contentLength] {
@@ -108,17 +105,24 @@ enum SessionCookieLookup: Equatable {
     /// More than once: left to the router's cookie parsing.
     case ambiguous
 
+    /// Scans the `Cookie` fields byte by byte (this runs on every proxied request).
     init(_ fields: HTTPFields, name: String) {
         var found: Substring?
-        for value in fields[values: .cookie] {
-            for pair in value.split(separator: ";") {
-                let pair = pair.drop { $0 == " " }
-                guard pair.hasPrefix(name), pair.dropFirst(name.count).first == "=" else { continue }
+        for field in fields where field.name == .cookie {
+            let value = field.value
+            var start = value.utf8.startIndex
+            while start < value.utf8.endIndex {
+                let end = value.utf8[start...].firstIndex(of: UInt8(ascii: ";")) ?? value.utf8.endIndex
+                let pair = value.utf8[start..<end].drop { $0 == UInt8(ascii: " ") }
+                start = end < value.utf8.endIndex ? value.utf8.index(after: end) : end
+                guard pair.starts(with: name.utf8) else { continue }
+                let equals = pair.index(pair.startIndex, offsetBy: name.utf8.count)
+                guard equals < pair.endIndex, pair[equals] == UInt8(ascii: "=") else { continue }
                 if found != nil {
                     self = .ambiguous
                     return
                 }
-                found = pair.dropFirst(name.count + 1)
+                found = Substring(pair[pair.index(after: equals)...])
             }
         }
         self = found.map(Self.one) ?? .absent
