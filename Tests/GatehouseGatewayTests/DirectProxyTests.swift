@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseHummingbird
 import HTTPTypes
 import Testing
 
@@ -75,6 +76,14 @@ struct DirectProxyTests {
             ProxyHeaders.withoutGatehouseCookies(
                 "a=1; gatehouse=2; __Host-gatehouse-login-abc=3;b=gatehouse; __Host-gatehouse=4; gatehouse-loop=5; gatehouses=6")
                 == "a=1; b=gatehouse; gatehouses=6")
+        // The byte-level name check agrees with the one the rest of Gatehouse uses.
+        for name in [
+            "gatehouse", "__Host-gatehouse", "gatehouse-loop", "__Host-gatehouse-loop", "gatehouse-login-x",
+            "__Host-gatehouse-login-", "gatehouse-login", "gatehouse-loops", "__Host-", "__host-gatehouse", "Gatehouse",
+            "gatehouse-", "x-gatehouse", "", "__Host-gatehouse-loo",
+        ] {
+            #expect(ProxyHeaders.isGatehouseCookie(Substring(name).utf8) == AuthCookies.isGatehouseCookie(name), "\(name)")
+        }
     }
 
     @Test func bothPathsSendTheUpstreamTheSameRequest() async throws {

@@ -114,14 +114,31 @@ enum ProxyHeaders {
         return result
     }
 
-    /// A `Cookie` value without Gatehouse's cookies; `nil` when nothing is left. The value is
-    /// returned unchanged, without splitting, when no cookie name mentions `gatehouse`.
+    /// A `Cookie` value without Gatehouse's cookies, pairs separated by `"; "`; `nil` when
+    /// nothing is left. Scans bytes and builds one string (this runs on every request).
     static func withoutGatehouseCookies(_ value: String) -> String? {
-        guard value.utf8.firstRange(of: "gatehouse".utf8) != nil else { return value.isEmpty ? nil : value }
-        let kept = value.split(separator: ";").map { $0.drop { $0 == " " } }.filter { pair in
-            !AuthCookies.isGatehouseCookie(String(pair.prefix { $0 != "=" }))
+        let utf8 = value.utf8
+        var result = ""
+        var start = utf8.startIndex
+        while start < utf8.endIndex {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex
+            let pair = utf8[start..<end].drop { $0 == UInt8(ascii: " ") }
+            start = end < utf8.endIndex ? utf8.index(after: end) : end
+            guard !pair.isEmpty, !isGatehouseCookie(pair.prefix { $0 != UInt8(ascii: "=") }) else { continue }
+            if !result.isEmpty { result += "; " }
+            result += Substring(pair)
         }
-        return kept.isEmpty ? nil : kept.joined(separator: "; ")
+        return result.isEmpty ? nil : result
+    }
+
+    /// ``AuthCookies/isGatehouseCookie(_:)`` on a name's bytes: `gatehouse`,
+    /// `gatehouse-loop` or `gatehouse-login-…`, with or without `__Host-`.
+    static func isGatehouseCookie(_ name: Substring.UTF8View.SubSequence) -> Bool {
+        var name = name[...]
+        if name.starts(with: "__Host-".utf8) { name = name.dropFirst(7) }
+        guard name.starts(with: "gatehouse".utf8) else { return false }
+        let rest = name.dropFirst(9)
+        return rest.isEmpty || rest.elementsEqual("-loop".utf8) || rest.starts(with: "-login-".utf8)
     }
 
     /// What the client receives from the upstream's answer: end-to-end fields only, and no

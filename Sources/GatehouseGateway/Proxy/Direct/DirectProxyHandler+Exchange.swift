@@ -113,9 +113,15 @@ extension DirectProxyHandler {
         case .body(let buffer):
             context.write(wrapOutboundOut(.body(buffer)), promise: nil)
         case .end:
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
-            lastWrite = promise.futureResult
+            if closeAfterResponse || quiesceHeld {
+                // The connection closes once this has gone out.
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+                lastWrite = promise.futureResult
+            } else {
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                lastWrite = nil
+            }
             finishExchange(connection)
         }
     }
