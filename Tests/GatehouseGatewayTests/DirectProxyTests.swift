@@ -1,6 +1,6 @@
 import Foundation
 import GatehouseHummingbird
-import HTTPTypes
+import NIOHTTP1
 import Testing
 
 @testable import GatehouseGateway
@@ -52,8 +52,8 @@ struct DirectProxyTests {
 
     @Test func sessionCookieLookup() {
         func lookup(_ values: String...) -> SessionCookieLookup {
-            var fields = HTTPFields()
-            for value in values { fields.append(HTTPField(name: .cookie, value: value)) }
+            var fields = HTTPHeaders()
+            for (index, value) in values.enumerated() { fields.add(name: index == 0 ? "Cookie" : "cookie", value: value) }
             return SessionCookieLookup(fields, name: "gatehouse")
         }
         #expect(lookup() == .absent)
@@ -133,7 +133,13 @@ struct DirectProxyTests {
             #expect(responses.first?.status == 200)
             #expect(responses.first?.header("connection")?.lowercased() == "close")
             #expect(closed)
-            #expect(try await Self.proxiedCounts(fixture).direct == 1)
+            // HTTP/1.0 without keep-alive: answered in HTTP/1.0, then closed.
+            let old = "GET /public/b HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\n\r\n"
+            let (oldResponses, oldClosed) = try await RawHTTPClient.exchange(port: port, old, count: 1)
+            #expect(oldResponses.first?.head.hasPrefix("HTTP/1.0 200") == true)
+            #expect(oldResponses.first?.body.contains(#""path":"\/public\/b""#) == true)
+            #expect(oldClosed)
+            #expect(try await Self.proxiedCounts(fixture).direct == 2)
         }
     }
 

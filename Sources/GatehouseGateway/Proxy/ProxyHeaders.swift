@@ -57,39 +57,55 @@ enum ProxyHeaders {
     /// off, or when it is the bearer token that authenticated the request. With
     /// `passAccessToken` on it is otherwise always removed — also on skip-auth paths without a
     /// session — so an upstream that trusts the gateway's bearer never sees a client's.
+    ///
+    /// - Parameters:
+    ///   - fields: the client's fields in any letter case (NIO's `HTTPHeaders`, or Swift HTTP
+    ///     Types fields by canonical name); `Host`, if present, is dropped.
+    ///   - authority: the client's `Host` when `fields` does not carry it (Swift HTTP Types).
     static func request(
-        _ request: HTTPRequest, peerIP: String?, trusted: Bool, defaultScheme: String, principal: ProxyPrincipal,
-        passAccessToken: Bool, into result: inout HTTPHeaders
+        fields: some Sequence<(name: String, value: String)>, authority: String?, peerIP: String?, trusted: Bool,
+        defaultScheme: String, principal: ProxyPrincipal, passAccessToken: Bool, into result: inout HTTPHeaders
     ) {
-        let fields = request.headerFields
-        let listed = fields[.connection] == nil ? [] : connectionListed(fields[values: .connection])
+        // Fields named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
+        var listed: Set<String> = []
+        for (rawName, value) in fields where rawName.utf8.count == 10 && lowercasedASCII(rawName) == "connection" {
+            listed.formUnion(connectionListed(CollectionOfOne(value)))
+        }
+        listed.subtract(["close", "keep-alive"])
+        var host = authority
+        var forwardedFor: String?, forwardedProto: String?, forwardedHost: String?
         var cookies: String?
-        for field in fields {
-            let name = field.name.canonicalName
-            let rule = rules[name]
+        for (rawName, value) in fields {
+            let name = lowercasedASCII(rawName)
             if !listed.isEmpty, listed.contains(name) { continue }
-            switch rule {
-            case .hopByHop?, .gatewayOwned?, .forwarding?: continue
+            switch rules[name] {
+            case .hopByHop?:
+                continue
+            case .gatewayOwned?:
+                if name == "host", host == nil { host = value }
+                continue
+            case .forwarding?:
+                if trusted {
+                    switch name {
+                    case "x-forwarded-for": forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+                    case "x-forwarded-proto": forwardedProto = forwardedProto.map { $0 + ", " + value } ?? value
+                    default: forwardedHost = forwardedHost.map { $0 + ", " + value } ?? value
+                    }
+                }
+                continue
             case .forwarded?: if !trusted { continue }
             case .authorization?: if passAccessToken, !principal.isBearer { continue }
             case .cookie?:
-                if let kept = withoutGatehouseCookies(field.value) {
-                    cookies = cookies.map { $0 + "; " + kept } ?? kept
-                }
+                if let kept = withoutGatehouseCookies(value) { cookies = cookies.map { $0 + "; " + kept } ?? kept }
                 continue
             case nil: break
             }
-            result.add(name: field.name.rawName, value: field.value)
+            result.add(name: rawName, value: value)
         }
         if let cookies { result.add(name: "Cookie", value: cookies) }
-        let forwardedFor = trusted ? fields[.xForwardedFor] : nil
-        if let peerIP {
-            result.add(name: "X-Forwarded-For", value: forwardedFor.map { $0 + ", " + peerIP } ?? peerIP)
-        }
-        let proto = trusted ? fields[.xForwardedProto] : nil
-        result.add(name: "X-Forwarded-Proto", value: proto ?? defaultScheme)
-        let host = (trusted ? fields[.xForwardedHost] : nil) ?? request.authority
-        if let host { result.add(name: "X-Forwarded-Host", value: host) }
+        if let peerIP { result.add(name: "X-Forwarded-For", value: forwardedFor.map { $0 + ", " + peerIP } ?? peerIP) }
+        result.add(name: "X-Forwarded-Proto", value: forwardedProto ?? defaultScheme)
+        if let host = forwardedHost ?? host { result.add(name: "X-Forwarded-Host", value: host) }
         if let identity = principal.identity {
             for (name, value) in IdentityHeaders.values(for: identity) {
                 // Through HTTPField, which neutralises characters a claim must not smuggle in.
@@ -101,7 +117,7 @@ enum ProxyHeaders {
         }
     }
 
-    /// The same, as a new list.
+    /// The same for a Swift HTTP Types request (the router's side), as a new list.
     static func request(
         _ request: HTTPRequest, peerIP: String?, trusted: Bool, defaultScheme: String, principal: ProxyPrincipal,
         passAccessToken: Bool
@@ -109,9 +125,15 @@ enum ProxyHeaders {
         var result = HTTPHeaders()
         result.reserveCapacity(request.headerFields.count + 8)
         Self.request(
-            request, peerIP: peerIP, trusted: trusted, defaultScheme: defaultScheme, principal: principal,
-            passAccessToken: passAccessToken, into: &result)
+            fields: request.headerFields.lazy.map { (name: $0.name.rawName, value: $0.value) },
+            authority: request.authority, peerIP: peerIP, trusted: trusted, defaultScheme: defaultScheme,
+            principal: principal, passAccessToken: passAccessToken, into: &result)
         return result
+    }
+
+    /// `name` in lower case; without a copy when it already is (the usual case).
+    static func lowercasedASCII(_ name: String) -> String {
+        name.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? name.lowercased() : name
     }
 
     /// A `Cookie` value without Gatehouse's cookies, pairs separated by `"; "`; `nil` when
@@ -143,21 +165,32 @@ enum ProxyHeaders {
 
     /// What the client receives from the upstream's answer: end-to-end fields only, and no
     /// `Set-Cookie` that would overwrite one of Gatehouse's cookies.
-    static func response(_ upstream: HTTPHeaders) -> HTTPFields {
-        var connectionListed: Set<String> = []
+    static func response(_ upstream: HTTPHeaders) -> HTTPHeaders {
+        var listed: Set<String> = []
         let hasConnection = upstream.contains(name: "connection")
-        if hasConnection { connectionListed = Self.connectionListed(upstream[canonicalForm: "connection"].map(String.init)) }
-        var fields = HTTPFields()
+        if hasConnection { listed = connectionListed(upstream[canonicalForm: "connection"].map(String.init)) }
+        var fields = HTTPHeaders()
         fields.reserveCapacity(upstream.count)
-        for (name, value) in upstream {
-            guard let fieldName = HTTPField.Name(name) else { continue }
-            let lowered = fieldName.canonicalName
-            if case .hopByHop? = rules[lowered] { continue }
-            if hasConnection, connectionListed.contains(lowered) { continue }
-            if fieldName == .setCookie {
-                let cookieName = value.prefix { $0 != "=" }.trimmingWhitespace()
-                if AuthCookies.isGatehouseCookie(cookieName) { continue }
+        for (rawName, value) in upstream {
+            let name = lowercasedASCII(rawName)
+            if case .hopByHop? = rules[name] { continue }
+            if hasConnection, listed.contains(name) { continue }
+            if name == "set-cookie", AuthCookies.isGatehouseCookie(value.prefix { $0 != "=" }.trimmingWhitespace()) {
+                continue
             }
+            fields.add(name: rawName, value: value)
+        }
+        return fields
+    }
+
+    /// The same as Swift HTTP Types fields (for Hummingbird's responses); names that are not
+    /// valid field names are dropped.
+    static func responseFields(_ upstream: HTTPHeaders) -> HTTPFields {
+        let kept = response(upstream)
+        var fields = HTTPFields()
+        fields.reserveCapacity(kept.count)
+        for (name, value) in kept {
+            guard let fieldName = HTTPField.Name(name) else { continue }
             fields.append(HTTPField(name: fieldName, value: value))
         }
         return fields

@@ -87,7 +87,7 @@ public struct ReverseProxy: Sendable {
                 throw error
             }
             let status = HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase)
-            let headers = ProxyHeaders.response(response.headers)
+            let headers = ProxyHeaders.responseFields(response.headers)
             if let length = response.headers.first(name: "content-length").flatMap(Int.init),
                 length <= Self.bufferedBodyLimit
             {

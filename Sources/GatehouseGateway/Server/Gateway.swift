@@ -92,10 +92,7 @@ public struct Gateway: Sendable {
         var application = Application(
             router: router(),
             server: HTTPServerBuilder { responder in
-                HTTP1Channel(
-                    responder: passThrough.map { $0.wrapping(responder) } ?? responder,
-                    configuration: HTTP1Channel.Configuration(
-                        additionalChannelHandlers: direct.map { [DirectProxyHandler(proxy: $0)] } ?? []))
+                GatewayHTTP1Channel(responder: passThrough.map { $0.wrapping(responder) } ?? responder, direct: direct)
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),

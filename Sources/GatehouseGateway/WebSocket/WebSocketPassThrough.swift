@@ -114,9 +114,10 @@ struct WebSocketPassThrough: Sendable {
         let peerIP = channel.remoteAddress?.ipAddress
         var fields = HTTPHeaders()
         fields.add(name: "Host", value: upstream.authority)
-        ProxyHeaders.request(
-            request.head, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP), defaultScheme: proxy.publicScheme,
-            principal: principal, passAccessToken: proxy.passAccessToken, into: &fields)
+        fields.add(
+            contentsOf: ProxyHeaders.request(
+                request.head, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP),
+                defaultScheme: proxy.publicScheme, principal: principal, passAccessToken: proxy.passAccessToken))
         fields.add(name: "Connection", value: "Upgrade")
         fields.add(name: "Upgrade", value: "websocket")
         let path = request.uri.path
@@ -138,7 +139,7 @@ struct WebSocketPassThrough: Sendable {
         proxy.upstreamDuration?.record(ContinuousClock.now - started)
         let status = HTTPResponse.Status(
             code: Int(outcome.head.status.code), reasonPhrase: outcome.head.status.reasonPhrase)
-        var headers = ProxyHeaders.response(outcome.head.headers)
+        var headers = ProxyHeaders.responseFields(outcome.head.headers)
         metrics.countRequest(path: path, status: status.code)
         guard status == .switchingProtocols else {
             proxy.logger.notice("upstream refused a WebSocket handshake", metadata: ["status": "\(status.code)"])

@@ -1,8 +1,6 @@
 import GatehouseHummingbird
 import GatehouseStore
-import HTTPTypes
 import NIOHTTP1
-import NIOHTTPTypesHTTP1
 
 /// The proxy's hot path, decided without leaving the event loop: a request whose session is
 /// settled in this process's cache (no store read, no idle-deadline write, no refresh due) or
@@ -25,6 +23,8 @@ struct DirectProxy: Sendable {
         let closeClient: Bool
         /// The request announced a body (a positive `Content-Length` or chunked).
         let hasBody: Bool
+        /// The client's HTTP version, which the answer uses (no chunked bodies for HTTP/1.0).
+        let clientVersion: HTTPVersion
     }
 
     let admission: RequestAdmission
@@ -44,13 +44,14 @@ struct DirectProxy: Sendable {
     }
 
     /// The plan for `request`, or `nil` when the router must handle it.
-    func plan(_ request: HTTPRequest, peerIP: String?) -> Plan? {
-        guard request.method != .connect, let target = request.path, target.utf8.first == UInt8(ascii: "/"),
+    func plan(_ request: HTTPRequestHead, peerIP: String?) -> Plan? {
+        let target = request.uri
+        guard request.method != .CONNECT, target.utf8.first == UInt8(ascii: "/"),
             !target.utf8.contains(UInt8(ascii: "#"))
         else { return nil }
         let path = String(target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...])
-        let fields = request.headerFields
-        guard !GatewayMiddleware.isGatewayPath(path), fields[.upgrade] == nil, fields[.expect] == nil,
+        let fields = request.headers
+        guard !GatewayMiddleware.isGatewayPath(path), !fields.contains(name: "upgrade"), !fields.contains(name: "expect"),
             let principal = principal(fields, path: path)
         else { return nil }
 
@@ -58,35 +59,32 @@ struct DirectProxy: Sendable {
         headers.reserveCapacity(fields.count + 8)
         headers.add(name: "Host", value: upstream.authority)
         ProxyHeaders.request(
-            request, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP), defaultScheme: proxy.publicScheme,
-            principal: principal, passAccessToken: proxy.passAccessToken, into: &headers)
+            fields: fields, authority: nil, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP),
+            defaultScheme: proxy.publicScheme, principal: principal, passAccessToken: proxy.passAccessToken,
+            into: &headers)
         // Framing: the client's, restated (ProxyHeaders drops both fields).
         var hasBody = false
-        if let length = fields[.contentLength] {
-            guard let count = Int(length), count >= 0 else { return nil }
+        let lengths = fields["content-length"]
+        if !lengths.isEmpty {
+            guard lengths.count == 1, let count = Int(lengths[0]), count >= 0 else { return nil }
             headers.add(name: "Content-Length", value: String(count))
             hasBody = count > 0
-        } else if fields[.transferEncoding] != nil {
+        } else if fields.contains(name: "transfer-encoding") {
             headers.add(name: "Transfer-Encoding", value: "chunked")
             hasBody = true
-        } else if request.method == .post || request.method == .put || request.method == .patch {
+        } else if request.method == .POST || request.method == .PUT || request.method == .PATCH {
             headers.add(name: "Content-Length", value: "0")
         }
-        let closeClient = fields[values: .connection].contains { value in
-            value.split(separator: ",").contains { $0.trimmingWhitespace().lowercased() == "close" }
-        }
         return Plan(
-            head: HTTPRequestHead(
-                version: .http1_1, method: HTTPMethod(request.method), uri: upstream.basePath + target,
-                headers: headers),
-            path: path, closeClient: closeClient, hasBody: hasBody)
+            head: HTTPRequestHead(version: .http1_1, method: request.method, uri: upstream.basePath + target, headers: headers),
+            path: path, closeClient: !request.isKeepAlive, hasBody: hasBody, clientVersion: request.version)
     }
 
     /// The principal when it is known without waiting: a settled session, or nobody on a
     /// skip-auth route when no session cookie was sent. A bearer token (when accepted at all)
     /// or several session cookies are for the router.
-    private func principal(_ fields: HTTPFields, path: String) -> ProxyPrincipal? {
-        if admission.bearer != nil, fields[.authorization] != nil { return nil }
+    private func principal(_ fields: HTTPHeaders, path: String) -> ProxyPrincipal? {
+        if admission.bearer != nil, fields.contains(name: "authorization") { return nil }
         switch SessionCookieLookup(fields, name: admission.auth.cookies.sessionName) {
         case .one(let value):
             return admission.auth.settledSession(cookieValue: value).map(ProxyPrincipal.session)
@@ -106,10 +104,9 @@ enum SessionCookieLookup: Equatable {
     case ambiguous
 
     /// Scans the `Cookie` fields byte by byte (this runs on every proxied request).
-    init(_ fields: HTTPFields, name: String) {
+    init(_ fields: HTTPHeaders, name: String) {
         var found: Substring?
-        for field in fields where field.name == .cookie {
-            let value = field.value
+        for (fieldName, value) in fields where fieldName.utf8.count == 6 && ProxyHeaders.lowercasedASCII(fieldName) == "cookie" {
             var start = value.utf8.startIndex
             while start < value.utf8.endIndex {
                 let end = value.utf8[start...].firstIndex(of: UInt8(ascii: ";")) ?? value.utf8.endIndex

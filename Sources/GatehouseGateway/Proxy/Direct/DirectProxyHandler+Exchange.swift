@@ -1,12 +1,11 @@
 import GatehouseHummingbird
-import HTTPTypes
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 
 /// One exchange with the upstream: connecting, relaying both ways, and its failures.
 extension DirectProxyHandler {
-    func begin(_ head: HTTPRequest, plan: DirectProxy.Plan) {
+    func begin(_ head: HTTPRequestHead, plan: DirectProxy.Plan) {
         request = head
         self.plan = plan
         keptParts = []
@@ -78,7 +77,7 @@ extension DirectProxyHandler {
         continueAfterExchange()
     }
 
-    func send(_ part: HTTPRequestPart, to connection: UpstreamConnection, flush: Bool) {
+    func send(_ part: HTTPServerRequestPart, to connection: UpstreamConnection, flush: Bool) {
         switch part {
         case .head: return
         case .body(let buffer): connection.send(.body(.byteBuffer(buffer)))
@@ -106,12 +105,13 @@ extension DirectProxyHandler {
             // An answer before the whole request arrived (a 413, say): the rest of the
             // request cannot be told from a next one, so the connection closes afterwards.
             if !requestEnded { closeAfterResponse = true }
-            if closeAfterResponse { fields[.connection] = "close" }
-            let status = HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase)
-            proxy.metrics.countRequest(path: plan.path, status: status.code)
-            context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
+            if closeAfterResponse { fields.replaceOrAdd(name: "Connection", value: "close") }
+            proxy.metrics.countRequest(path: plan.path, status: Int(head.status.code))
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: plan.clientVersion, status: head.status, headers: fields))),
+                promise: nil)
         case .body(let buffer):
-            context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end:
             if closeAfterResponse || quiesceHeld {
                 // The connection closes once this has gone out.
@@ -183,12 +183,14 @@ extension DirectProxyHandler {
     private func answer(_ page: Page) {
         guard let context else { return }
         if let plan { proxy.metrics.countRequest(path: plan.path, status: page.status.code) }
-        var fields = page.headers
-        fields[.connection] = "close"
         let body = ByteBuffer(string: page.html)
-        fields[.contentLength] = String(body.readableBytes)
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: page.status, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        var fields = HTTPHeaders(page.headers)
+        fields.replaceOrAdd(name: "Connection", value: "close")
+        fields.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
+        let status = HTTPResponseStatus(statusCode: page.status.code, reasonPhrase: page.status.reasonPhrase)
+        let version = plan?.clientVersion ?? .http1_1
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.write(wrapOutboundOut(.end(nil)), promise: promise)
         lastWrite = promise.futureResult

@@ -1,11 +1,9 @@
-import HTTPTypes
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypes
 
-/// Sits on each client connection between the HTTP codec and Hummingbird's request loop and
-/// proxies the requests ``DirectProxy`` can plan on the event loop; every other request goes
-/// on to the router unchanged.
+/// Sits on each client connection right after NIO's HTTP/1.1 codec (``GatewayHTTP1Channel``)
+/// and proxies the requests ``DirectProxy`` can plan on the event loop; every other request
+/// goes on, unchanged, to the conversion to Swift HTTP Types and Hummingbird's request loop.
 ///
 /// One request at a time is in flight per connection, in order: while the router owes answers,
 /// later requests go to the router too; while this handler proxies one, requests pipelined
@@ -17,10 +15,10 @@ import NIOHTTPTypes
 /// HTTP client retries and answers the `502` page). A pooled connection the upstream closed
 /// unnoticed is retried once on a new one for requests without a body.
 final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     enum Phase {
         case idle
@@ -39,10 +37,10 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var phase = Phase.idle
 
     // The exchange in flight.
-    var request: HTTPRequest?
+    var request: HTTPRequestHead?
     var plan: DirectProxy.Plan?
     /// Body and end parts read while connecting.
-    var keptParts: [HTTPRequestPart] = []
+    var keptParts: [HTTPServerRequestPart] = []
     var requestEnded = false
     var responseStarted = false
     var upstreamKeepAlive = false
@@ -59,7 +57,7 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The request being read belongs to the router.
     var readingForRouter = false
     /// Parts of requests pipelined behind the exchange in flight.
-    var heldParts = CircularBuffer<HTTPRequestPart>()
+    var heldParts = CircularBuffer<HTTPServerRequestPart>()
     var pendingRead = false
     var quiesceHeld = false
     var inputClosedHeld = false
@@ -89,7 +87,7 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         route(unwrapInboundIn(data))
     }
 
-    func route(_ part: HTTPRequestPart) {
+    func route(_ part: HTTPServerRequestPart) {
         switch part {
         case .head(let head):
             switch phase {
@@ -123,7 +121,7 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    func toRouter(_ part: HTTPRequestPart) {
+    func toRouter(_ part: HTTPServerRequestPart) {
         switch part {
         case .head:
             routerAnswersOwed += 1
