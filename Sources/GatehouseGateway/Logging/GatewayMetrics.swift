@@ -71,7 +71,12 @@ final class GatewayMetrics: Sendable {
     }
 
     func countRequest(path: String, status: Int) {
-        let key = RequestKey(route: Self.route(for: path), status: status)
+        countRequest(route: Self.route(for: path), status: status)
+    }
+
+    /// Counts an answer under a known `route` label (the direct proxy path: `proxy`).
+    func countRequest(route: String, status: Int) {
+        let key = RequestKey(route: route, status: status)
         let counter = requestCounters.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = registry.makeCounter(

@@ -12,7 +12,7 @@ struct GatewayMiddleware: RouterMiddleware {
     let metrics: GatewayMetrics
 
     /// Paths the gateway answers itself (never proxied).
-    static func isGatewayPath(_ path: String) -> Bool {
+    static func isGatewayPath(_ path: some StringProtocol) -> Bool {
         path == "/oauth2" || path.hasPrefix("/oauth2/") || path == "/healthz" || path == "/readyz" || path == "/metrics"
     }
 

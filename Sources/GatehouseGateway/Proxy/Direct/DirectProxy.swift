@@ -17,8 +17,8 @@ struct DirectProxy: Sendable {
     struct Plan {
         /// The upstream request head: `Host`, filtered fields, identity, framing.
         let head: HTTPRequestHead
-        /// The request path without its query (for metrics and logs).
-        let path: String
+        /// The request path without its query (for logs).
+        let path: Substring
         /// The client asked to close the connection after this exchange.
         let closeClient: Bool
         /// The request announced a body (a positive `Content-Length` or chunked).
@@ -49,7 +49,7 @@ struct DirectProxy: Sendable {
         guard request.method != .CONNECT, target.utf8.first == UInt8(ascii: "/"),
             !target.utf8.contains(UInt8(ascii: "#"))
         else { return nil }
-        let path = String(target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...])
+        let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...]
         let fields = request.headers
         guard !GatewayMiddleware.isGatewayPath(path), !fields.contains(name: "upgrade"), !fields.contains(name: "expect"),
             let principal = principal(fields, path: path)
@@ -83,13 +83,13 @@ struct DirectProxy: Sendable {
     /// The principal when it is known without waiting: a settled session, or nobody on a
     /// skip-auth route when no session cookie was sent. A bearer token (when accepted at all)
     /// or several session cookies are for the router.
-    private func principal(_ fields: HTTPHeaders, path: String) -> ProxyPrincipal? {
+    private func principal(_ fields: HTTPHeaders, path: Substring) -> ProxyPrincipal? {
         if admission.bearer != nil, fields.contains(name: "authorization") { return nil }
         switch SessionCookieLookup(fields, name: admission.auth.cookies.sessionName) {
         case .one(let value):
             return admission.auth.settledSession(cookieValue: value).map(ProxyPrincipal.session)
         case .absent:
-            return admission.skipAuthRoutes.matches(path) ? .anonymous : nil
+            return admission.skipAuthRoutes.matches(String(path)) ? .anonymous : nil
         case .ambiguous:
             return nil
         }

@@ -106,7 +106,7 @@ extension DirectProxyHandler {
             // request cannot be told from a next one, so the connection closes afterwards.
             if !requestEnded { closeAfterResponse = true }
             if closeAfterResponse { fields.replaceOrAdd(name: "Connection", value: "close") }
-            proxy.metrics.countRequest(path: plan.path, status: Int(head.status.code))
+            proxy.metrics.countRequest(route: "proxy", status: Int(head.status.code))
             context.write(
                 wrapOutboundOut(.head(HTTPResponseHead(version: plan.clientVersion, status: head.status, headers: fields))),
                 promise: nil)
@@ -182,7 +182,7 @@ extension DirectProxyHandler {
     /// Answers with a Gatehouse page instead of the upstream's response, then closes.
     private func answer(_ page: Page) {
         guard let context else { return }
-        if let plan { proxy.metrics.countRequest(path: plan.path, status: page.status.code) }
+        proxy.metrics.countRequest(route: "proxy", status: page.status.code)
         let body = ByteBuffer(string: page.html)
         var fields = HTTPHeaders(page.headers)
         fields.replaceOrAdd(name: "Connection", value: "close")
