@@ -24,6 +24,8 @@ struct ConfigurationTests {
         #expect(configuration.sessionIdleTimeout == .seconds(8 * 3600))
         #expect(configuration.sessionMaxAge == .seconds(7 * 86400))
         #expect(configuration.idpTimeout == .seconds(10))
+        #expect(configuration.upstreamTimeout == .seconds(60))
+        #expect(configuration.directProxy)
         #expect(!configuration.passAccessToken)
         #expect(configuration.logLevel == "info")
         #expect(configuration.logFormat == "text")
@@ -39,6 +41,9 @@ struct ConfigurationTests {
         ("GATEHOUSE_ISSUER", "not a url"),
         ("GATEHOUSE_CLIENT_AUTH", "magic"),
         ("GATEHOUSE_IDP_TIMEOUT", "10"),
+        ("GATEHOUSE_UPSTREAM_TIMEOUT", "0s"),
+        ("GATEHOUSE_UPSTREAM_TIMEOUT", "soon"),
+        ("GATEHOUSE_DIRECT_PROXY", "off"),
         ("GATEHOUSE_UPSTREAM", "app:8080"),
         ("GATEHOUSE_STORE", "mysql://x"),
         ("GATEHOUSE_COOKIE_SECURE", "yes"),

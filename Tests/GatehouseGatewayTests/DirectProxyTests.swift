@@ -176,6 +176,27 @@ struct DirectProxyTests {
         }
     }
 
+    /// `GATEHOUSE_UPSTREAM_TIMEOUT` bounds the wait for the response head on both paths.
+    @Test(arguments: [true, false])
+    func silentUpstreamGets504(direct: Bool) async throws {
+        try await RawUpstream.with { upstream in
+            try await GatewayFixture.with(environment: [
+                "GATEHOUSE_UPSTREAM": "http://127.0.0.1:\(upstream.port)", "GATEHOUSE_SKIP_AUTH_ROUTES": "/",
+                "GATEHOUSE_UPSTREAM_TIMEOUT": "1s", "GATEHOUSE_DIRECT_PROXY": direct ? "true" : "false",
+            ]) { fixture in
+                let started = ContinuousClock.now
+                let reply = try await fixture.browser().send("GET", "/silent")
+                #expect(reply.status == 504)
+                #expect(reply.body.contains("upstream_timeout"))
+                #expect(ContinuousClock.now - started >= .milliseconds(900))
+                let counts = try await Self.proxiedCounts(fixture)
+                #expect(direct ? counts.direct == 1 : counts.router == 1, "\(counts)")
+                // The gateway goes on serving.
+                #expect(try await fixture.browser().send("GET", "/fine").body == "ok")
+            }
+        }
+    }
+
     @Test func upstreamDyingMidResponseClosesTheClientConnection() async throws {
         try await RawUpstream.with { upstream in
             try await GatewayFixture.with(environment: [

@@ -38,6 +38,12 @@ extension GatewayConfiguration {
         clientAuth = try Self.clientAuthentication(values, hasSecret: clientSecret != nil)
         let scopes = values.list("SCOPES", separator: " ")
         self.scopes = scopes.isEmpty ? nil : scopes
+        if let timeout = values.string("UPSTREAM_TIMEOUT") {
+            upstreamTimeout = try ConfigParsing.duration(timeout, variable: "GATEHOUSE_UPSTREAM_TIMEOUT")
+            guard upstreamTimeout >= .seconds(1) else {
+                throw ConfigurationError("GATEHOUSE_UPSTREAM_TIMEOUT", "must be at least 1s")
+            }
+        }
         if let timeout = values.string("IDP_TIMEOUT") {
             idpTimeout = try ConfigParsing.duration(timeout, variable: "GATEHOUSE_IDP_TIMEOUT")
         }

@@ -29,6 +29,9 @@ public struct GatewayConfiguration: Sendable {
     public var scopes: [String]?
     /// `GATEHOUSE_IDP_TIMEOUT`. Default 10 seconds.
     public var idpTimeout: Duration = .seconds(10)
+    /// `GATEHOUSE_UPSTREAM_TIMEOUT`: how long the upstream may take to send its response head
+    /// (then `504`); the body streams without a deadline. Default 60 seconds.
+    public var upstreamTimeout: Duration = .seconds(60)
     /// `GATEHOUSE_UPSTREAM`: the app behind the gateway, without a trailing slash. Required.
     public var upstream: String = ""
     /// `GATEHOUSE_STORE`. Default `sqlite:gatehouse.db`.

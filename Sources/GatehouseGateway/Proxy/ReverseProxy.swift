@@ -1,5 +1,6 @@
 public import AsyncHTTPClient
 import GatehouseHummingbird
+import NIOCore
 public import GatehouseStore
 public import Hummingbird
 public import Logging
@@ -80,7 +81,7 @@ public struct ReverseProxy: Sendable {
         do {
             let response: HTTPClientResponse
             do {
-                response = try await client.execute(outgoing, timeout: .seconds(headTimeout.components.seconds))
+                response = try await client.execute(outgoing, timeout: TimeAmount(headTimeout))
                 upstreamDuration?.record(ContinuousClock.now - started)
             } catch {
                 upstreamDuration?.record(ContinuousClock.now - started)

@@ -129,7 +129,7 @@ struct WebSocketPassThrough: Sendable {
             outcome = try await UpstreamHandshake.perform(
                 on: channel.eventLoop, host: upstream.host, port: upstream.port,
                 request: HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: fields),
-                timeout: .seconds(proxy.headTimeout.components.seconds))
+                timeout: TimeAmount(proxy.headTimeout))
         } catch {
             proxy.upstreamDuration?.record(ContinuousClock.now - started)
             proxy.logger.error("upstream unreachable for a WebSocket handshake", metadata: ["error": "\(type(of: error))"])

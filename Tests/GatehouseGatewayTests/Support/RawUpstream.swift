@@ -6,6 +6,7 @@ import NIOPosix
 /// server cannot show: it reads request heads (no bodies) and answers by path:
 ///
 /// - `/partial`: a head promising 100 bytes, 7 of them, then it closes;
+/// - `/silent`: no answer at all (the connection stays open);
 /// - anything else: `200` with the body `ok`, keep-alive as far as the head says; but a
 ///   connection that already answered once is closed, unanswered, when a second request
 ///   arrives on it (a server dropping idle keep-alive connections at the worst moment).
@@ -52,6 +53,7 @@ final class RawUpstream: Sendable {
                 let head = received[..<end.lowerBound]
                 received = String(received[end.upperBound...])
                 let path = head.split(separator: " ").dropFirst().first ?? ""
+                if path == "/silent" { continue }
                 if answered > 0 {
                     context.close(promise: nil)
                     return
