@@ -54,9 +54,8 @@ extension DirectProxyHandler {
         for part in keptParts { send(part, to: connection, flush: false) }
         keptParts = []
         connection.flush()
-        headDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(proxy.proxy.headTimeout)) {
-            self.headTimedOut()
-        }
+        headDeadlineAt = .now() + TimeAmount(proxy.proxy.headTimeout)
+        pool?.startWaiting(self)
         resumeReadingIfHeld()
     }
 
@@ -96,8 +95,7 @@ extension DirectProxyHandler {
         guard case .exchanging(let current) = phase, current === connection, let context, let plan else { return }
         switch part {
         case .head(let head):
-            headDeadline?.cancel()
-            headDeadline = nil
+            pool?.stopWaiting(self)
             responseStarted = true
             upstreamKeepAlive = head.isKeepAlive
             proxy.proxy.upstreamDuration?.record(ContinuousClock.now - started)
@@ -147,8 +145,7 @@ extension DirectProxyHandler {
     /// The upstream closed the connection during the exchange.
     func upstreamClosed(_ connection: UpstreamConnection) {
         guard case .exchanging(let current) = phase, current === connection, let plan else { return }
-        headDeadline?.cancel()
-        headDeadline = nil
+        pool?.stopWaiting(self)
         if responseStarted {
             // Mid-answer: the client cannot be told except by closing.
             proxy.proxy.logger.warning("upstream closed the connection during a response", metadata: ["path": "\(plan.path)"])
@@ -171,7 +168,6 @@ extension DirectProxyHandler {
     }
 
     func headTimedOut() {
-        headDeadline = nil
         guard case .exchanging(let connection) = phase, !responseStarted, let plan else { return }
         connection.close()
         proxy.proxy.upstreamDuration?.record(ContinuousClock.now - started)

@@ -48,7 +48,10 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var reusedConnection = false
     var retried = false
     var started = ContinuousClock.now
-    var headDeadline: Scheduled<Void>?
+    /// When the upstream's response head is due (the pool's sweep checks it).
+    var headDeadlineAt = NIODeadline.distantFuture
+    /// This handler's place in its pool's list of exchanges waiting for a head.
+    var waitingIndex: Int?
     /// Completes when the last part of the latest answer has been written.
     var lastWrite: EventLoopFuture<Void>?
 
@@ -259,8 +262,7 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Drops the exchange in flight (the client went away): its upstream connection closes.
     func abandonExchange() {
-        headDeadline?.cancel()
-        headDeadline = nil
+        pool?.stopWaiting(self)
         if case .exchanging(let connection) = phase { connection.close() }
         if case .idle = phase {} else { phase = .closing }
     }

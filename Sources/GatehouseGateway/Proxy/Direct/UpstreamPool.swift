@@ -35,10 +35,17 @@ final class UpstreamPool {
     /// How long a new connection may take; the router's client then gets its own try.
     static let connectTimeout = TimeAmount.seconds(2)
 
+    /// How often exchanges waiting for a response head are checked against their deadline:
+    /// a timeout fires up to this much late.
+    static let deadlineSweep = TimeAmount.milliseconds(250)
+
     let eventLoop: any EventLoop
     let address: UpstreamAddress
     let logger: Logger
     private var idle: [UpstreamConnection] = []
+    /// Exchanges waiting for a response head; each knows its index (``DirectProxyHandler/waitingIndex``).
+    private var waiting: [DirectProxyHandler] = []
+    private var sweep: Scheduled<Void>?
 
     init(eventLoop: any EventLoop, address: UpstreamAddress, logger: Logger) {
         self.eventLoop = eventLoop
@@ -84,6 +91,44 @@ final class UpstreamPool {
         }
         connection.pool = self
         idle.append(connection)
+    }
+
+    // MARK: Response-head deadlines
+
+    /// One timer per event loop instead of one per request: `handler.headTimedOut()` is called
+    /// once its `headDeadlineAt` has passed, unless it stops waiting first.
+    func startWaiting(_ handler: DirectProxyHandler) {
+        guard handler.waitingIndex == nil else { return }
+        handler.waitingIndex = waiting.count
+        waiting.append(handler)
+        if sweep == nil { scheduleSweep() }
+    }
+
+    private func scheduleSweep() {
+        sweep = eventLoop.assumeIsolated().scheduleTask(in: Self.deadlineSweep) { [weak self] in
+            self?.expireDeadlines()
+        }
+    }
+
+    func stopWaiting(_ handler: DirectProxyHandler) {
+        guard let index = handler.waitingIndex, index < waiting.count, waiting[index] === handler else { return }
+        handler.waitingIndex = nil
+        let last = waiting.removeLast()
+        if index < waiting.count {
+            waiting[index] = last
+            last.waitingIndex = index
+        }
+    }
+
+    /// Runs while anything waits (then stops, and the next waiter starts it again).
+    private func expireDeadlines() {
+        sweep = nil
+        let now = NIODeadline.now()
+        for handler in waiting where handler.headDeadlineAt <= now {  // over a copy
+            stopWaiting(handler)
+            handler.headTimedOut()
+        }
+        if !waiting.isEmpty { scheduleSweep() }
     }
 
     /// Called by a connection that closed while idle.
