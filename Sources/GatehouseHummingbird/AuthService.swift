@@ -69,7 +69,7 @@ public final class AuthService: Sendable {
     /// the IdP: cached, fresh, no idle-deadline write and no refresh due
     /// (``SessionStore/settledSession(hash:)``). `nil` means "call ``session(for:)``", not
     /// "signed out". Never blocks: for a proxy's event loop.
-    public func settledSession(cookieValue: some StringProtocol) -> Session? {
+    public func settledSession(cookieValue: Substring) -> Session? {
         guard let id = SessionID(cookieValue: String(cookieValue)), let session = store.settledSession(hash: id.hash),
             !refresher.needsRefresh(session)
         else { return nil }
