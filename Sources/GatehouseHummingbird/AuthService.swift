@@ -22,7 +22,8 @@ public final class AuthService: Sendable {
     let refresher: TokenRefresher
     /// The `jti`s of accepted back-channel logout tokens (one cache per application).
     public let logoutReplayCache: ReplayCache
-    let logger: Logger
+    /// Where the routes, the middleware and the gateway log (never a secret or token).
+    public let logger: Logger
 
     public init(
         client: OAuthClient,

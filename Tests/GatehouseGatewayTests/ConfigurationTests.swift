@@ -26,6 +26,7 @@ struct ConfigurationTests {
         #expect(configuration.idpTimeout == .seconds(10))
         #expect(configuration.upstreamTimeout == .seconds(60))
         #expect(configuration.directProxy)
+        #expect(!configuration.proxyCSRF)
         #expect(!configuration.passAccessToken)
         #expect(configuration.logLevel == "info")
         #expect(configuration.logFormat == "text")
@@ -44,6 +45,7 @@ struct ConfigurationTests {
         ("GATEHOUSE_UPSTREAM_TIMEOUT", "0s"),
         ("GATEHOUSE_UPSTREAM_TIMEOUT", "soon"),
         ("GATEHOUSE_DIRECT_PROXY", "off"),
+        ("GATEHOUSE_PROXY_CSRF", "yes"),
         ("GATEHOUSE_UPSTREAM", "app:8080"),
         ("GATEHOUSE_STORE", "mysql://x"),
         ("GATEHOUSE_COOKIE_SECURE", "yes"),

@@ -82,6 +82,9 @@ extension GatewayConfiguration {
         if allowBearer, provider == "github" {
             throw ConfigurationError("GATEHOUSE_ALLOW_BEARER", "needs an OpenID Connect provider (GitHub issues no JWTs)")
         }
+        if let csrf = values.string("PROXY_CSRF") {
+            proxyCSRF = try ConfigParsing.bool(csrf, variable: "GATEHOUSE_PROXY_CSRF")
+        }
         if let direct = values.string("DIRECT_PROXY") {
             directProxy = try ConfigParsing.bool(direct, variable: "GATEHOUSE_DIRECT_PROXY")
         }

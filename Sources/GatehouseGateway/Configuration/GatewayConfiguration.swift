@@ -59,6 +59,12 @@ public struct GatewayConfiguration: Sendable {
     /// (`DirectProxy`); `false` sends every request through the router (a fallback switch,
     /// and the baseline of the benchmark). Both apply the same rules.
     public var directProxy: Bool = true
+    /// `GATEHOUSE_PROXY_CSRF`. Default `false`. When `true`, a proxied request with an unsafe
+    /// method (POST, PUT, PATCH, DELETE, …) made with the session cookie must come from the
+    /// gateway's own origin (`Origin`, else `Sec-Fetch-Site`), as `POST /oauth2/sign_out` must;
+    /// otherwise it gets `403` and never reaches the upstream. Bearer and skip-auth requests
+    /// carry no session and are not checked.
+    public var proxyCSRF: Bool = false
     /// `GATEHOUSE_SKIP_AUTH_ROUTES`. Default none.
     public var skipAuthRoutes = SkipAuthRoutes(prefixes: [])
     /// `GATEHOUSE_TRUSTED_PROXIES`. Default none.

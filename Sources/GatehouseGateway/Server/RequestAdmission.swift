@@ -17,6 +17,8 @@ struct RequestAdmission: Sendable {
     let skipAuthRoutes: SkipAuthRoutes
     /// `nil` unless `GATEHOUSE_ALLOW_BEARER` is on.
     let bearer: BearerAuthenticator?
+    /// `GATEHOUSE_PROXY_CSRF`: unsafe methods with a session must come from our origin.
+    let checksCrossSite: Bool
 
     /// The decision for `request`; `findSession` looks the session up (once).
     func decide(_ request: Request, findSession: () async throws -> Session?) async throws -> Decision {
@@ -27,7 +29,15 @@ struct RequestAdmission: Sendable {
             }
         }
         let session = try await findSession()
-        if let session { return .proxy(.session(session)) }
+        if let session {
+            if checksCrossSite, OriginCheck.isUnsafe(request.method),
+                !OriginCheck.isSameOrigin(request, origin: auth.settings.publicOrigin)
+            {
+                auth.logger.notice("cross-site request refused", metadata: ["method": "\(request.method)"])
+                return .answer(OriginCheck.refusal(for: request))
+            }
+            return .proxy(.session(session))
+        }
         if skipAuthRoutes.matches(request.uri.path) { return .proxy(.anonymous) }
         return .answer(LoginChallenge.response(for: request))
     }

@@ -9,7 +9,7 @@ extension OAuthRoutes {
     /// refresh token (RFC 7009), clear the cookie, and send the browser to the IdP's
     /// end-session endpoint (RP-Initiated Logout §2) or to `/`.
     func signOut(_ request: Request, context: Context) async -> Response {
-        guard Self.isSameOrigin(request, origin: auth.settings.publicOrigin) else {
+        guard OriginCheck.isSameOrigin(request, origin: auth.settings.publicOrigin) else {
             auth.logger.notice("cross-site sign-out refused")
             return Page(
                 status: .forbidden, title: "Sign-out refused",
@@ -64,23 +64,5 @@ extension OAuthRoutes {
             auth.logger.warning("no end-session URL", metadata: ["error": "\(error.code)"])
             return nil
         }
-    }
-
-    /// Whether a state-changing request comes from our own pages: `Origin` equal to the
-    /// public origin, or — without `Origin` — `Sec-Fetch-Site: same-origin` (or `none`, a
-    /// user action). A request with neither did not come from a browser, which always sends
-    /// `Origin` on a POST, so it cannot be a cross-site forgery.
-    static func isSameOrigin(_ request: Request, origin expected: String) -> Bool {
-        let site = request.headers[.secFetchSite]?.lowercased()
-        if let origin = request.headers[.origin]?.lowercased(), origin != "null" {
-            return origin == expected
-        }
-        // `Origin: null` is what Chromium sends for a same-origin form POST from a page with
-        // `Referrer-Policy: no-referrer` (ours); it is also what a sandboxed cross-site frame
-        // sends. Fetch Metadata tells them apart; without it, a null origin is refused.
-        if let site {
-            return site == "same-origin" || site == "none"
-        }
-        return request.headers[.origin] == nil
     }
 }

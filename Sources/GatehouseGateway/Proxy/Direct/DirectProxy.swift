@@ -52,7 +52,7 @@ struct DirectProxy: Sendable {
         let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...]
         let fields = request.headers
         guard !GatewayMiddleware.isGatewayPath(path), !fields.contains(name: "upgrade"), !fields.contains(name: "expect"),
-            let principal = principal(fields, path: path)
+            let principal = principal(fields, method: request.method, path: path)
         else { return nil }
 
         var headers = HTTPHeaders()
@@ -80,13 +80,18 @@ struct DirectProxy: Sendable {
             path: path, closeClient: !request.isKeepAlive, hasBody: hasBody, clientVersion: request.version)
     }
 
+    /// RFC 9110 §9.2.1 (``OriginCheck/isUnsafe(_:)`` for the router's types).
+    static let safeMethods: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .TRACE]
+
     /// The principal when it is known without waiting: a settled session, or nobody on a
     /// skip-auth route when no session cookie was sent. A bearer token (when accepted at all)
     /// or several session cookies are for the router.
-    private func principal(_ fields: HTTPHeaders, path: Substring) -> ProxyPrincipal? {
+    private func principal(_ fields: HTTPHeaders, method: HTTPMethod, path: Substring) -> ProxyPrincipal? {
         if admission.bearer != nil, fields.contains(name: "authorization") { return nil }
         switch SessionCookieLookup(fields, name: admission.auth.cookies.sessionName) {
         case .one(let value):
+            // With the cross-site check on, unsafe methods are the router's to check.
+            if admission.checksCrossSite, !Self.safeMethods.contains(method) { return nil }
             return admission.auth.settledSession(cookieValue: value).map(ProxyPrincipal.session)
         case .absent:
             return admission.skipAuthRoutes.matches(String(path)) ? .anonymous : nil
