@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdWSClient
 import HummingbirdWebSocket
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -85,6 +86,73 @@ struct WebSocketPassThroughTests {
                 #expect(greeting.contains("cookie=app=kept path=/ws/room?x=1"), "Gatehouse's cookies stay out: \(greeting)")
                 #expect(messages.dropFirst().contains("echo:ping"))
                 #expect(messages.dropFirst().contains("binary 1048576 true"))
+            }
+        }
+    }
+
+    /// A session's tunnel closes once the session ends (here: signed out from another tab);
+    /// a tunnel whose session lives on stays open meanwhile.
+    @Test func tunnelClosesWhenItsSessionEnds() async throws {
+        try await Self.withUpstream { upstreamPort in
+            try await GatewayFixture.with(
+                environment: ["GATEHOUSE_UPSTREAM": "http://127.0.0.1:\(upstreamPort)"],
+                configure: { $0.webSocketSessionCheck = .milliseconds(200) }
+            ) { fixture in
+                let leaving = fixture.browser()
+                try await leaving.logIn()
+                let staying = fixture.browser()
+                try await staying.logIn()
+                func configuration(_ browser: GatewayBrowser) -> WebSocketClientConfiguration {
+                    var configuration = WebSocketClientConfiguration()
+                    configuration.additionalHeaders[.cookie] = browser.cookies.map { "\($0.key)=\($0.value)" }
+                        .joined(separator: "; ")
+                    return configuration
+                }
+                let url = fixture.baseURL.replacingOccurrences(of: "http://", with: "ws://") + "/ws"
+                let ended = NIOLockedValueBox<[String: Duration]>([:])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (name, clientConfiguration) in [
+                        ("leaving", configuration(leaving)), ("staying", configuration(staying)),
+                    ] {
+                        group.addTask {
+                            try await WebSocketClient.connect(
+                                url: url, configuration: clientConfiguration, logger: Logger(label: "test")
+                            ) { inbound, outbound, _ in
+                                let opened = ContinuousClock.now
+                                var iterator = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
+                                _ = try await iterator.next()  // the greeting: the tunnel is open
+                                if name == "staying" {
+                                    // Still answering well after the other session ended.
+                                    try await Task.sleep(for: .seconds(2))
+                                    try await outbound.write(.text("still here"))
+                                    let echo = try await iterator.next()
+                                    ended.withLockedValue { $0["staying-echo"] = echo == .text("echo:still here") ? .zero : .seconds(-1) }
+                                    try await outbound.close(.normalClosure, reason: nil)
+                                    return
+                                }
+                                // Keep talking until the gateway closes the tunnel (at most 10 s).
+                                for _ in 0..<50 {
+                                    do {
+                                        try await outbound.write(.text("ping"))
+                                        guard try await iterator.next() != nil else { break }
+                                    } catch {
+                                        break
+                                    }
+                                    try await Task.sleep(for: .milliseconds(200))
+                                }
+                                ended.withLockedValue { $0[name] = ContinuousClock.now - opened }
+                            }
+                        }
+                    }
+                    try await Task.sleep(for: .milliseconds(500))
+                    let signOut = try await leaving.send("POST", "/oauth2/sign_out", headers: [("Origin", fixture.baseURL)])
+                    #expect(signOut.status == 302)
+                    try await group.waitForAll()
+                }
+                let results = ended.withLockedValue { $0 }
+                let leftAfter = try #require(results["leaving"])
+                #expect(leftAfter < .seconds(5), "closed \(leftAfter) after opening")
+                #expect(results["staying-echo"] == .zero)
             }
         }
     }

@@ -59,6 +59,10 @@ public struct GatewayConfiguration: Sendable {
     /// (`DirectProxy`); `false` sends every request through the router (a fallback switch,
     /// and the baseline of the benchmark). Both apply the same rules.
     public var directProxy: Bool = true
+    /// How often an open WebSocket tunnel checks that its session still exists; it closes
+    /// once the session is gone (signed out, revoked, expired). Default 30 seconds. (Not an
+    /// environment variable.)
+    public var webSocketSessionCheck: Duration = .seconds(30)
     /// `GATEHOUSE_PROXY_CSRF`. Default `false`. When `true`, a proxied request with an unsafe
     /// method (POST, PUT, PATCH, DELETE, …) made with the session cookie must come from the
     /// gateway's own origin (`Origin`, else `Sec-Fetch-Site`), as `POST /oauth2/sign_out` must;

@@ -88,7 +88,8 @@ public struct Gateway: Sendable {
     ) -> Application<RouterResponder<GatehouseRequestContext>> {
         // With an http:// upstream, WebSocket handshakes are taken over before the router and
         // requests with a settled session are proxied on the event loop (DirectProxy).
-        let passThrough = WebSocketPassThrough(admission: admission, proxy: proxy, metrics: metrics)
+        let passThrough = WebSocketPassThrough(
+            admission: admission, proxy: proxy, metrics: metrics, sessionCheck: configuration.webSocketSessionCheck)
         let direct = configuration.directProxy ? DirectProxy(admission: admission, proxy: proxy, metrics: metrics) : nil
         var application = Application(
             router: router(),

@@ -1,4 +1,5 @@
 import GatehouseHummingbird
+import GatehouseStore
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -16,22 +17,25 @@ import NIOHTTPTypes
 ///
 /// Otherwise: no admission → the router answers as for any request (`401`, …); the upstream
 /// answers something else → its status and fields, no body; the upstream is unreachable → the
-/// `502` page. Each of these closes the connection. An open tunnel is not cut when the session
-/// later ends (as with oauth2-proxy and nginx); it closes when either side closes, and at
-/// graceful shutdown.
+/// `502` page. Each of these closes the connection. An open tunnel closes when either side
+/// closes, at graceful shutdown, and — for a session's tunnel — within ``sessionCheck`` (plus
+/// the cache's lifetime) of the session ending: signed out, revoked or expired.
 struct WebSocketPassThrough: Sendable {
     let admission: RequestAdmission
     let proxy: ReverseProxy
     let upstream: UpstreamAddress
     let metrics: GatewayMetrics
+    /// How often a session's tunnel checks that the session still exists.
+    let sessionCheck: Duration
 
     /// `nil` when the upstream is not plain `http://` (WebSocket upgrades then get `501`).
-    init?(admission: RequestAdmission, proxy: ReverseProxy, metrics: GatewayMetrics) {
+    init?(admission: RequestAdmission, proxy: ReverseProxy, metrics: GatewayMetrics, sessionCheck: Duration) {
         guard let upstream = UpstreamAddress(url: proxy.upstream) else { return nil }
         self.admission = admission
         self.proxy = proxy
         self.upstream = upstream
         self.metrics = metrics
+        self.sessionCheck = sessionCheck
     }
 
     /// Whether `request` is a WebSocket opening handshake (RFC 6455 §4.1).
@@ -173,6 +177,30 @@ struct WebSocketPassThrough: Sendable {
             throw error
         }
         proxy.logger.debug("WebSocket tunnel open", metadata: ["path": "\(path)"])
+        if case .session(let session) = principal { closeWhenEnded(session.idHash, tunnel: channel) }
         return true
+    }
+
+    /// Checks every ``sessionCheck`` that the tunnel's session still exists and closes the
+    /// tunnel (both connections) once it does not. A store that cannot be read keeps the
+    /// tunnel: an outage must not cut every connection.
+    private func closeWhenEnded(_ hash: SessionHash, tunnel: any Channel) {
+        let store = admission.auth.store
+        let interval = sessionCheck
+        let logger = proxy.logger
+        let watcher = Task {
+            while true {
+                try await Task.sleep(for: interval)
+                do {
+                    guard try await store.load(hash: hash) == nil else { continue }
+                } catch {
+                    continue
+                }
+                logger.info("WebSocket tunnel closed: its session ended", metadata: ["session": "\(hash.shortDescription)"])
+                tunnel.close(promise: nil)
+                return
+            }
+        }
+        tunnel.closeFuture.whenComplete { _ in watcher.cancel() }
     }
 }

@@ -18,10 +18,12 @@ struct GatewayFixture: Sendable {
     func browser() -> GatewayBrowser { GatewayBrowser(baseURL: baseURL) }
 
     /// Runs `body` with a gateway and its upstream. `environment` adds or replaces
-    /// `GATEHOUSE_*` variables; `upstreamDown` points the gateway at a closed port.
+    /// `GATEHOUSE_*` variables; `upstreamDown` points the gateway at a closed port;
+    /// `configure` changes what no variable sets.
     static func with(
         environment extra: [String: String] = [:],
         upstreamDown: Bool = false,
+        configure: (inout GatewayConfiguration) -> Void = { _ in },
         _ body: (GatewayFixture) async throws -> Void
     ) async throws {
         let issuer = try DOT.issuer()
@@ -45,7 +47,8 @@ struct GatewayFixture: Sendable {
                 "GATEHOUSE_ENCRYPTION_KEYS": Self.randomKey(),
             ]
             environment.merge(extra) { $1 }
-            let configuration = try await GatewayConfiguration.load(environment: environment)
+            var configuration = try await GatewayConfiguration.load(environment: environment)
+            configure(&configuration)
             var logger = Logger(label: "gatehouse.test")
             logger.logLevel = .warning
             let gateway = try Gateway(
