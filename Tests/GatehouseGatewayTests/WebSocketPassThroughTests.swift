@@ -121,6 +121,9 @@ struct WebSocketPassThroughTests {
                                 let opened = ContinuousClock.now
                                 var iterator = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
                                 _ = try await iterator.next()  // the greeting: the tunnel is open
+                                // The upstream greets right after its 101, then waits: that
+                                // greeting must not wait for more upstream traffic.
+                                ended.withLockedValue { $0[name + "-greeted"] = ContinuousClock.now - opened }
                                 if name == "staying" {
                                     // Still answering well after the other session ended.
                                     try await Task.sleep(for: .seconds(2))
@@ -153,6 +156,10 @@ struct WebSocketPassThroughTests {
                 let leftAfter = try #require(results["leaving"])
                 #expect(leftAfter < .seconds(5), "closed \(leftAfter) after opening")
                 #expect(results["staying-echo"] == .zero)
+                for name in ["leaving", "staying"] {
+                    let greeted = try #require(results[name + "-greeted"])
+                    #expect(greeted < .seconds(5), "\(name) greeted after \(greeted)")
+                }
             }
         }
     }

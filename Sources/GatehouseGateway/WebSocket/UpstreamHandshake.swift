@@ -63,12 +63,15 @@ enum UpstreamHandshake {
 
     /// Turns a connection whose handshake answered `101` into a byte pipe ending in `glue`.
     /// The response decoder goes last: bytes the upstream sent right after its `101` are in
-    /// its buffer and reach `glue` as it leaves. Call on the channel's event loop.
+    /// its buffer and reach `glue` as it leaves; a read-complete then makes `glue` flush them
+    /// to the client (without it, a server that greets first and then waits would have its
+    /// greeting held until it sent something else). Call on the channel's event loop.
     static func becomeTunnel(_ channel: any Channel, glue: GlueHandler) throws {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(glue)
-        for name in [headName, encoderName, decoderName] {
-            _ = channel.pipeline.removeHandler(name: name)
+        let removals = [headName, encoderName, decoderName].map { channel.pipeline.removeHandler(name: $0) }
+        EventLoopFuture.andAllComplete(removals, on: channel.eventLoop).whenComplete { _ in
+            channel.pipeline.fireChannelReadComplete()
         }
     }
 }
