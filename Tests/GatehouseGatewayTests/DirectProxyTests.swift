@@ -99,6 +99,43 @@ struct DirectProxyTests {
         #expect(direct.fields.contains("cookie: theme=dark"))
     }
 
+    /// Pooled upstream connections are shared by every client of an event loop: under load,
+    /// each answer must still reach the client that asked, with that client's identity.
+    @Test func concurrentClientsOnlyEverSeeTheirOwnAnswers() async throws {
+        try await GatewayFixture.with { fixture in
+            let users = [("alice", "alice-password-1", "alice@example.com"), ("bob", "bob-password-1", "bob@example.org")]
+            var browsers: [(GatewayBrowser, String)] = []
+            for index in 0..<4 {
+                let (user, password, email) = users[index % 2]
+                let browser = fixture.browser()
+                try await browser.logIn(user: user, password: password)
+                browsers.append((browser, email))
+            }
+            let mismatches = try await withThrowingTaskGroup(of: [String].self) { group in
+                for (index, (browser, email)) in browsers.enumerated() {
+                    for worker in 0..<8 {
+                        group.addTask {
+                            var wrong: [String] = []
+                            for request in 0..<25 {
+                                let path = "/app/\(index)/\(worker)/\(request)"
+                                let echo = try await browser.send("GET", path + "?n=\(request)").echo()
+                                if echo.path != path || echo.query != "n=\(request)" || echo.value("X-Forwarded-Email") != email {
+                                    wrong.append("\(path) got \(echo.path) \(echo.value("X-Forwarded-Email") ?? "-")")
+                                }
+                            }
+                            return wrong
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+            let counts = try await Self.proxiedCounts(fixture)
+            #expect(counts.direct + counts.router == 800)
+            #expect(counts.direct >= 700, "\(counts)")  // all but cache refreshes
+        }
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrderAcrossBothPaths() async throws {
         try await GatewayFixture.with { fixture in
             let browser = fixture.browser()

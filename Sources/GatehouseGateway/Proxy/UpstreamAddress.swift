@@ -1,5 +1,5 @@
 /// The upstream's address when it is plain `http://`: what the NIO-level parts of the proxy
-/// (``FastProxyHandler``, ``WebSocketPassThrough``) connect to themselves.
+/// (``DirectProxyHandler``, ``WebSocketPassThrough``) connect to themselves.
 struct UpstreamAddress: Sendable, Equatable {
     let host: String
     let port: Int

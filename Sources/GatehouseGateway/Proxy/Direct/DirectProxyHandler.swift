@@ -9,7 +9,8 @@ import NIOHTTP1
 /// later requests go to the router too; while this handler proxies one, requests pipelined
 /// behind it are held (and reading stops) until its answer is complete. Back-pressure both
 /// ways: the client is read only while the upstream can take more, and the upstream only while
-/// the client can. A graceful-shutdown request waits for the exchange in flight.
+/// the client can. A graceful-shutdown request and a client's half-close wait for the
+/// exchange in flight.
 ///
 /// Before anything is sent upstream, a failure to connect hands the request to the router (its
 /// HTTP client retries and answers the `502` page). A pooled connection the upstream closed
