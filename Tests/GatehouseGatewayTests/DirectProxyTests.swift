@@ -176,7 +176,13 @@ struct DirectProxyTests {
             #expect(oldResponses.first?.head.hasPrefix("HTTP/1.0 200") == true)
             #expect(oldResponses.first?.body.contains(#""path":"\/public\/b""#) == true)
             #expect(oldClosed)
-            #expect(try await Self.proxiedCounts(fixture).direct == 2)
+            // HTTP/1.0 with keep-alive and answers of known length: the connection stays.
+            let keep = "GET /public/c HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nConnection: keep-alive\r\n\r\n"
+            let (kept, keptClosed) = try await RawHTTPClient.exchange(port: port, keep + keep, count: 2)
+            #expect(kept.map { $0.head.hasPrefix("HTTP/1.0 200") } == [true, true])
+            #expect(kept.first?.header("connection")?.lowercased() == "keep-alive")
+            #expect(!keptClosed)
+            #expect(try await Self.proxiedCounts(fixture).direct == 4)
         }
     }
 
@@ -190,6 +196,27 @@ struct DirectProxyTests {
             #expect(responses.first?.status == 200)
             #expect(responses.first?.body.contains(#""path":"\/public\/a""#) == true)
             #expect(try await Self.proxiedCounts(fixture).direct == 1)
+        }
+    }
+
+    /// HTTP/1.0 has no chunked bodies: an answer without a length to a keep-alive HTTP/1.0
+    /// client ends with the connection, on both paths.
+    @Test(arguments: [true, false])
+    func lengthlessAnswerToHTTP10ClientEndsWithTheConnection(direct: Bool) async throws {
+        try await RawUpstream.with { upstream in
+            try await GatewayFixture.with(environment: [
+                "GATEHOUSE_UPSTREAM": "http://127.0.0.1:\(upstream.port)", "GATEHOUSE_SKIP_AUTH_ROUTES": "/",
+                "GATEHOUSE_DIRECT_PROXY": direct ? "true" : "false",
+            ]) { fixture in
+                let port = try #require(URL(string: fixture.baseURL)?.port)
+                let request = "GET /chunked HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nConnection: keep-alive\r\n\r\n"
+                let (responses, closed) = try await RawHTTPClient.exchange(port: port, request, count: 1)
+                let response = try #require(responses.first)
+                #expect(response.status == 200)
+                #expect(response.header("transfer-encoding") == nil, "\(response.head)")
+                #expect(response.body == "ok-chunked")
+                #expect(closed)
+            }
         }
     }
 

@@ -53,7 +53,11 @@ enum RawHTTPClient {
                     responses.append(response)
                     continue
                 }
-                guard let chunk = try? await iterator.next() else { return (responses, !timedOut.withLockedValue { $0 }) }
+                guard let chunk = try? await iterator.next() else {
+                    // A body without a length ends with the connection.
+                    if let last = take(&bytes, atEnd: true) { responses.append(last) }
+                    return (responses, !timedOut.withLockedValue { $0 })
+                }
                 bytes += chunk.readableBytesView
             }
             overall.cancel()
@@ -64,14 +68,17 @@ enum RawHTTPClient {
         }
     }
 
-    /// One complete response from the front of `bytes`, removed from it.
-    private static func take(_ bytes: inout [UInt8]) -> Response? {
+    /// One complete response from the front of `bytes`, removed from it. A response without
+    /// `Content-Length` (no chunked decoding here) is complete only `atEnd` of the stream.
+    private static func take(_ bytes: inout [UInt8], atEnd: Bool = false) -> Response? {
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
         guard let end = bytes.indices.first(where: { bytes[$0...].starts(with: separator) }) else { return nil }
         let head = String(decoding: bytes[..<end], as: UTF8.self)
-        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
-            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        let declared = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) }
         let bodyStart = end + separator.count
+        guard declared != nil || atEnd else { return nil }
+        let length = declared ?? (bytes.count - bodyStart)
         guard bytes.count >= bodyStart + length else { return nil }
         let body = String(decoding: bytes[bodyStart..<(bodyStart + length)], as: UTF8.self)
         bytes.removeFirst(bodyStart + length)

@@ -23,8 +23,6 @@ struct DirectProxy: Sendable {
         let closeClient: Bool
         /// The request announced a body (a positive `Content-Length` or chunked).
         let hasBody: Bool
-        /// The client's HTTP version, which the answer uses (no chunked bodies for HTTP/1.0).
-        let clientVersion: HTTPVersion
     }
 
     let admission: RequestAdmission
@@ -77,7 +75,7 @@ struct DirectProxy: Sendable {
         }
         return Plan(
             head: HTTPRequestHead(version: .http1_1, method: request.method, uri: upstream.basePath + target, headers: headers),
-            path: path, closeClient: !request.isKeepAlive, hasBody: hasBody, clientVersion: request.version)
+            path: path, closeClient: !request.isKeepAlive, hasBody: hasBody)
     }
 
     /// RFC 9110 §9.2.1 (``OriginCheck/isUnsafe(_:)`` for the router's types).

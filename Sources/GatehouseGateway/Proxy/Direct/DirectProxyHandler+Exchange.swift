@@ -92,7 +92,7 @@ extension DirectProxyHandler {
     // MARK: The response
 
     func upstreamRead(_ part: HTTPClientResponsePart, from connection: UpstreamConnection) {
-        guard case .exchanging(let current) = phase, current === connection, let context, let plan else { return }
+        guard case .exchanging(let current) = phase, current === connection, let context else { return }
         switch part {
         case .head(let head):
             pool?.stopWaiting(self)
@@ -106,7 +106,7 @@ extension DirectProxyHandler {
             if closeAfterResponse { fields.replaceOrAdd(name: "Connection", value: "close") }
             proxy.metrics.countRequest(route: "proxy", status: Int(head.status.code))
             context.write(
-                wrapOutboundOut(.head(HTTPResponseHead(version: plan.clientVersion, status: head.status, headers: fields))),
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: fields))),
                 promise: nil)
         case .body(let buffer):
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
@@ -184,8 +184,7 @@ extension DirectProxyHandler {
         fields.replaceOrAdd(name: "Connection", value: "close")
         fields.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
         let status = HTTPResponseStatus(statusCode: page.status.code, reasonPhrase: page.status.reasonPhrase)
-        let version = plan?.clientVersion ?? .http1_1
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: fields))), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.write(wrapOutboundOut(.end(nil)), promise: promise)
