@@ -63,18 +63,21 @@ final class GatewayMetrics: Sendable {
         self.proxiedByRouter = registry.makeCounter(descriptor: proxied, labels: [("path", "router")])
     }
 
+    /// The `route` label of everything proxied.
+    static let proxyRoute = "proxy"
+
     /// The `route` label for a request path.
     static func route(for path: String) -> String {
         if ownRoutes.contains(path) { return path }
         if path == "/oauth2" || path.hasPrefix("/oauth2/") { return "/oauth2/other" }
-        return "proxy"
+        return proxyRoute
     }
 
     func countRequest(path: String, status: Int) {
         countRequest(route: Self.route(for: path), status: status)
     }
 
-    /// Counts an answer under a known `route` label (the direct proxy path: `proxy`).
+    /// Counts an answer under a known `route` label (the direct proxy path: ``proxyRoute``).
     func countRequest(route: String, status: Int) {
         let key = RequestKey(route: route, status: status)
         let counter = requestCounters.withLock { counters in

@@ -38,7 +38,7 @@ struct DirectProxy: Sendable {
         self.proxy = proxy
         self.upstream = upstream
         self.metrics = metrics
-        self.pools = UpstreamPools(address: upstream, logger: proxy.logger)
+        self.pools = UpstreamPools(address: upstream)
     }
 
     /// The plan for `request`, or `nil` when the router must handle it.

@@ -1,4 +1,3 @@
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -7,19 +6,17 @@ import Synchronization
 /// One ``UpstreamPool`` per event loop, made on first use.
 final class UpstreamPools: Sendable {
     let address: UpstreamAddress
-    let logger: Logger
     private let pools = Mutex<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
 
-    init(address: UpstreamAddress, logger: Logger) {
+    init(address: UpstreamAddress) {
         self.address = address
-        self.logger = logger
     }
 
     /// The pool of `eventLoop`; call it on that loop.
     func pool(on eventLoop: any EventLoop) -> UpstreamPool {
         let key = ObjectIdentifier(eventLoop)
         if let bound = pools.withLock({ $0[key] }) { return bound.value }
-        let pool = UpstreamPool(eventLoop: eventLoop, address: address, logger: logger)
+        let pool = UpstreamPool(eventLoop: eventLoop, address: address)
         pools.withLock { $0[key] = NIOLoopBound(pool, eventLoop: eventLoop) }
         return pool
     }
@@ -41,16 +38,14 @@ final class UpstreamPool {
 
     let eventLoop: any EventLoop
     let address: UpstreamAddress
-    let logger: Logger
     private var idle: [UpstreamConnection] = []
     /// Exchanges waiting for a response head; each knows its index (``DirectProxyHandler/waitingIndex``).
     private var waiting: [DirectProxyHandler] = []
     private var sweep: Scheduled<Void>?
 
-    init(eventLoop: any EventLoop, address: UpstreamAddress, logger: Logger) {
+    init(eventLoop: any EventLoop, address: UpstreamAddress) {
         self.eventLoop = eventLoop
         self.address = address
-        self.logger = logger
     }
 
     /// An idle connection, if one is open.
