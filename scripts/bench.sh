@@ -17,7 +17,11 @@
 #             p50/p99, and p99 "added" over the upstream alone at that rate
 #   3. c8:    plain closed-loop wrk -t2 -c8 (the low-concurrency approximation), for reference
 #   4. logins/s: BENCH_LOGINS full logins (whole redirect dance), BENCH_LOGIN_CONCURRENCY at
-#             a time, for gatehouse and mod_auth_openidc
+#             a time, for gatehouse and mod_auth_openidc; with the CPU each login cost the
+#             IdP, the relying party and the scripted browser, and each hop's median time.
+#             The IdP sets TCP_NODELAY as production servers do (scripts/idp/idp/apps.py);
+#             IDP_DEV_SERVER_SOCKETS=true keeps Django's development-server default
+#             (Nagle on), whose 40 ms stalls on kept-alive connections then dominate.
 # then prints a table, the ratios and the targets. Diagnostics, not in the ratios: the same
 # binary with GATEHOUSE_DIRECT_PROXY=false holding its own session (peak phase: every request
 # through the router, the baseline of the direct path); system calls per request (strace -c, separate runs); and
@@ -25,9 +29,10 @@
 # stopped by PID on exit. Configs, logs, raw wrk output, strace and perf data:
 # .test-artifacts/bench/run/.
 #
-# Environment (all optional): BENCH_ROUNDS (3), BENCH_DURATION (10s), BENCH_LOGINS (100),
-# BENCH_LOGIN_CONCURRENCY (8), BENCH_LOGIN_ROUNDS (2), BENCH_PERF (1 = strace counts and perf
+# Environment (all optional): BENCH_ROUNDS (3), BENCH_DURATION (10s), BENCH_LOGINS (300),
+# BENCH_LOGIN_CONCURRENCY (8), BENCH_LOGIN_ROUNDS (3), BENCH_PERF (1 = strace counts and perf
 # profile when those tools work), BENCH_DIAG (1 = the router-path gatehouse row),
+# BENCH_LOGINS_ONLY (1 = only phase 4, the logins),
 # BENCH_SKIP_BUILD (1 = use the existing release binary), BENCH_PORT_BASE (9310: IdP,
 # +10 upstream, +11 nginx, +12 gatehouse, +13 apache, +14 router-path gatehouse).
 # Needs: wrk, nginx, apache2 + libapache2-mod-auth-openidc, python3-venv (apt-get install -y
@@ -41,9 +46,9 @@ art="$root/.test-artifacts/bench"
 
 rounds=${BENCH_ROUNDS:-3}
 duration=${BENCH_DURATION:-10s}
-logins=${BENCH_LOGINS:-100}
+logins=${BENCH_LOGINS:-300}
 login_concurrency=${BENCH_LOGIN_CONCURRENCY:-8}
-login_rounds=${BENCH_LOGIN_ROUNDS:-2}
+login_rounds=${BENCH_LOGIN_ROUNDS:-3}
 want_perf=${BENCH_PERF:-1}
 base=${BENCH_PORT_BASE:-9310}
 idp_port=$base
@@ -53,6 +58,7 @@ gh_port=$((base + 12))
 ap_port=$((base + 13))
 ghp_port=$((base + 14))
 diag=${BENCH_DIAG:-1}
+logins_only=${BENCH_LOGINS_ONLY:-0}
 threads=2
 connections=64
 paced_connections=32
@@ -161,7 +167,7 @@ wait_http "http://127.0.0.1:$nginx_port/" 10 "${pids[-1]}"
 
 # --- the IdP ---
 echo "bench: starting django-oauth-toolkit on :$idp_port"
-bash scripts/start-idp.sh "$idp_port" true >"$run/start-idp.out" 2>&1 \
+IDP_CPU_LOG=true bash scripts/start-idp.sh "$idp_port" true >"$run/start-idp.out" 2>&1 \
     || { cat "$run/start-idp.out" >&2; exit 1; }
 idp_pid=$(cat "$root/.test-artifacts/idp-$idp_port.pid")
 issuer="http://127.0.0.1:$idp_port/o"
@@ -227,6 +233,7 @@ ProxyPass / http://127.0.0.1:$up_port/
 EOF
 apache2 -f "$run/apache/httpd.conf" -DFOREGROUND >"$run/apache/stdout.log" 2>&1 &
 pids+=($!)
+apache_pid=$!
 # Unauthenticated: 302 to the IdP (curl -f accepts it).
 wait_http "http://127.0.0.1:$ap_port/" 15 "${pids[-1]}"
 
@@ -315,8 +322,14 @@ rotate() { # ROUND NAME...: the names, order rotated by ROUND
     for ((i = 0; i < n; i++)); do echo "${list[$(((i + r) % n))]}"; done
 }
 
+if [[ $logins_only == 1 ]]; then
+    rounds=0
+    want_perf=0
+fi
+
 # --- warm-up ---
 for who in "${peak_contenders[@]}"; do
+    [[ $logins_only == 1 ]] && break
     wrk_run warmup "$who" 0 3s "$connections" -s "$bench_dir/report.lua"
 done
 
@@ -329,7 +342,7 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 # --- phase 2: everyone at half of gatehouse's median peak ---
-half=$(python3 "$bench_dir/summarize.py" "$results" --half-peak)
+((rounds > 0)) && half=$(python3 "$bench_dir/summarize.py" "$results" --half-peak)
 cat "$bench_dir/paced.lua" "$bench_dir/report.lua" >"$run/paced-report.lua"
 for ((r = 1; r <= rounds; r++)); do
     for who in $(rotate "$r" "${contenders[@]}"); do
@@ -347,17 +360,36 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 # --- phase 4: full logins per second ---
+# cpu_ticks PID...: user + system CPU clock ticks used so far by these processes (all threads).
+cpu_ticks() {
+    local pid total=0 fields
+    for pid in "$@"; do
+        fields=$(sed -E 's/^.*\) //' "/proc/$pid/stat" 2>/dev/null) || continue
+        set -- $fields
+        total=$((total + ${12} + ${13}))
+    done
+    echo "$total"
+}
+apache_pids() { echo "$apache_pid" $(pgrep -P "$apache_pid"); }
+ticks_per_s=$(getconf CLK_TCK)
 for ((r = 1; r <= login_rounds; r++)); do
     order=(gatehouse apache)
     ((r % 2 == 0)) && order=(apache gatehouse)
     for who in "${order[@]}"; do
         echo "bench: $logins logins ($login_concurrency at a time) round $r/$login_rounds: $who"
+        if [[ $who == gatehouse ]]; then rp_pids=$gatehouse_pid; else rp_pids=$(apache_pids); fi
+        idp_before=$(cpu_ticks "$idp_pid")
+        rp_before=$(cpu_ticks $rp_pids)
         if [[ $who == gatehouse ]]; then
             line=$(login many "http://127.0.0.1:$gh_port" gatehouse "$run/www/index.html" "$logins" "$login_concurrency")
         else
             line=$(login many "http://127.0.0.1:$ap_port" mod_auth_openidc_session "$run/www/index.html" "$logins" "$login_concurrency")
         fi
-        echo "login $who $r $line" >>"$results"
+        # CPU per login (ms) of the IdP and of the relying party, added to login.py's JSON line.
+        per_login() { awk -v t="$1" -v hz="$ticks_per_s" -v n="$logins" 'BEGIN { printf "%.1f", t * 1000 / hz / n }'; }
+        idp_ms=$(per_login $(($(cpu_ticks "$idp_pid") - idp_before)))
+        rp_ms=$(per_login $(($(cpu_ticks $rp_pids) - rp_before)))
+        echo "login $who $r ${line%\}},\"idp_cpu_ms\":$idp_ms,\"rp_cpu_ms\":$rp_ms}" >>"$results"
     done
 done
 

@@ -65,33 +65,34 @@ def main():
     out = []
     p = out.append
     peak = data.get("peak", {})
-    p(f"== 1. peak: wrk -t{args.threads} -c{args.connections} -d{args.duration} --latency, "
-      f"session cookie; median of {args.rounds} interleaved rounds ==")
-    p(f"{'contender':34} {'req/s':>10} {'p50':>10} {'p99':>10} {'B/resp':>7} {'bad':>5}   req/s per round")
-    for who in ORDER:
-        runs = peak.get(who)
-        if not runs:
-            continue
-        per_round = " ".join(f"{r['rps']:.0f}" for _, r in sorted(runs, key=lambda x: x[0]))
-        bytes_per = med(runs, "bytes") / max(1, med(runs, "requests"))
-        bad = sum(r["bad"] for _, r in runs)
-        p(f"{NAMES[who]:34} {med(runs, 'rps'):>10.0f} {ms(med(runs, 'p50_us')):>10} "
-          f"{ms(med(runs, 'p99_us')):>10} {bytes_per:>7.0f} {bad:>5}   {per_round}")
-    gh, ap, ng = (med(peak[w], "rps") for w in ("gatehouse", "apache", "nginx"))
-    # Ratios per round too (the contenders of one round ran back to back).
-    def per_round_ratio(a, b):
-        ra = dict((n, r["rps"]) for n, r in peak[a])
-        rb = dict((n, r["rps"]) for n, r in peak[b])
-        return " ".join(f"{ra[n] / rb[n]:.2f}" for n in sorted(ra) if n in rb)
-    p("")
-    p(f"gatehouse / mod_auth_openidc req/s = {gh / ap:.2f}x   (per round: {per_round_ratio('gatehouse', 'apache')})"
-      f"   target >= 1.5x: {verdict(gh / ap >= 1.5)}")
-    p(f"gatehouse / nginx proxy req/s      = {100 * gh / ng:.1f}%  (per round: {per_round_ratio('gatehouse', 'nginx')})"
-      f"   target >= 70%: {verdict(gh / ng >= 0.7)}")
-    p(f"mod_auth_openidc / nginx proxy     = {100 * ap / ng:.1f}%")
+    if peak:
+        p(f"== 1. peak: wrk -t{args.threads} -c{args.connections} -d{args.duration} --latency, "
+          f"session cookie; median of {args.rounds} interleaved rounds ==")
+        p(f"{'contender':34} {'req/s':>10} {'p50':>10} {'p99':>10} {'B/resp':>7} {'bad':>5}   req/s per round")
+        for who in ORDER:
+            runs = peak.get(who)
+            if not runs:
+                continue
+            per_round = " ".join(f"{r['rps']:.0f}" for _, r in sorted(runs, key=lambda x: x[0]))
+            bytes_per = med(runs, "bytes") / max(1, med(runs, "requests"))
+            bad = sum(r["bad"] for _, r in runs)
+            p(f"{NAMES[who]:34} {med(runs, 'rps'):>10.0f} {ms(med(runs, 'p50_us')):>10} "
+              f"{ms(med(runs, 'p99_us')):>10} {bytes_per:>7.0f} {bad:>5}   {per_round}")
+        gh, ap, ng = (med(peak[w], "rps") for w in ("gatehouse", "apache", "nginx"))
+        # Ratios per round too (the contenders of one round ran back to back).
+        def per_round_ratio(a, b):
+            ra = dict((n, r["rps"]) for n, r in peak[a])
+            rb = dict((n, r["rps"]) for n, r in peak[b])
+            return " ".join(f"{ra[n] / rb[n]:.2f}" for n in sorted(ra) if n in rb)
+        p("")
+        p(f"gatehouse / mod_auth_openidc req/s = {gh / ap:.2f}x   (per round: {per_round_ratio('gatehouse', 'apache')})"
+          f"   target >= 1.5x: {verdict(gh / ap >= 1.5)}")
+        p(f"gatehouse / nginx proxy req/s      = {100 * gh / ng:.1f}%  (per round: {per_round_ratio('gatehouse', 'nginx')})"
+          f"   target >= 70%: {verdict(gh / ng >= 0.7)}")
+        p(f"mod_auth_openidc / nginx proxy     = {100 * ap / ng:.1f}%")
 
     half = data.get("half", {})
-    if half:
+    if peak and half:
         p("")
         target_rate = int(gh / 2)
         p(f"== 2. fixed rate = half of gatehouse's peak (~{target_rate}/s): wrk -t{args.threads} "
@@ -144,13 +145,26 @@ def main():
             p(f"{NAMES[who]:34} {med(runs, 'logins_per_s'):>10.1f} {sum(r['ok'] for _, r in runs):>5} "
               f"{sum(r['failed'] for _, r in runs):>6} {med(runs, 'p50_ms'):>7.1f} ms {med(runs, 'p99_ms'):>7.1f} ms"
               f"   {per_round}")
+            cpu = [med(runs, k) for k in ("idp_cpu_ms", "rp_cpu_ms", "client_cpu_ms")]
+            if all(c is not None for c in cpu):
+                p(f"{'':34} CPU per login: IdP {cpu[0]:.1f} ms, relying party {cpu[1]:.1f} ms, "
+                  f"scripted browser {cpu[2]:.1f} ms")
+            hops = runs[-1][1].get("hops")
+            if hops:
+                ordered = sorted(hops.items(), key=lambda item: int(item[0].split(".")[0]))
+                p(f"{'':34} hops (p50 ms, last round): " + ", ".join(
+                    f"{name.split(' ', 1)[1]} {ms:.1f}" for name, ms in ordered))
             errors = [r["first_error"] for _, r in runs if r.get("first_error")]
             if errors:
                 p(f"    first error: {errors[0]}")
         if "apache" in logins and "gatehouse" in logins:
             g, a = med(logins["gatehouse"], "logins_per_s"), med(logins["apache"], "logins_per_s")
             p("")
-            p(f"gatehouse / mod_auth_openidc logins/s = {g / a:.2f}x   target >= 1x: {verdict(g >= a)}")
+            gr = dict((n, r["logins_per_s"]) for n, r in logins["gatehouse"])
+            ar = dict((n, r["logins_per_s"]) for n, r in logins["apache"])
+            rounds = " ".join(f"{gr[n] / ar[n]:.2f}" for n in sorted(gr) if n in ar)
+            p(f"gatehouse / mod_auth_openidc logins/s = {g / a:.2f}x   (per round: {rounds})"
+              f"   target >= 1x: {verdict(g >= a)}")
     calls = data.get("syscalls", {})
     if calls:
         p("")

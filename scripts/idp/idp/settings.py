@@ -11,6 +11,10 @@ between instances comes from the environment:
   IDP_CODE_SECONDS          authorization code lifetime (default 8)
   IDP_AUTHZ_RESPONSE_ISS    "true"/"false": add RFC 9207 `iss` to authorization
                             responses and advertise it (default true)
+  IDP_DEV_SERVER_SOCKETS    "true"/"false": keep the development server's Nagle's
+                            algorithm on instead of setting TCP_NODELAY as production
+                            servers do (default false; see idp/apps.py)
+  IDP_CPU_LOG               "true"/"false": log each request's CPU time (default false)
 """
 import os
 from pathlib import Path
@@ -55,6 +59,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
+DEV_SERVER_SOCKETS = _env_bool("IDP_DEV_SERVER_SOCKETS", "false")
+if _env_bool("IDP_CPU_LOG", "false"):
+    MIDDLEWARE.insert(0, "idp.timing.RequestCPUMiddleware")
 
 ROOT_URLCONF = "idp.urls"
 
@@ -135,5 +142,6 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "oauth2_provider": {"handlers": ["console"], "level": "INFO"},
         "oauthlib": {"handlers": ["console"], "level": "INFO"},
+        "idp.cpu": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
