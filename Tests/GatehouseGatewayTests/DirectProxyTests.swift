@@ -240,6 +240,29 @@ struct DirectProxyTests {
         }
     }
 
+    /// A pooled upstream connection left unused for the idle timeout is closed by the gateway;
+    /// with the default (60 s) it stays open.
+    @Test(arguments: [Duration.seconds(1), .seconds(60)])
+    func idleUpstreamConnectionIsClosedAfterTheIdleTimeout(idleTimeout: Duration) async throws {
+        try await RawUpstream.with { upstream in
+            try await GatewayFixture.with(
+                environment: [
+                    "GATEHOUSE_UPSTREAM": "http://127.0.0.1:\(upstream.port)", "GATEHOUSE_SKIP_AUTH_ROUTES": "/",
+                ],
+                configure: { $0.upstreamIdleTimeout = idleTimeout }
+            ) { fixture in
+                #expect(try await fixture.browser().send("GET", "/one").body == "ok")
+                #expect(try await Self.proxiedCounts(fixture).direct == 1)
+                #expect(upstream.accepted == 1 && upstream.closed == 0)
+                let deadline = ContinuousClock.now + .seconds(5)
+                while upstream.closed == 0, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(upstream.closed == (idleTimeout < .seconds(5) ? 1 : 0))
+            }
+        }
+    }
+
     /// `GATEHOUSE_UPSTREAM_TIMEOUT` bounds the wait for the response head on both paths.
     @Test(arguments: [true, false])
     func silentUpstreamGets504(direct: Bool) async throws {

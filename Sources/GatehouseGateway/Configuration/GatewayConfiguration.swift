@@ -59,6 +59,10 @@ public struct GatewayConfiguration: Sendable {
     /// (`DirectProxy`); `false` sends every request through the router (a fallback switch,
     /// and the baseline of the benchmark). Both apply the same rules.
     public var directProxy: Bool = true
+    /// How long a kept-alive upstream connection of the direct path may stay unused before
+    /// the gateway closes it (the router's client uses AsyncHTTPClient's default, also 60
+    /// seconds). Default 60 seconds. (Not an environment variable.)
+    public var upstreamIdleTimeout: Duration = .seconds(60)
     /// How often an open WebSocket tunnel checks that its session still exists; it closes
     /// once the session is gone (signed out, revoked, expired). Default 30 seconds. (Not an
     /// environment variable.)

@@ -90,7 +90,11 @@ public struct Gateway: Sendable {
         // requests with a settled session are proxied on the event loop (DirectProxy).
         let passThrough = WebSocketPassThrough(
             admission: admission, proxy: proxy, metrics: metrics, sessionCheck: configuration.webSocketSessionCheck)
-        let direct = configuration.directProxy ? DirectProxy(admission: admission, proxy: proxy, metrics: metrics) : nil
+        let direct =
+            configuration.directProxy
+            ? DirectProxy(
+                admission: admission, proxy: proxy, metrics: metrics, idleTimeout: configuration.upstreamIdleTimeout)
+            : nil
         var application = Application(
             router: router(),
             server: HTTPServerBuilder { responder in

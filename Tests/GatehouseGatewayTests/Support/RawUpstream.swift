@@ -12,33 +12,35 @@ import NIOPosix
 ///   connection that already answered once is closed, unanswered, when a second request
 ///   arrives on it (a server dropping idle keep-alive connections at the worst moment).
 ///
-/// `accepted` counts the connections it took.
+/// `accepted` counts the connections it took, `closed` those that have ended since.
 final class RawUpstream: Sendable {
     let port: Int
     private let channel: any Channel
-    private let acceptedCount: NIOLockedValueBox<Int>
+    private let counts: NIOLockedValueBox<(accepted: Int, closed: Int)>
 
-    var accepted: Int { acceptedCount.withLockedValue { $0 } }
+    var accepted: Int { counts.withLockedValue { $0.accepted } }
+    var closed: Int { counts.withLockedValue { $0.closed } }
 
-    private init(port: Int, channel: any Channel, acceptedCount: NIOLockedValueBox<Int>) {
+    private init(port: Int, channel: any Channel, counts: NIOLockedValueBox<(accepted: Int, closed: Int)>) {
         self.port = port
         self.channel = channel
-        self.acceptedCount = acceptedCount
+        self.counts = counts
     }
 
     static func with<T: Sendable>(_ body: (RawUpstream) async throws -> T) async throws -> T {
-        let accepted = NIOLockedValueBox(0)
+        let counts = NIOLockedValueBox((accepted: 0, closed: 0))
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                accepted.withLockedValue { $0 += 1 }
+                counts.withLockedValue { $0.accepted += 1 }
+                channel.closeFuture.whenComplete { _ in counts.withLockedValue { $0.closed += 1 } }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(Handler())
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         defer { channel.close(promise: nil) }
-        return try await body(RawUpstream(port: channel.localAddress?.port ?? 0, channel: channel, acceptedCount: accepted))
+        return try await body(RawUpstream(port: channel.localAddress?.port ?? 0, channel: channel, counts: counts))
     }
 
     private final class Handler: ChannelInboundHandler {

@@ -32,13 +32,13 @@ struct DirectProxy: Sendable {
     let pools: UpstreamPools
 
     /// `nil` unless the upstream is plain `http://`.
-    init?(admission: RequestAdmission, proxy: ReverseProxy, metrics: GatewayMetrics) {
+    init?(admission: RequestAdmission, proxy: ReverseProxy, metrics: GatewayMetrics, idleTimeout: Duration) {
         guard let upstream = UpstreamAddress(url: proxy.upstream) else { return nil }
         self.admission = admission
         self.proxy = proxy
         self.upstream = upstream
         self.metrics = metrics
-        self.pools = UpstreamPools(address: upstream)
+        self.pools = UpstreamPools(address: upstream, idleTimeout: idleTimeout)
     }
 
     /// The plan for `request`, or `nil` when the router must handle it.

@@ -16,6 +16,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     var exchange: DirectProxyHandler?
     /// The pool holding this connection while it is idle.
     weak var pool: UpstreamPool?
+    /// When the connection last came back to its pool.
+    var idleSince = NIODeadline.distantPast
     private var context: ChannelHandlerContext?
     private var pendingRead = false
 

@@ -6,17 +6,19 @@ import Synchronization
 /// One ``UpstreamPool`` per event loop, made on first use.
 final class UpstreamPools: Sendable {
     let address: UpstreamAddress
+    let idleTimeout: TimeAmount
     private let pools = Mutex<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
 
-    init(address: UpstreamAddress) {
+    init(address: UpstreamAddress, idleTimeout: Duration) {
         self.address = address
+        self.idleTimeout = TimeAmount(idleTimeout)
     }
 
     /// The pool of `eventLoop`; call it on that loop.
     func pool(on eventLoop: any EventLoop) -> UpstreamPool {
         let key = ObjectIdentifier(eventLoop)
         if let bound = pools.withLock({ $0[key] }) { return bound.value }
-        let pool = UpstreamPool(eventLoop: eventLoop, address: address)
+        let pool = UpstreamPool(eventLoop: eventLoop, address: address, idleTimeout: idleTimeout)
         pools.withLock { $0[key] = NIOLoopBound(pool, eventLoop: eventLoop) }
         return pool
     }
@@ -25,7 +27,7 @@ final class UpstreamPools: Sendable {
 /// Idle keep-alive HTTP/1.1 connections to the upstream, all on one event loop, so that a
 /// client connection and its upstream connection are served by the same thread without locks.
 /// The most recently used connection is reused first; a connection the upstream closes while
-/// idle leaves the pool at once.
+/// idle leaves the pool at once, and one left idle for `idleTimeout` is closed.
 final class UpstreamPool {
     /// Idle connections kept per event loop; more are closed when they come back.
     static let idleLimit = 256
@@ -38,14 +40,19 @@ final class UpstreamPool {
 
     let eventLoop: any EventLoop
     let address: UpstreamAddress
+    let idleTimeout: TimeAmount
+    /// Oldest first: connections are appended when they come back and reused from the end.
     private var idle: [UpstreamConnection] = []
+    /// Closes the oldest idle connection when its time is up; set while any is idle.
+    private var idleExpiry: Scheduled<Void>?
     /// Exchanges waiting for a response head; each knows its index (``DirectProxyHandler/waitingIndex``).
     private var waiting: [DirectProxyHandler] = []
     private var sweep: Scheduled<Void>?
 
-    init(eventLoop: any EventLoop, address: UpstreamAddress) {
+    init(eventLoop: any EventLoop, address: UpstreamAddress, idleTimeout: TimeAmount) {
         self.eventLoop = eventLoop
         self.address = address
+        self.idleTimeout = idleTimeout
     }
 
     /// An idle connection, if one is open.
@@ -85,7 +92,31 @@ final class UpstreamPool {
             return
         }
         connection.pool = self
+        connection.idleSince = .now()
         idle.append(connection)
+        if idleExpiry == nil { scheduleIdleExpiry() }
+    }
+
+    // MARK: Idle timeout
+
+    private func scheduleIdleExpiry() {
+        guard let oldest = idle.first else { return }
+        idleExpiry = eventLoop.assumeIsolated().scheduleTask(deadline: oldest.idleSince + idleTimeout) {
+            [weak self] in
+            self?.closeExpiredIdle()
+        }
+    }
+
+    /// Closes the connections idle for `idleTimeout` or longer, then waits for the next one.
+    private func closeExpiredIdle() {
+        idleExpiry = nil
+        let now = NIODeadline.now()
+        while let oldest = idle.first, oldest.idleSince + idleTimeout <= now {
+            idle.removeFirst()
+            oldest.pool = nil
+            oldest.close()
+        }
+        scheduleIdleExpiry()
     }
 
     // MARK: Response-head deadlines
