@@ -33,11 +33,24 @@ struct ConfigurationTests {
         #expect(configuration.scopes == nil)
     }
 
+    /// The issuer is compared byte for byte with discovery and ID tokens, so a trailing `/`
+    /// (Auth0's, Ory Hydra's) is kept; other base URLs lose theirs.
+    @Test func issuerIsKeptExactlyAsGiven() async throws {
+        var environment = Self.minimal
+        environment["GATEHOUSE_ISSUER"] = "https://tenant.idp.example/"
+        environment["GATEHOUSE_PUBLIC_URL"] = "https://app.example/"
+        let configuration = try await GatewayConfiguration.load(environment: environment)
+        #expect(configuration.issuer == "https://tenant.idp.example/")
+        #expect(configuration.publicURL == "https://app.example")
+    }
+
     static let bad: [(String, String)] = [
         ("GATEHOUSE_LISTEN", "4180"),
         ("GATEHOUSE_LISTEN", "127.0.0.1:99999"),
         ("GATEHOUSE_PUBLIC_URL", "http://app.example"),
         ("GATEHOUSE_PUBLIC_URL", "ftp://127.0.0.1"),
+        ("GATEHOUSE_PUBLIC_URL", "http://127.example.com"),
+        ("GATEHOUSE_ISSUER", "http://127.0.0.1.evil.example/o"),
         ("GATEHOUSE_PROVIDER", "okta"),
         ("GATEHOUSE_ISSUER", "not a url"),
         ("GATEHOUSE_CLIENT_AUTH", "magic"),

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseOAuth
 
 /// Strict parsers for configuration values; each error names the variable.
 enum ConfigParsing {
@@ -36,6 +37,14 @@ enum ConfigParsing {
         return result
     }
 
+    /// An issuer: the checks of ``baseURL(_:variable:isUpstream:)``, but returned exactly as
+    /// given. Discovery and ID tokens must name the issuer byte for byte (OIDC Core §3.1.3.7,
+    /// Discovery §4.3), and some IdPs' issuers end with `/` (Auth0, Ory Hydra).
+    static func issuer(_ text: String, variable: String) throws -> String {
+        _ = try baseURL(text, variable: variable)
+        return text
+    }
+
     static func duration(_ text: String, variable: String) throws -> Duration {
         guard let duration = DurationText.parse(text) else {
             throw ConfigurationError(variable, "must be a duration like 90s, 30m, 8h or 7d")
@@ -70,8 +79,8 @@ enum ConfigParsing {
         return isLoopbackHost(host)
     }
 
+    /// `localhost`, `::1` or an address in 127.0.0.0/8 (``EndpointURL/isLoopback(host:)``).
     static func isLoopbackHost(_ host: String) -> Bool {
-        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        EndpointURL.isLoopback(host: host)
     }
 }

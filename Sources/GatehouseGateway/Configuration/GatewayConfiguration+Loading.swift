@@ -26,7 +26,7 @@ extension GatewayConfiguration {
         guard ["oidc", "google", "github", "microsoft", "gitlab"].contains(provider) else {
             throw ConfigurationError("GATEHOUSE_PROVIDER", "must be oidc, google, github, microsoft or gitlab")
         }
-        issuer = try values.string("ISSUER").map { try ConfigParsing.baseURL($0, variable: "GATEHOUSE_ISSUER") }
+        issuer = try values.string("ISSUER").map { try ConfigParsing.issuer($0, variable: "GATEHOUSE_ISSUER") }
         if provider == "oidc", issuer == nil {
             throw ConfigurationError("GATEHOUSE_ISSUER", "is required with GATEHOUSE_PROVIDER=oidc")
         }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Checks on every URL Gatehouse sends a request to or redirects a browser to.
-enum EndpointURL {
+public enum EndpointURL {
     /// Accepts `https` URLs, and `http` only on a loopback host (RFC 9700 §2.6: tokens and codes
     /// never travel in clear text). Rejects user info and fragments.
     static func validate(_ string: String, name: String) throws(OAuthError) -> URLComponents {
@@ -23,11 +23,13 @@ enum EndpointURL {
         }
     }
 
-    /// `127.0.0.0/8`, `::1` and `localhost`.
-    static func isLoopback(host: String) -> Bool {
+    /// `127.0.0.0/8` (four decimal octets: `127.example.com` is a name, not loopback), `::1`
+    /// and `localhost`.
+    public static func isLoopback(host: String) -> Bool {
         let host = host.lowercased()
         if host == "localhost" || host == "::1" || host == "[::1]" { return true }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        return octets.count == 4 && octets[0] == "127"
+            && octets.allSatisfy { $0.utf8.allSatisfy { (48...57).contains($0) } && UInt8($0) != nil }
     }
 }
