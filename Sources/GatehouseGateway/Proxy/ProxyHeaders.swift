@@ -49,8 +49,9 @@ enum ProxyHeaders {
     }
 
     /// What the upstream receives, after `Host` and before the body framing: the client's
-    /// end-to-end fields, minus Gatehouse's cookies, the identity and (unless `trusted`)
-    /// forwarding fields a client sent; plus `X-Forwarded-For/-Proto/-Host`, the identity of
+    /// end-to-end fields, minus Gatehouse's cookies, the identity fields, their `_` aliases
+    /// and (unless `trusted`) every `X-Forwarded-*`, `Forwarded` and `X-Real-IP` a client
+    /// sent; plus `X-Forwarded-For/-Proto/-Host`, the identity of
     /// `principal`, and the session's access token when `passAccessToken` is set.
     ///
     /// A client's own `Authorization` reaches the upstream unchanged when `passAccessToken` is
@@ -98,7 +99,9 @@ enum ProxyHeaders {
             case .cookie?:
                 if let kept = withoutGatehouseCookies(value) { cookies = cookies.map { $0 + "; " + kept } ?? kept }
                 continue
-            case nil: break
+            case nil:
+                if !trusted, isOtherForwardingField(name) { continue }
+                if name.utf8.contains(UInt8(ascii: "_")), isUnderscoreAlias(name) { continue }
             }
             result.add(name: rawName, value: value)
         }
@@ -129,6 +132,23 @@ enum ProxyHeaders {
             authority: request.authority, peerIP: peerIP, trusted: trusted, defaultScheme: defaultScheme,
             principal: principal, passAccessToken: passAccessToken, into: &result)
         return result
+    }
+
+    /// `X-Forwarded-*` fields the table does not name (`-Port`, `-Prefix`, `-Ssl`, `-Uri`, …)
+    /// and `X-Real-IP`: an upstream may believe them as it believes `X-Forwarded-For`, so
+    /// they pass only from a trusted proxy (DESIGN §4).
+    static func isOtherForwardingField(_ name: String) -> Bool {
+        name.utf8.starts(with: "x-forwarded-".utf8) || name == "x-real-ip"
+    }
+
+    /// A name with `_` that becomes one of the fields the proxy sets, strips or believes only
+    /// from trusted proxies once `_` is read as `-`. CGI, WSGI, PHP and Rack map both
+    /// spellings to the same variable, so `X_Forwarded_User` would pose as the identity
+    /// header (an oauth2-proxy advisory); such aliases never pass, not even from a trusted
+    /// proxy.
+    static func isUnderscoreAlias(_ name: String) -> Bool {
+        let dashed = String(decoding: name.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
+        return rules[dashed] != nil || isOtherForwardingField(dashed)
     }
 
     /// `name` in lower case; without a copy when it already is (the usual case).
