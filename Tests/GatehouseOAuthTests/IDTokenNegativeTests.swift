@@ -202,6 +202,27 @@ import Testing
         }
     }
 
+    // MARK: Identity
+
+    /// An email the IdP calls unverified is no part of the identity (never an identity header,
+    /// `/oauth2/userinfo` value or allow-list match: the "nOAuth" account-takeover pattern);
+    /// one it calls verified, or says nothing about, is.
+    @Test func unverifiedEmailIsNotPartOfTheIdentity() async throws {
+        let keys = try await Self.keySet([Keys.rsaA.publicJWK()])
+        func identity(emailVerified: JSONValue?) throws -> Identity {
+            var claims = Keys.claims(issuer: Self.issuer)
+            claims["email"] = .string("victim@example.com")
+            claims["email_verified"] = emailVerified
+            let token = try Keys.rsaA.token(claims)
+            return Identity(idToken: try IDTokenVerifier.verify(token, keys: keys, expecting: Self.expectations(), now: HostileIdP.now))
+        }
+        let unverified = try identity(emailVerified: .bool(false))
+        #expect(unverified.email == nil)
+        #expect(unverified.emailVerified == false)
+        #expect(try identity(emailVerified: .bool(true)).email == "victim@example.com")
+        #expect(try identity(emailVerified: nil).email == "victim@example.com")
+    }
+
     // MARK: Time (pure verifier; 60 s default skew)
 
     @Test func expiredBeyondTheSkewIsRejected() async throws {

@@ -32,13 +32,15 @@ public struct Identity: Sendable, Hashable, Codable {
         self.sessionID = sessionID
     }
 
-    /// The identity in a validated ID token.
+    /// The identity in a validated ID token. An `email` with `email_verified: false` is left
+    /// out: an upstream reading `X-Forwarded-Email` must not meet an address nobody proved
+    /// to own.
     public init(idToken: IDToken) {
         let claims = idToken.claims
         self.init(
             issuer: claims.issuer,
             subject: claims.subject,
-            email: claims.email,
+            email: claims.emailVerified == false ? nil : claims.email,
             emailVerified: claims.emailVerified,
             name: claims.name,
             preferredUsername: claims.preferredUsername,
