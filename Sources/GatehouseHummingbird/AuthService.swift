@@ -47,8 +47,8 @@ public final class AuthService: Sendable {
     /// to expire; `nil` when there is no cookie, the cookie is malformed, or the session is
     /// unknown, expired or ended by a failed refresh.
     ///
-    /// - Throws: `HTTPError(.serviceUnavailable)` when the store cannot be read (a broken
-    ///   database must not look like "signed out" and start a login that cannot finish).
+    /// - Throws: ``SessionUnavailable`` when the store cannot be read, or when a needed access
+    ///   token has expired and cannot be refreshed (the session is kept in both cases).
     public func session(for request: Request) async throws -> Session? {
         guard let value = request.cookies[cookies.sessionName]?.value, !value.isEmpty else { return nil }
         guard let id = SessionID(cookieValue: value) else {
@@ -60,10 +60,10 @@ public final class AuthService: Sendable {
             loaded = try await store.load(id)
         } catch {
             logger.error("session store unavailable", metadata: ["error": "\(Self.errorCode(error))"])
-            throw HTTPError(.serviceUnavailable, message: "The session store is unavailable.")
+            throw SessionUnavailable(.storeUnavailable)
         }
         guard let session = loaded else { return nil }
-        return await refreshedIfDue(session)
+        return try await refreshedIfDue(session)
     }
 
     /// The session for a session cookie's value when nothing about it needs a database or

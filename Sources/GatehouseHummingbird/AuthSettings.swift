@@ -26,6 +26,12 @@ public struct AuthSettings: Sendable {
     public var postLogoutRedirectURI: String?
     /// Send the browser to the IdP's `end_session_endpoint` after sign-out. Default `true`.
     public var endIdPSession: Bool
+    /// Requests need a valid access token (an app calling APIs on the user's behalf; the
+    /// gateway with `GATEHOUSE_PASS_ACCESS_TOKEN`). When the token has expired and cannot be
+    /// refreshed because the IdP fails, such a request gets ``SessionUnavailable`` (`503
+    /// token_refresh_failed`) instead of going on with an expired token. When `false`, it goes
+    /// on (the session, not the token, is what signs the user in). Default `false`.
+    public var accessTokenRequired: Bool
 
     public init(
         publicURL: String,
@@ -37,7 +43,8 @@ public struct AuthSettings: Sendable {
         loopWindow: Duration = .seconds(120),
         refreshLeeway: Duration = .seconds(60),
         postLogoutRedirectURI: String? = nil,
-        endIdPSession: Bool = true
+        endIdPSession: Bool = true,
+        accessTokenRequired: Bool = false
     ) {
         var base = publicURL
         while base.hasSuffix("/") { base.removeLast() }
@@ -51,6 +58,7 @@ public struct AuthSettings: Sendable {
         self.refreshLeeway = refreshLeeway
         self.postLogoutRedirectURI = postLogoutRedirectURI
         self.endIdPSession = endIdPSession
+        self.accessTokenRequired = accessTokenRequired
     }
 
     /// The origin of ``publicURL`` (`scheme://host[:port]`), lower-cased, as browsers send it

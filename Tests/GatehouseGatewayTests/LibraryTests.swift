@@ -4,6 +4,7 @@ import GatehouseOAuth
 import GatehouseStore
 import GatehouseTestSupport
 import Hummingbird
+import Synchronization
 import Testing
 
 /// `GatehouseHummingbird` in a plain Hummingbird app (no gateway): the routes, the session
@@ -53,6 +54,96 @@ struct LibraryTests {
             let secondVersion = try #require(Int(second.body))
             #expect(firstVersion >= 2)
             #expect(secondVersion > firstVersion)
+        }
+    }
+
+    /// A wall clock the test moves forward.
+    final class ShiftedClock: Sendable {
+        private let offset = Mutex(0.0)
+        var wallClock: WallClock { WallClock { [self] in Date().addingTimeInterval(offset.withLock { $0 }) } }
+        func advance(by seconds: Double) { offset.withLock { $0 += seconds } }
+    }
+
+    /// DESIGN §4: a failed refresh leaves the old tokens in place and tells the client. The
+    /// session's access token expires (the store's clock moves 2 h on) while the IdP cannot be
+    /// reached (a client whose issuer is on port 1, where nothing listens): where the token is needed the request
+    /// gets `503 token_refresh_failed` — a page for a navigation, JSON with `Retry-After`
+    /// otherwise — and where it is not, it goes on. The session survives: a service that can
+    /// reach the IdP then refreshes it.
+    @Test func failedRefreshAnswers503WhereTheTokenIsNeededAndKeepsTheSession() async throws {
+        let issuer = try DOT.issuer()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-lib-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let driver = try SQLiteDriver(path: directory.appendingPathComponent("s.db").path)
+        try await driver.migrate()
+        let clock = ShiftedClock()
+        let store = SessionStore(
+            driver: driver, keyRing: try KeyRing(base64Keys: [GatewayFixture.randomKey()]), clock: clock.wallClock)
+        let port = try TestServer.freePort()
+        let base = "http://127.0.0.1:\(port)"
+        func client(issuer: String) throws -> OAuthClient {
+            var configuration = OAuthClient.Configuration(
+                clientID: DOT.confidentialClient, authentication: .clientSecretBasic(DOT.secret),
+                redirectURI: base + "/oauth2/callback", scopes: ["openid", "email", "profile"])
+            configuration.timeout = .seconds(3)
+            return try OAuthClient(provider: .oidc(issuer: issuer), configuration: configuration)
+        }
+        func timed(_ body: () async throws -> GatewayBrowser.Reply) async throws -> (GatewayBrowser.Reply, Duration) {
+            let started = ContinuousClock.now
+            let reply = try await body()
+            return (reply, ContinuousClock.now - started)
+        }
+        let unreachable = "http://127.0.0.1:1/o"  // nothing listens: connections are refused
+        let reachable = AuthService(
+            client: try client(issuer: issuer), store: store, settings: AuthSettings(publicURL: base, cookieSecure: false))
+        let tokenRequired = AuthService(
+            client: try client(issuer: unreachable), store: store,
+            settings: AuthSettings(publicURL: base, cookieSecure: false, accessTokenRequired: true))
+        let tokenOptional = AuthService(
+            client: try client(issuer: unreachable), store: store,
+            settings: AuthSettings(publicURL: base, cookieSecure: false))
+        let router = Router(context: GatehouseRequestContext.self)
+        OAuthRoutes<GatehouseRequestContext>(reachable).register(on: router)
+        for (path, auth) in [("needs-token", tokenRequired), ("session-only", tokenOptional), ("reachable", reachable)] {
+            router.group(RouterPath(path)).add(middleware: SessionMiddleware(auth)).add(middleware: LoginRequiredMiddleware(auth))
+                .get { _, context in "version \(context.session?.version ?? 0)" }
+        }
+        try await TestServer.run({ onRunning in
+            Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
+        }) { _ in
+            let browser = GatewayBrowser(baseURL: base)
+            #expect(try await browser.logIn(returnPath: "/needs-token").status == 302)
+            #expect(try await browser.send("GET", "/needs-token").body == "version 1")
+
+            clock.advance(by: 2 * 3600)
+            // The first attempt waits for the IdP (3 s timeout); for the next 15 s the failure is
+            // remembered and answered at once.
+            let (api, firstWait) = try await timed {
+                try await browser.send("GET", "/needs-token", headers: [("Accept", "application/json")])
+            }
+            #expect(firstWait >= .seconds(2))
+            #expect(api.status == 503)
+            #expect(api.header("retry-after") == "5")
+            #expect(api.header("content-type") == "application/json")
+            #expect(api.body.contains(#""error":"token_refresh_failed""#), "\(api.body)")
+            let (page, secondWait) = try await timed {
+                try await browser.send("GET", "/needs-token", headers: [("Sec-Fetch-Mode", "navigate")])
+            }
+            #expect(secondWait < .seconds(2), "a remembered failure must not wait for the IdP again")
+            #expect(page.status == 503)
+            #expect(page.header("content-type")?.hasPrefix("text/html") == true)
+            #expect(page.body.contains("token_refresh_failed"))
+            #expect(browser.cookies["gatehouse"] != nil)
+
+            #expect(try await browser.send("GET", "/session-only").body == "version 1")
+            let (again, againWait) = try await timed { try await browser.send("GET", "/session-only") }
+            #expect(again.body == "version 1")
+            #expect(againWait < .seconds(2))
+            // The stored tokens were kept: with the IdP reachable, the refresh succeeds.
+            #expect(try await browser.send("GET", "/reachable").body == "version 2")
         }
     }
 }

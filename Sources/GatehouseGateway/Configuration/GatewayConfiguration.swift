@@ -87,6 +87,6 @@ public struct GatewayConfiguration: Sendable {
 
     /// The settings of the `/oauth2/*` routes.
     public var authSettings: AuthSettings {
-        AuthSettings(publicURL: publicURL, cookieSecure: cookieSecure, rules: rules)
+        AuthSettings(publicURL: publicURL, cookieSecure: cookieSecure, rules: rules, accessTokenRequired: passAccessToken)
     }
 }

@@ -12,6 +12,10 @@ import Synchronization
 /// someone else has already refreshed. `invalid_grant` ends the session; a transient failure
 /// keeps the old tokens.
 ///
+/// After a transient failure, a session's refresh is not tried again for
+/// ``retryAfterFailure``: its requests learn of the failure at once instead of each waiting
+/// out the IdP's timeout while the IdP is down.
+///
 /// Each grant sent to the IdP counts in `gatehouse_token_refreshes_total{result}` (swift-metrics):
 /// `succeeded`, `refused` (`invalid_grant`, the session ended) or `failed` (IdP unreachable or
 /// erring; the old tokens stay). Callers that joined another's refresh do not count.
@@ -21,12 +25,25 @@ public final class TokenRefresher: Sendable {
     private let leeway: Duration
     private let logger: Logger
     private let inflight = Mutex<[SessionHash: Task<Session, any Error>]>([:])
+    /// Sessions whose last refresh failed transiently: until when, and why.
+    private let failures = Mutex<[SessionHash: (until: ContinuousClock.Instant, error: OAuthError)]>([:])
+    /// How long a transient failure is remembered per session.
+    public let retryAfterFailure: Duration
+    /// Failures remembered at most (expired ones are dropped first, then all).
+    static let failureLimit = 10_000
 
-    /// - Parameter leeway: how long before expiry a token is refreshed. Default: 30 seconds.
-    public init(store: SessionStore, client: OAuthClient, leeway: Duration = .seconds(30), logger: Logger = Logger(label: "gatehouse.refresh")) {
+    /// - Parameters:
+    ///   - leeway: how long before expiry a token is refreshed. Default: 30 seconds.
+    ///   - retryAfterFailure: how long after a transient failure a session's refresh fails at
+    ///     once instead of asking the IdP again. Default: 15 seconds.
+    public init(
+        store: SessionStore, client: OAuthClient, leeway: Duration = .seconds(30),
+        retryAfterFailure: Duration = .seconds(15), logger: Logger = Logger(label: "gatehouse.refresh")
+    ) {
         self.store = store
         self.client = client
         self.leeway = leeway
+        self.retryAfterFailure = retryAfterFailure
         self.logger = logger
     }
 
@@ -42,6 +59,7 @@ public final class TokenRefresher: Sendable {
     /// stored tokens are unchanged).
     public func freshSession(_ session: Session) async throws -> Session {
         guard needsRefresh(session) else { return session }
+        if let failure = recentFailure(session.idHash) { throw RefreshError.refreshFailed(failure) }
         let task = inflight.withLock { tasks -> Task<Session, any Error> in
             if let existing = tasks[session.idHash] { return existing }
             // Unstructured on purpose: a caller that goes away must not cancel the refresh the
@@ -55,7 +73,37 @@ public final class TokenRefresher: Sendable {
                 if tasks[session.idHash] == task { tasks[session.idHash] = nil }
             }
         }
-        return try await task.value
+        do {
+            let fresh = try await task.value
+            _ = failures.withLock { $0.removeValue(forKey: session.idHash) }
+            return fresh
+        } catch RefreshError.refreshFailed(let error) {
+            remember(error, for: session.idHash)
+            throw RefreshError.refreshFailed(error)
+        }
+    }
+
+    private func recentFailure(_ hash: SessionHash) -> OAuthError? {
+        let now = ContinuousClock.now
+        return failures.withLock { failures in
+            guard let failure = failures[hash] else { return nil }
+            guard failure.until > now else {
+                failures[hash] = nil
+                return nil
+            }
+            return failure.error
+        }
+    }
+
+    private func remember(_ error: OAuthError, for hash: SessionHash) {
+        let now = ContinuousClock.now
+        failures.withLock { failures in
+            if failures.count >= Self.failureLimit {
+                failures = failures.filter { $0.value.until > now }
+                if failures.count >= Self.failureLimit { failures.removeAll() }
+            }
+            failures[hash] = (now + retryAfterFailure, error)
+        }
     }
 
     private func refreshUnderLock(_ snapshot: Session) async throws -> Session {
