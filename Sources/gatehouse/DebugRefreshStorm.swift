@@ -7,7 +7,8 @@ import GatehouseStore
 /// `gatehouse debug-refresh-storm` (hidden): the second process of the cross-process refresh
 /// test. Loads one stored session, prints `ready`, waits for `go` on stdin, then asks
 /// `TokenRefresher` for fresh tokens from `--concurrency` tasks at once and prints one line per
-/// distinct outcome: `token <sha256-prefix>` or `error <code>` (never a token itself).
+/// distinct outcome: `token <sha256-prefix>` or `error <code>` (never a token itself). The
+/// client secret comes from `GATEHOUSE_CLIENT_SECRET`, never from the command line.
 struct DebugRefreshStorm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "debug-refresh-storm",
@@ -17,11 +18,12 @@ struct DebugRefreshStorm: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
     @Option var issuer: String
     @Option var clientID: String
-    @Option var clientSecret: String
     @Option(help: "The session's 64-hex id hash.") var session: String
     @Option var concurrency = 100
 
     func run() async throws {
+        guard let clientSecret = ProcessInfo.processInfo.environment["GATEHOUSE_CLIENT_SECRET"], !clientSecret.isEmpty
+        else { throw ValidationError("GATEHOUSE_CLIENT_SECRET is not set") }
         let hash = try Sessions.Revoke.hash(session)
         let client = try OAuthClient(
             provider: .oidc(issuer: issuer),

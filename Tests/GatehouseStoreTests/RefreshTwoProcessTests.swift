@@ -30,10 +30,11 @@ extension RefreshTests {
             process.executableURL = binary
             process.arguments = [
                 "debug-refresh-storm", "--store", url, "--issuer", issuer, "--client-id", DOT.confidentialClient,
-                "--client-secret", DOT.secret, "--session", session.idHash.hex, "--concurrency", "100",
+                "--session", session.idHash.hex, "--concurrency", "100",
             ]
             var environment = ProcessInfo.processInfo.environment
             environment["GATEHOUSE_ENCRYPTION_KEYS"] = TestKeys.first
+            environment["GATEHOUSE_CLIENT_SECRET"] = DOT.secret
             process.environment = environment
             let input = Pipe()
             let output = Pipe()

@@ -51,14 +51,9 @@ extension GatewayConfiguration {
             throw ConfigurationError("GATEHOUSE_UPSTREAM", "is required: the URL of the application behind the gateway")
         }
         self.upstream = try ConfigParsing.baseURL(upstream, variable: "GATEHOUSE_UPSTREAM", isUpstream: true)
-        if let store = values.string("STORE", secret: true) {
-            self.store = try ConfigParsing.store(store)
-        }
-        encryptionKeys = values.list("ENCRYPTION_KEYS")
-        guard !encryptionKeys.isEmpty else {
-            throw ConfigurationError(
-                "GATEHOUSE_ENCRYPTION_KEYS", "is required: comma-separated base64 keys (make one with `gatehouse keys generate`)")
-        }
+        let storeAccess = try StoreAccess(values: values)
+        store = storeAccess.store
+        encryptionKeys = storeAccess.encryptionKeys
         if let secure = values.string("COOKIE_SECURE") {
             cookieSecure = try ConfigParsing.bool(secure, variable: "GATEHOUSE_COOKIE_SECURE")
         }

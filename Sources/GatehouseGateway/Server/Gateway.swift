@@ -39,12 +39,7 @@ public struct Gateway: Sendable {
         self.registry = registry
         self.metrics = GatewayMetrics(registry: registry)
         self.logger = logger
-        let keyRing: KeyRing
-        do {
-            keyRing = try KeyRing(base64Keys: configuration.encryptionKeys)
-        } catch let error as StoreError {
-            throw ConfigurationError("GATEHOUSE_ENCRYPTION_KEYS", error.detail ?? error.shortCode)
-        }
+        let keyRing = try StoreAccess(store: configuration.store, encryptionKeys: configuration.encryptionKeys).keyRing()
         let (driver, driverServices, migrate) = try Self.makeDriver(configuration.store, logger: logger)
         let store = SessionStore(
             driver: driver, keyRing: keyRing,
