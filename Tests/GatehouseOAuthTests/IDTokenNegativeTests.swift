@@ -223,6 +223,41 @@ import Testing
         #expect(try identity(emailVerified: nil).email == "victim@example.com")
     }
 
+    /// Userinfo only fills what the ID token left out, and an email it marks unverified
+    /// (also as the string `"false"`, as some providers send it) is left out too.
+    @Test func userInfoCompletesTheIdentityWithoutOverriding() {
+        let base = Identity(issuer: Self.issuer, subject: "user-42", name: "From ID Token")
+        let completed = base.completed(byUserInfo: [
+            "sub": .string("user-42"), "email": .string("a@example.com"), "email_verified": .bool(true),
+            "name": .string("From Userinfo"), "preferred_username": .string("a"), "groups": Keys.strings(["g"]),
+        ])
+        #expect(completed.email == "a@example.com" && completed.emailVerified == true)
+        #expect(completed.name == "From ID Token")
+        #expect(completed.preferredUsername == "a" && completed.groups == ["g"])
+        let unverified = base.completed(byUserInfo: ["email": .string("a@example.com"), "email_verified": .string("false")])
+        #expect(unverified.email == nil && unverified.emailVerified == false)
+        var markedByIDToken = base
+        markedByIDToken.emailVerified = false
+        #expect(markedByIDToken.completed(byUserInfo: ["email": .string("a@example.com")]).email == nil)
+    }
+
+    /// An ID token without the email its scope stands for sends the login to userinfo: a
+    /// failing userinfo leaves the identity as the ID token says, but one about another
+    /// subject fails the login.
+    @Test func userInfoAboutAnotherSubjectFailsTheLogin() async throws {
+        try await HostileIdP.with { idp in
+            idp.publish(Keys.rsaA)
+            let token = try Keys.rsaA.token(Keys.claims(issuer: idp.issuer))
+            let without = try await idp.login(idToken: token)  // userinfo answers 404
+            #expect(without.identity.subject == "user-42" && without.identity.email == nil)
+            #expect(idp.hits("/userinfo") == 1)
+            idp.setUserInfo(.json(.object(["sub": .string("someone-else"), "email": .string("x@example.com")])))
+            await expectRejection(.userInfoSubjectMismatch) { try await idp.login(idToken: token) }
+            idp.setUserInfo(.json(.object(["sub": .string("user-42"), "email": .string("u@example.com")])))
+            #expect(try await idp.login(idToken: token).identity.email == "u@example.com")
+        }
+    }
+
     // MARK: Time (pure verifier; 60 s default skew)
 
     @Test func expiredBeyondTheSkewIsRejected() async throws {

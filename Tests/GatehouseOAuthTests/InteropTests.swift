@@ -163,6 +163,33 @@ struct InteropTests {
         }
     }
 
+    /// OpenID Connect Core §5.4: a provider may leave the scope claims out of the ID token and
+    /// serve them from userinfo only. The login then asks userinfo once and completes the
+    /// identity; with a complete ID token it does not ask. (On the refresh-counting instance,
+    /// whose access log the test reads; its other users never call userinfo.)
+    @Test func thinIDTokenIsCompletedFromUserInfoAndOnlyThen() async throws {
+        let issuer = try DOT.refreshIssuer()
+        func userInfoCalls() async throws -> Int {
+            try await Task.sleep(for: .milliseconds(500))  // Django logs just after answering
+            return try DOT.refreshInstanceRequests(containing: "\"GET /o/userinfo/")
+        }
+        let before = try await userInfoCalls()
+        let complete = try await login(try DOT.client(issuer: issuer))
+        #expect(complete.identity.email == "alice@example.com")
+        #expect(try await userInfoCalls() == before)
+
+        let thin = try await login(try DOT.client(DOT.thinClient, issuer: issuer))
+        #expect(thin.idToken?.claims.all["email"] == nil)  // the IdP did leave them out
+        #expect(thin.idToken?.claims.all["groups"] == nil)
+        #expect(thin.identity.subject == "1")
+        #expect(thin.identity.email == "alice@example.com")
+        #expect(thin.identity.emailVerified == true)
+        #expect(thin.identity.name == "Alice Liddell")
+        #expect(thin.identity.preferredUsername == "alice")
+        #expect(thin.identity.groups == ["staff"])
+        #expect(try await userInfoCalls() == before + 1)
+    }
+
     @Test func refreshWithRotation() async throws {
         let client = try DOT.client()
         let first = try await login(client)

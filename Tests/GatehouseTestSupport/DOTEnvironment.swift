@@ -24,10 +24,16 @@ public enum DOT {
     }
 
     public static func refreshTokenRequests() throws -> Int {
+        try refreshInstanceRequests(containing: "\"POST /o/token/")
+    }
+
+    /// How many requests of the refresh instance's access log contain `marker`
+    /// (`"GET /o/userinfo/`).
+    public static func refreshInstanceRequests(containing marker: String) throws -> Int {
         let name = "GATEHOUSE_TEST_IDP_REFRESH_LOG"
         guard let path = ProcessInfo.processInfo.environment[name], !path.isEmpty else { throw Missing(name: name) }
         let log = try String(contentsOfFile: path, encoding: .utf8)
-        return log.components(separatedBy: "\n").filter { $0.contains("\"POST /o/token/") }.count
+        return log.components(separatedBy: "\n").filter { $0.contains(marker) }.count
     }
 
     /// How many token requests the refresh instance served since `baseline`, once its access
@@ -59,6 +65,8 @@ public enum DOT {
     public static let consentClient = "gatehouse-consent"
     public static let publicClient = "gatehouse-public"
     public static let serviceClient = "gatehouse-service"
+    /// Its ID tokens carry no profile, email or group claims: only userinfo has them.
+    public static let thinClient = "gatehouse-thin"
     public static let secret = "gatehouse-test-secret"
     public static let serviceSecret = "gatehouse-service-secret"
 

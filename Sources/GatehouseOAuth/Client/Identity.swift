@@ -49,6 +49,28 @@ public struct Identity: Sendable, Hashable, Codable {
     }
 }
 
+extension Identity {
+    /// This identity with what the ID token left out taken from userinfo `claims` (their
+    /// `sub` already checked): email (unless marked unverified, as for ID tokens), name,
+    /// preferred username and groups. What the ID token said wins.
+    public func completed(byUserInfo claims: [String: JSONValue]) -> Identity {
+        var identity = self
+        if identity.email == nil, identity.emailVerified != false, let email = claims["email"]?.stringValue, !email.isEmpty {
+            let verified = claims["email_verified"]?.boolValue
+            identity.emailVerified = verified
+            if verified != false { identity.email = email }
+        }
+        if identity.name == nil, let name = claims["name"]?.stringValue, !name.isEmpty { identity.name = name }
+        if identity.preferredUsername == nil, let username = claims["preferred_username"]?.stringValue, !username.isEmpty {
+            identity.preferredUsername = username
+        }
+        if identity.groups.isEmpty, case .array(let values)? = claims["groups"] {
+            identity.groups = values.compactMap(\.stringValue)
+        }
+        return identity
+    }
+}
+
 /// The outcome of a successful login.
 public struct LoginResult: Sendable {
     public var tokens: TokenSet

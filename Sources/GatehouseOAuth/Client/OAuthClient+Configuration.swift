@@ -24,7 +24,9 @@ extension OAuthClient {
         public var keysMaxAge: Duration = .seconds(3600)
         /// Smallest interval between refetches caused by an unknown `kid`. Default: 30 seconds.
         public var keysMinimumRefetchInterval: Duration = .seconds(30)
-        /// Also call userinfo at login and require its `sub` to match. Default: false.
+        /// Always call userinfo at login (its `sub` must match) and complete the identity from
+        /// it. When `false` (the default), userinfo is asked only when the ID token lacks the
+        /// claims its scopes stand for (``Identity/completed(byUserInfo:)``).
         public var fetchUserInfo = false
         /// Endpoints to use instead of (or in the absence of) the discovered ones.
         public var endpointOverrides = EndpointOverrides()

@@ -56,14 +56,43 @@ extension OAuthClient {
             }
             let idToken = try await validateIDToken(
                 rawIDToken, metadata: metadata, nonce: pending.nonce, accessToken: tokens.accessToken, subject: nil)
+            var identity = Identity(idToken: idToken)
             if configuration.fetchUserInfo {
-                _ = try await userInfo(accessToken: tokens.accessToken, subject: idToken.claims.subject)
+                let claims = try await userInfo(accessToken: tokens.accessToken, subject: idToken.claims.subject)
+                identity = identity.completed(byUserInfo: claims)
+            } else if metadata.userInfoEndpoint != nil,
+                Self.idTokenLeavesOutClaims(idToken.claims, scopes: tokens.scope ?? scopes)
+            {
+                // Best effort: without the extra claims the login still stands (access rules that
+                // need them refuse it), but a userinfo answer about someone else never does.
+                do {
+                    let claims = try await userInfo(accessToken: tokens.accessToken, subject: idToken.claims.subject)
+                    identity = identity.completed(byUserInfo: claims)
+                } catch where error.code == .userInfoSubjectMismatch {
+                    throw error
+                } catch {
+                    logger.warning(
+                        "userinfo could not complete the identity; using the ID token's claims",
+                        metadata: ["error": "\(error.code)"])
+                }
             }
-            return LoginResult(tokens: tokens, idToken: idToken, identity: Identity(idToken: idToken))
+            return LoginResult(tokens: tokens, idToken: idToken, identity: identity)
         case .gitHub(let apiBaseURL):
             let identity = try await gitHubIdentity(accessToken: tokens.accessToken, apiBaseURL: apiBaseURL, issuer: metadata.issuer)
             return LoginResult(tokens: tokens, idToken: nil, identity: identity)
         }
+    }
+
+    /// Whether an ID token lacks claims its scopes stand for: OpenID Connect Core §5.4 lets a
+    /// provider that issues an access token return `profile`, `email` (and, by custom,
+    /// `groups`) claims from userinfo only (Zitadel's default, Okta's thin ID tokens). Then the
+    /// login asks userinfo once; otherwise it does not.
+    static func idTokenLeavesOutClaims(_ claims: IDTokenClaims, scopes: [String]) -> Bool {
+        let present = claims.all
+        if scopes.contains("email"), present["email"] == nil { return true }
+        if scopes.contains("profile"), present["name"] == nil, present["preferred_username"] == nil { return true }
+        if scopes.contains("groups"), present["groups"] == nil { return true }
+        return false
     }
 
     /// Uses a refresh token (RFC 6749 §6). A new ID token in the answer is validated and must

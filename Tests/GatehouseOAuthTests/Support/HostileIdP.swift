@@ -119,6 +119,7 @@ final class HostileIdP: Sendable {
         var jwks: Reply = .json(TestKeys.jwks([]))
         var attackerJWKS: Reply = .json(TestKeys.jwks([]))
         var token: Reply = .oauthError("invalid_request", description: "no token reply scripted")
+        var userInfo: Reply = .raw("not found", contentType: "text/plain", status: 404)
         var hits: [String: Int] = [:]
         var requests: [RecordedRequest] = []
         var closed = false
@@ -141,6 +142,8 @@ final class HostileIdP: Sendable {
     /// Publishes these keys' public JWKs (without `alg`).
     func publish(_ keys: TestKey...) { publish(keys.map { $0.publicJWK() }) }
     func setToken(_ reply: Reply) { state.withLock { $0.token = reply } }
+
+    func setUserInfo(_ reply: Reply) { state.withLock { $0.userInfo = reply } }
     /// What `/attacker/jwks` serves: keys no client may trust (a `jku` target).
     func setAttackerJWKS(_ reply: Reply) { state.withLock { $0.attackerJWKS = reply } }
 
@@ -205,6 +208,7 @@ final class HostileIdP: Sendable {
             case "/jwks": return state.jwks
             case "/attacker/jwks": return state.attackerJWKS
             case "/token": return state.token
+            case "/userinfo": return state.userInfo
             default: return .raw("not found", contentType: "text/plain", status: 404)
             }
         }
@@ -257,6 +261,7 @@ final class HostileIdP: Sendable {
         router.get("/jwks") { request, _ in await idp.reply(for: request) }
         router.get("/attacker/jwks") { request, _ in await idp.reply(for: request) }
         router.post("/token") { request, _ in await idp.reply(for: request) }
+        router.get("/userinfo") { request, _ in await idp.reply(for: request) }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "hostile-idp")
         logger.logLevel = .critical  // cancellation at shutdown logs errors

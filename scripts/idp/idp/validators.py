@@ -1,6 +1,13 @@
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 
+# Clients whose ID tokens carry only the protocol claims (sub, iss, aud, exp, nonce, ...):
+# their profile, email and group claims come from the userinfo endpoint alone, as OpenID
+# Connect Core §5.4 allows when an access token is issued (Zitadel's default, Okta's
+# "thin" ID tokens).
+THIN_ID_TOKEN_CLIENTS = {"gatehouse-thin"}
+
+
 class GatehouseTestValidator(OAuth2Validator):
     """Adds profile, email and group claims to ID tokens and userinfo."""
 
@@ -28,3 +35,10 @@ class GatehouseTestValidator(OAuth2Validator):
     # authorized silently; others get consent_required.
     def validate_silent_authorization(self, request):
         return bool(request.client and request.client.skip_authorization)
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
+        if request.client.client_id in THIN_ID_TOKEN_CLIENTS:
+            for name in self.get_additional_claims():
+                claims.pop(name, None)
+        return claims, expiration_time

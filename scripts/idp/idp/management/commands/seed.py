@@ -19,6 +19,8 @@ APPLICATIONS = [
     ("gatehouse-consent", "gatehouse-test-secret", Application.GRANT_AUTHORIZATION_CODE, False),
     ("gatehouse-public", "", Application.GRANT_AUTHORIZATION_CODE, True),
     ("gatehouse-service", "gatehouse-service-secret", Application.GRANT_CLIENT_CREDENTIALS, True),
+    # ID tokens without profile, email and group claims (idp/validators.py)
+    ("gatehouse-thin", "gatehouse-test-secret", Application.GRANT_AUTHORIZATION_CODE, True),
 ]
 
 
