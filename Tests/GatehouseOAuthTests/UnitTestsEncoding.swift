@@ -98,3 +98,13 @@ struct UnitTestsEncoding {
         #expect(throws: OAuthError.self) { try TokenResponse.process(negative, receivedAt: now) }
     }
 }
+
+/// RFC 7638 §3.1's example: the thumbprint `kid` of a `private_key_jwt` key.
+@Test func rsaJWKThumbprintMatchesRFC7638() throws {
+    let modulus =
+        "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+    let bytes = try #require(Base64URL.decode(modulus[...]))
+    #expect(
+        ClientSigningKey.rsaThumbprint(modulus: Data(bytes), exponent: Data([0x01, 0x00, 0x01]))
+            == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
+}

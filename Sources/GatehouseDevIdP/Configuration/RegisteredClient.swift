@@ -18,10 +18,13 @@ public struct RegisteredClient: Sendable, Hashable {
     public var backchannelLogoutURI: String?
     /// `id_token_signed_response_alg`. Default RS256.
     public var idTokenAlgorithm: SigningAlgorithm
+    /// The public key (PEM, RSA or EC P-256) of a client that authenticates with
+    /// `private_key_jwt` (RFC 7523 §2.2); such a client has no secret. Default none.
+    public var assertionKeyPEM: String?
 
     public init(
         id: String, secret: String?, redirectURIs: [String], postLogoutRedirectURIs: [String] = [],
-        backchannelLogoutURI: String? = nil, idTokenAlgorithm: SigningAlgorithm = .rs256
+        backchannelLogoutURI: String? = nil, idTokenAlgorithm: SigningAlgorithm = .rs256, assertionKeyPEM: String? = nil
     ) {
         self.id = id
         self.secret = secret
@@ -29,6 +32,7 @@ public struct RegisteredClient: Sendable, Hashable {
         self.postLogoutRedirectURIs = postLogoutRedirectURIs
         self.backchannelLogoutURI = backchannelLogoutURI
         self.idTokenAlgorithm = idTokenAlgorithm
+        self.assertionKeyPEM = assertionKeyPEM
     }
 
     /// The client `gatehouse serve` uses with its defaults: id `gatehouse`, secret

@@ -4,7 +4,8 @@ import Hummingbird
 /// Client authentication at the token and revocation endpoints (RFC 6749 §2.3.1):
 /// `client_secret_basic` (HTTP Basic with form-encoded id and secret), `client_secret_post`
 /// (`client_id` and `client_secret` in the body), or `none` for a public client (`client_id`
-/// only). Using two methods at once is an error (§2.3).
+/// only), or `private_key_jwt` (``ClientAssertion``). Using two methods at once is an error
+/// (§2.3).
 enum ClientAuthenticator {
     /// Why authentication failed: `invalid_request` (400) or `invalid_client` (401).
     struct Failure: Error {
@@ -21,7 +22,17 @@ enum ClientAuthenticator {
         }
     }
 
-    /// The authenticated client.
+    /// The authenticated client, by whichever method the request uses.
+    static func authenticate(_ request: Request, form: FormData, idp: IdentityProvider) async throws(Failure)
+        -> RegisteredClient
+    {
+        if form["client_assertion_type"] != nil || form["client_assertion"] != nil {
+            return try await ClientAssertion.authenticate(request, form: form, idp: idp)
+        }
+        return try authenticate(request, form: form, lookup: idp.client)
+    }
+
+    /// The client authenticated by its secret, or a public client by its id.
     static func authenticate(
         _ request: Request, form: FormData, lookup: (String) -> RegisteredClient?
     ) throws(Failure) -> RegisteredClient {
@@ -46,6 +57,9 @@ enum ClientAuthenticator {
         }
         guard let id = basic?.id ?? form["client_id"], let client = lookup(id) else {
             throw Failure(error: "invalid_client", description: "unknown client or no client authentication")
+        }
+        guard client.assertionKeyPEM == nil else {
+            throw Failure(error: "invalid_client", description: "this client authenticates with private_key_jwt")
         }
         let presented = basic?.secret ?? form["client_secret"]
         switch (client.secret, presented) {

@@ -70,8 +70,9 @@ struct DiscoveryRoutes: Sendable {
         var subjectTypesSupported = ["public"]
         var idTokenSigningAlgValuesSupported = RegisteredClient.SigningAlgorithm.allCases.map(\.rawValue)
         var scopesSupported = Self.supportedScopes
-        var tokenEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "none"]
-        var revocationEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "none"]
+        var tokenEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+        var tokenEndpointAuthSigningAlgValuesSupported = ["RS256", "ES256"]
+        var revocationEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
         var codeChallengeMethodsSupported = ["S256"]
         var claimsSupported = [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "email", "email_verified",
@@ -92,6 +93,7 @@ struct DiscoveryRoutes: Sendable {
             case idTokenSigningAlgValuesSupported = "id_token_signing_alg_values_supported"
             case scopesSupported = "scopes_supported"
             case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
+            case tokenEndpointAuthSigningAlgValuesSupported = "token_endpoint_auth_signing_alg_values_supported"
             case revocationEndpointAuthMethodsSupported = "revocation_endpoint_auth_methods_supported"
             case codeChallengeMethodsSupported = "code_challenge_methods_supported"
             case claimsSupported = "claims_supported"

@@ -35,7 +35,7 @@ struct ResourceRoutes: Sendable {
         }
         let client: RegisteredClient
         do {
-            client = try ClientAuthenticator.authenticate(request, form: form, lookup: idp.client)
+            client = try await ClientAuthenticator.authenticate(request, form: form, idp: idp)
         } catch {
             return error.response
         }

@@ -20,7 +20,7 @@ struct TokenRoutes: Sendable {
         }
         let client: RegisteredClient
         do {
-            client = try ClientAuthenticator.authenticate(request, form: form, lookup: idp.client)
+            client = try await ClientAuthenticator.authenticate(request, form: form, idp: idp)
         } catch {
             return error.response
         }

@@ -13,7 +13,18 @@ actor IdPState {
     var families: [String: TokenFamily] = [:]
     var refreshTokens: [String: RefreshRecord] = [:]
     var accessTokens: [String: AccessRecord] = [:]
+    /// `private_key_jwt` assertions seen (`client id` + `jti`) → their expiry (RFC 7523 §3: single use).
+    var usedAssertions: [String: Date] = [:]
     private var lastPurge = Date.distantPast
+
+    /// Records a client assertion's `jti`; `false` when it was used before.
+    func useAssertion(clientID: String, jti: String, expiresAt: Date, now: Date) -> Bool {
+        purgeIfDue(now)
+        let key = clientID + " " + jti
+        guard usedAssertions[key] == nil else { return false }
+        usedAssertions[key] = expiresAt
+        return true
+    }
 
     // MARK: Login forms
 
@@ -83,6 +94,7 @@ actor IdPState {
         interactions = interactions.filter { $0.value.expiresAt > now }
         codes = codes.filter { $0.value.expiresAt > now }
         redeemedCodes = redeemedCodes.filter { $0.value.until > now }
+        usedAssertions = usedAssertions.filter { $0.value > now }
         for (key, session) in sessions where session.expiresAt <= now {
             sessions[key] = nil
             sessionKeys[session.sessionID] = nil

@@ -38,6 +38,15 @@ public struct ClientAuthentication: Sendable {
         Self(method: .privateKeyJWT(PrivateKeyJWT(keys: keys, keyID: keyID, audience: audience, lifetime: lifetime)))
     }
 
+    /// A JWT signed with `key` (RFC 7523 §2.2), audience as above.
+    public static func privateKeyJWT(
+        key: ClientSigningKey, audience: PrivateKeyJWT.Audience = .issuer, lifetime: Duration = .seconds(60)
+    ) -> Self {
+        Self(
+            method: .privateKeyJWT(
+                PrivateKeyJWT(keys: JWTKeyCollection(), keyID: key.keyID, audience: audience, lifetime: lifetime, key: key)))
+    }
+
     /// A public client: `client_id` only (PKCE is then its only protection).
     public static let none = Self(method: .none)
 
@@ -107,6 +116,8 @@ public struct PrivateKeyJWT: Sendable {
     let keyID: String
     let audience: Audience
     let lifetime: Duration
+    /// Added to `keys` before signing (adding is asynchronous, making the client is not).
+    var key: ClientSigningKey? = nil
 
     struct Claims: JWTPayload {
         var iss: String
@@ -128,6 +139,7 @@ public struct PrivateKeyJWT: Sendable {
             iat: issuedAt,
             exp: issuedAt + Int(lifetime.components.seconds))
         do {
+            if let key { await key.add(to: keys) }
             return try await keys.sign(claims, kid: JWKIdentifier(string: keyID))
         } catch {
             throw OAuthError(.invalidConfiguration, "the private_key_jwt assertion could not be signed with key \(keyID)")

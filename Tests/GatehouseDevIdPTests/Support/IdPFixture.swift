@@ -109,6 +109,19 @@ struct IdPFixture: Sendable {
         return (code, request.pending)
     }
 
+    /// A raw token request without Basic authentication (the form carries the client's
+    /// credentials); the status and the JSON answer.
+    func assertionTokenRequest(_ form: [(String, String)]) async throws -> (status: Int, json: [String: String]) {
+        var request = HTTPClientRequest(url: issuer + "/token")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(Array(TestBrowser.encode(form).utf8))
+        let response = try await DOTBrowser.http.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any] ?? [:]
+        return (Int(response.status.code), object.compactMapValues { $0 as? String })
+    }
+
     /// A raw token request with Basic authentication; the status and the JSON answer.
     func tokenRequest(
         _ form: [(String, String)], clientID: String = "rs-client", secret: String = "rs-secret"
