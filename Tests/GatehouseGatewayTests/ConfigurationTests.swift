@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GatehouseGateway
 import Testing
@@ -42,6 +43,51 @@ struct ConfigurationTests {
         let configuration = try await GatewayConfiguration.load(environment: environment)
         #expect(configuration.issuer == "https://tenant.idp.example/")
         #expect(configuration.publicURL == "https://app.example")
+    }
+
+    /// `private_key_jwt`: `GATEHOUSE_CLIENT_KEY_FILE` (PEM, read at load) implies it without a
+    /// secret; a bad file, a missing key or a key beside another method stop start-up.
+    @Test func clientKeyForPrivateKeyJWT() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-key-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appendingPathComponent("client.pem")
+        try P256.Signing.PrivateKey().pemRepresentation.write(to: keyFile, atomically: true, encoding: .utf8)
+        let notAKey = directory.appendingPathComponent("not.pem")
+        try "hello".write(to: notAKey, atomically: true, encoding: .utf8)
+
+        var environment = Self.minimal
+        environment["GATEHOUSE_CLIENT_SECRET"] = nil
+        environment["GATEHOUSE_CLIENT_KEY_FILE"] = keyFile.path
+        let implied = try await GatewayConfiguration.load(environment: environment)
+        #expect(implied.clientAuth == "private_key_jwt")
+        #expect(implied.clientKey?.algorithm == "ES256")
+        #expect(implied.clientKey?.keyID.count == 43)
+        environment["GATEHOUSE_CLIENT_KEY_ID"] = "key-1"
+        environment["GATEHOUSE_CLIENT_AUTH"] = "private_key_jwt"
+        #expect(try await GatewayConfiguration.load(environment: environment).clientKey?.keyID == "key-1")
+
+        func failure(_ change: (inout [String: String]) -> Void) async -> String? {
+            var changed = environment
+            change(&changed)
+            do {
+                _ = try await GatewayConfiguration.load(environment: changed)
+                return nil
+            } catch let error as ConfigurationError {
+                return error.variable
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(await failure { $0["GATEHOUSE_CLIENT_KEY_FILE"] = notAKey.path } == "GATEHOUSE_CLIENT_KEY_FILE")
+        #expect(await failure { $0["GATEHOUSE_CLIENT_KEY_FILE"] = directory.appendingPathComponent("missing").path }
+            == "GATEHOUSE_CLIENT_KEY_FILE")
+        #expect(await failure { $0["GATEHOUSE_CLIENT_KEY_FILE"] = nil; $0["GATEHOUSE_CLIENT_KEY_ID"] = nil }
+            == "GATEHOUSE_CLIENT_AUTH")
+        #expect(await failure { $0["GATEHOUSE_CLIENT_AUTH"] = "client_secret_post"; $0["GATEHOUSE_CLIENT_SECRET"] = "s" }
+            == "GATEHOUSE_CLIENT_KEY_FILE")
+        #expect(await failure { $0["GATEHOUSE_CLIENT_AUTH"] = nil; $0["GATEHOUSE_CLIENT_SECRET"] = "s" }
+            == "GATEHOUSE_CLIENT_AUTH")
     }
 
     static let bad: [(String, String)] = [

@@ -1,5 +1,6 @@
 public import Foundation
 import GatehouseHummingbird
+import GatehouseOAuth
 
 extension GatewayConfiguration {
     /// Reads and validates the configuration: the `GATEHOUSE_*` variables of `environment`,
@@ -35,7 +36,8 @@ extension GatewayConfiguration {
         }
         self.clientID = clientID
         clientSecret = try Self.secret(values)
-        clientAuth = try Self.clientAuthentication(values, hasSecret: clientSecret != nil)
+        clientKey = try Self.clientKey(values)
+        clientAuth = try Self.clientAuthentication(values, hasSecret: clientSecret != nil, hasKey: clientKey != nil)
         let scopes = values.list("SCOPES", separator: " ")
         self.scopes = scopes.isEmpty ? nil : scopes
         if let timeout = values.string("UPSTREAM_TIMEOUT") {
@@ -110,8 +112,34 @@ extension GatewayConfiguration {
         return secret
     }
 
-    private static func clientAuthentication(_ values: ConfigValues, hasSecret: Bool) throws -> String? {
-        guard let method = values.string("CLIENT_AUTH")?.lowercased() else { return nil }
+    /// `GATEHOUSE_CLIENT_KEY_FILE` read and checked now, so a bad key stops start-up.
+    private static func clientKey(_ values: ConfigValues) throws -> ClientSigningKey? {
+        let keyID = values.string("CLIENT_KEY_ID")
+        guard let path = values.string("CLIENT_KEY_FILE") else {
+            if keyID != nil { throw ConfigurationError("GATEHOUSE_CLIENT_KEY_ID", "needs GATEHOUSE_CLIENT_KEY_FILE") }
+            return nil
+        }
+        guard let data = FileManager.default.contents(atPath: path), let pem = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError("GATEHOUSE_CLIENT_KEY_FILE", "cannot read \(path)")
+        }
+        do {
+            return try ClientSigningKey(pem: pem, keyID: keyID)
+        } catch {
+            throw ConfigurationError("GATEHOUSE_CLIENT_KEY_FILE", "\(path): \(error.message)")
+        }
+    }
+
+    /// The method asked for, checked against the credentials given; `nil` = decide later
+    /// (from the provider's metadata with a secret).
+    private static func clientAuthentication(_ values: ConfigValues, hasSecret: Bool, hasKey: Bool) throws -> String? {
+        guard let method = values.string("CLIENT_AUTH")?.lowercased() else {
+            guard hasKey else { return nil }
+            guard !hasSecret else {
+                throw ConfigurationError(
+                    "GATEHOUSE_CLIENT_AUTH", "is required when both a client secret and GATEHOUSE_CLIENT_KEY_FILE are set")
+            }
+            return "private_key_jwt"
+        }
         switch method {
         case "client_secret_basic", "client_secret_post":
             guard hasSecret else {
@@ -119,10 +147,15 @@ extension GatewayConfiguration {
             }
         case "none": break
         case "private_key_jwt":
-            throw ConfigurationError("GATEHOUSE_CLIENT_AUTH", "private_key_jwt is not supported by the gateway yet")
+            guard hasKey else {
+                throw ConfigurationError("GATEHOUSE_CLIENT_AUTH", "private_key_jwt needs GATEHOUSE_CLIENT_KEY_FILE")
+            }
         default:
             throw ConfigurationError(
                 "GATEHOUSE_CLIENT_AUTH", "must be client_secret_basic, client_secret_post, private_key_jwt or none")
+        }
+        if hasKey, method != "private_key_jwt" {
+            throw ConfigurationError("GATEHOUSE_CLIENT_KEY_FILE", "is only used with GATEHOUSE_CLIENT_AUTH=private_key_jwt")
         }
         return method
     }

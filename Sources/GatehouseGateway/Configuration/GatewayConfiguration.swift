@@ -1,4 +1,5 @@
 public import GatehouseHummingbird
+public import GatehouseOAuth
 
 /// The gateway's configuration (DESIGN §2), validated. Each field names its variable and
 /// default; see ``load(environment:file:)`` for how values are read.
@@ -23,8 +24,13 @@ public struct GatewayConfiguration: Sendable {
     public var clientID: String = ""
     /// `GATEHOUSE_CLIENT_SECRET`, or the contents of `GATEHOUSE_CLIENT_SECRET_FILE`.
     public var clientSecret: String?
-    /// `GATEHOUSE_CLIENT_AUTH`. Default: `client_secret_basic` with a secret, `none` without.
+    /// `GATEHOUSE_CLIENT_AUTH`. Default: from the provider's metadata with a secret,
+    /// `private_key_jwt` with a client key, `none` with neither.
     public var clientAuth: String?
+    /// `GATEHOUSE_CLIENT_KEY_FILE` (PEM private key: RSA ≥ 2048 bits or EC P-256) and
+    /// `GATEHOUSE_CLIENT_KEY_ID` (the assertion's `kid`; default the key's RFC 7638
+    /// thumbprint), for `private_key_jwt`. Additions to DESIGN §2.
+    public var clientKey: ClientSigningKey?
     /// `GATEHOUSE_SCOPES`. Default `openid email profile` (the provider's defaults).
     public var scopes: [String]?
     /// `GATEHOUSE_IDP_TIMEOUT`. Default 10 seconds.

@@ -53,10 +53,26 @@ public enum ConfigurationCheck {
         var results: [Result] = [.ok("configuration", file.map { "environment and \($0)" } ?? "environment")]
         results.append(encryptionKeys(configuration))
         results.append(redirectURI(configuration))
+        results.append(clientAuthentication(configuration))
         results.append(cookies(configuration))
         results += await identityProvider(configuration, logger: logger)
         results.append(await store(configuration, deadline: storeDeadline, logger: logger))
         return results
+    }
+
+    /// How the gateway authenticates at the token endpoint (the key itself was read and
+    /// checked when the configuration loaded).
+    static func clientAuthentication(_ configuration: GatewayConfiguration) -> Result {
+        switch (configuration.clientAuth, configuration.clientKey, configuration.clientSecret) {
+        case ("private_key_jwt", let key?, _):
+            return .ok("client authentication", "private_key_jwt, \(key.algorithm) key, kid \(key.keyID)")
+        case (let method?, _, _):
+            return .ok("client authentication", method == "none" ? "none (public client: PKCE only)" : method)
+        case (nil, _, _?):
+            return .ok("client authentication", "client secret, basic or post as the provider's metadata says")
+        case (nil, _, nil):
+            return .ok("client authentication", "none (public client: PKCE only)")
+        }
     }
 
     /// Each key decodes to 32 bytes (``KeyRing`` refuses anything else).

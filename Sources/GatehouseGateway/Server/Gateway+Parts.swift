@@ -43,6 +43,11 @@ extension Gateway {
     ) throws -> OAuthClient {
         let authentication: ClientAuthentication
         switch (configuration.clientAuth, configuration.clientSecret) {
+        case ("private_key_jwt", _):
+            guard let key = configuration.clientKey else {
+                throw ConfigurationError("GATEHOUSE_CLIENT_KEY_FILE", "is required by GATEHOUSE_CLIENT_AUTH=private_key_jwt")
+            }
+            authentication = .privateKeyJWT(key: key)
         case ("client_secret_post", let secret?): authentication = .clientSecretPost(secret)
         case ("client_secret_basic", let secret?): authentication = .clientSecretBasic(secret)
         case ("none", _), (nil, nil): authentication = .none
