@@ -24,6 +24,8 @@ struct DevIdP: AsyncParsableCommand {
     var clientID = RegisteredClient.gatewayDefault.id
     @Option(help: "Its client secret; an empty string registers a public client.")
     var clientSecret = RegisteredClient.gatewayDefault.secret ?? ""
+    @Option(help: "A PEM public key (RSA or EC P-256): the client authenticates with private_key_jwt signed by its private key, and has no secret.")
+    var clientPublicKey: String?
     @Option(name: .customLong("redirect-uri"), help: "A registered redirect URI (repeatable).")
     var redirectURIs: [String] = []
     @Option(name: .customLong("post-logout-redirect-uri"), help: "A registered post-logout redirect URI (repeatable).")
@@ -53,7 +55,10 @@ struct DevIdP: AsyncParsableCommand {
             try await idp.run { _ in
                 var text = "Development IdP at \(idp.issuer)  (discovery: \(idp.issuer)/.well-known/openid-configuration)\n"
                 for client in idp.configuration.clients {
-                    text += "Client \(client.id)" + (client.secret.map { " / secret \($0)" } ?? " (public)") + "\n"
+                    let credential =
+                        client.assertionKeyPEM != nil
+                        ? " (private_key_jwt)" : client.secret.map { " / secret \($0)" } ?? " (public)"
+                    text += "Client \(client.id)" + credential + "\n"
                     text += "  redirect URIs: \(client.redirectURIs.joined(separator: " "))\n"
                 }
                 text += usersText(idp.configuration.users)
@@ -79,13 +84,20 @@ struct DevIdP: AsyncParsableCommand {
         guard let algorithm = RegisteredClient.SigningAlgorithm(rawValue: idTokenAlg.uppercased()) else {
             throw DevIdPError("--id-token-alg must be RS256 or ES256")
         }
+        var assertionKey: String?
+        if let clientPublicKey {
+            guard let data = FileManager.default.contents(atPath: clientPublicKey) else {
+                throw DevIdPError("--client-public-key: cannot read \(clientPublicKey)")
+            }
+            assertionKey = String(decoding: data, as: UTF8.self)
+        }
         let defaults = RegisteredClient.gatewayDefault
         configuration.clients = [
             RegisteredClient(
-                id: clientID, secret: clientSecret.isEmpty ? nil : clientSecret,
+                id: clientID, secret: clientSecret.isEmpty || assertionKey != nil ? nil : clientSecret,
                 redirectURIs: redirectURIs.isEmpty ? defaults.redirectURIs : redirectURIs,
                 postLogoutRedirectURIs: postLogoutRedirectURIs.isEmpty ? defaults.postLogoutRedirectURIs : postLogoutRedirectURIs,
-                backchannelLogoutURI: backchannelLogoutURI, idTokenAlgorithm: algorithm)
+                backchannelLogoutURI: backchannelLogoutURI, idTokenAlgorithm: algorithm, assertionKeyPEM: assertionKey)
         ]
         return configuration
     }

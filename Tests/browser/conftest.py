@@ -207,6 +207,38 @@ def dev_idp_admins_only_stack(tmp_path_factory, echo_app):
 
 
 @pytest.fixture(scope="session")
+def dev_idp_private_key_jwt_stack(tmp_path_factory, echo_app):
+    """`gatehouse dev-idp` with a client registered by its public key + `gatehouse serve`
+    holding the private key (GATEHOUSE_CLIENT_KEY_FILE, no secret): private_key_jwt."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    directory = tmp_path_factory.mktemp("client-key")
+    key = ec.generate_private_key(ec.SECP256R1())
+    private_pem = directory / "client.pem"
+    private_pem.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    public_pem = directory / "client.pub.pem"
+    public_pem.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    port = free_port()
+    idp = DevIdP(f"http://127.0.0.1:{port}", name="dev-idp-private-key-jwt", client_public_key=public_pem)
+    try:
+        gateway = Gateway("serve-private-key-jwt", port, tmp_path_factory.mktemp("serve-private-key-jwt"), {
+            "GATEHOUSE_ISSUER": idp.issuer,
+            "GATEHOUSE_CLIENT_ID": DevIdP.client_id,
+            "GATEHOUSE_CLIENT_KEY_FILE": str(private_pem),
+            "GATEHOUSE_UPSTREAM": echo_app.base,
+        })
+    except BaseException:
+        idp.stop()
+        raise
+    yield Stack("dev-idp", gateway.base, DevIdPPages(idp.issuer), DEV_USERS, [gateway, idp])
+    gateway.stop()
+    idp.stop()
+
+
+@pytest.fixture(scope="session")
 def dot_staff_only_stack(tmp_path_factory, echo_app):
     """`gatehouse serve` with django-oauth-toolkit and GATEHOUSE_ALLOWED_GROUPS=staff."""
     issuer = _dot_issuer()

@@ -134,12 +134,14 @@ class DevIdP:
     client_id = "gatehouse-browser"
     client_secret = "browser-test-secret"
 
-    def __init__(self, gateway_base: str, name: str = "dev-idp"):
+    def __init__(self, gateway_base: str, name: str = "dev-idp", client_public_key: Path | None = None):
         self.port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
+        credentials = (["--client-public-key", str(client_public_key)] if client_public_key
+                       else ["--client-secret", self.client_secret])
         self.process = Process(name, [
-            str(gatehouse_binary()), "dev-idp", "--port", str(self.port),
-            "--client-id", self.client_id, "--client-secret", self.client_secret,
+            str(gatehouse_binary()), "dev-idp", "--port", str(self.port), "--client-id", self.client_id,
+            *credentials,
             "--redirect-uri", gateway_base + "/oauth2/callback",
             "--post-logout-redirect-uri", gateway_base + "/",
         ])

@@ -27,6 +27,18 @@ def test_sign_in_returns_to_the_page_asked_for(stack, browser, shots):
     shots.take(browser, "signed-in-on-the-deep-link")
 
 
+def test_private_key_jwt_client_signs_in(dev_idp_private_key_jwt_stack, browser, shots):
+    """The gateway authenticates to the IdP with a signed client assertion (a P-256 key file,
+    no secret); the user sees nothing different."""
+    stack = dev_idp_private_key_jwt_stack
+    browser.get(stack.url("/account?tab=keys"))
+    stack.sign_in(browser, "alice", shots)
+    assert browser.current_url == stack.url("/account?tab=keys")
+    assert navigation_status(browser) == 200
+    assert "alice" in browser.page_source
+    shots.take(browser, "signed-in-with-private-key-jwt")
+
+
 def test_reload_keeps_the_session_and_the_cookie_is_http_only(stack, browser, shots):
     browser.get(stack.url("/"))
     stack.sign_in(browser, "alice", shots)
