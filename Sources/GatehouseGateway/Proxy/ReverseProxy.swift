@@ -66,6 +66,8 @@ public struct ReverseProxy: Sendable {
 
     /// Sends `request` upstream on behalf of `principal` (see ``ProxyHeaders``).
     public func forward(_ request: Request, peerIP: String?, principal: ProxyPrincipal) async -> Response {
+        // The path is appended to the upstream's URL: anything but a path would change its host.
+        guard GatewayMiddleware.hasProxyableTarget(request) else { return GatewayMiddleware.badTargetResponse(request) }
         let query = request.uri.query.map { "?" + $0 } ?? ""
         var outgoing = HTTPClientRequest(url: upstream + request.uri.path + query)
         outgoing.method = .init(rawValue: request.method.rawValue)

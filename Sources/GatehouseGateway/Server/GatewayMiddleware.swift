@@ -32,9 +32,32 @@ struct GatewayMiddleware: RouterMiddleware {
         return response
     }
 
+    /// Only a path (origin form, or an absolute URL's path) is ever appended to the upstream's
+    /// URL. `CONNECT host:port` and other targets are refused before anything else: pasted
+    /// after the upstream's base URL, `a:@evil:80/x` would name another host (SSRF) and
+    /// `host:99999` an impossible port.
+    static func hasProxyableTarget(_ request: Request) -> Bool {
+        request.method != .connect && request.uri.path.hasPrefix("/")
+    }
+
+    /// The `400` for a request whose target ``hasProxyableTarget(_:)`` refuses.
+    static func badTargetResponse(_ request: Request) -> Response {
+        var response = Page(
+            status: .badRequest, title: "Bad request",
+            message: "This gateway serves requests for a path on this site only; CONNECT and other request targets are refused.",
+            category: "bad_request_target"
+        ).response()
+        response.headers[.connection] = "close"
+        return response
+    }
+
     private func route(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        guard Self.hasProxyableTarget(request) else {
+            proxy.logger.notice("request target refused", metadata: ["method": "\(request.method)"])
+            return Self.badTargetResponse(request)
+        }
         if Self.isGatewayPath(request.uri.path) { return try await next(request, context) }
         var context = context
         let decision = try await admission.decide(request) {

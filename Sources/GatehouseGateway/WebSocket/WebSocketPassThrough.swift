@@ -40,7 +40,7 @@ struct WebSocketPassThrough: Sendable {
 
     /// Whether `request` is a WebSocket opening handshake (RFC 6455 §4.1).
     static func isHandshake(_ request: Request) -> Bool {
-        guard request.method == .get else { return false }
+        guard request.method == .get, GatewayMiddleware.hasProxyableTarget(request) else { return false }
         func tokens(_ name: HTTPFields.Element.Name) -> [Substring] {
             request.headers[values: name].flatMap { $0.split(separator: ",") }.map { $0.drop { $0 == " " || $0 == "\t" } }
         }
