@@ -65,6 +65,11 @@ public struct GatewayConfiguration: Sendable {
     /// (`DirectProxy`); `false` sends every request through the router (a fallback switch,
     /// and the baseline of the benchmark). Both apply the same rules.
     public var directProxy: Bool = true
+    /// How long a client connection may keep the gateway waiting for the next complete piece
+    /// of a request (an idle keep-alive connection, a head sent slowly, a stalled upload)
+    /// before it is closed; never while an answer is owed. Default 30 seconds. (Not an
+    /// environment variable.)
+    public var clientTimeout: Duration = .seconds(30)
     /// How long a kept-alive upstream connection of the direct path may stay unused before
     /// the gateway closes it (the router's client uses AsyncHTTPClient's default, also 60
     /// seconds). Default 60 seconds. (Not an environment variable.)

@@ -93,7 +93,9 @@ public struct Gateway: Sendable {
         var application = Application(
             router: router(),
             server: HTTPServerBuilder { responder in
-                GatewayHTTP1Channel(responder: passThrough.map { $0.wrapping(responder) } ?? responder, direct: direct)
+                GatewayHTTP1Channel(
+                    responder: passThrough.map { $0.wrapping(responder) } ?? responder, direct: direct,
+                    clientTimeout: configuration.clientTimeout)
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),

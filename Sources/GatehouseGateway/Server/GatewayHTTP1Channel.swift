@@ -6,7 +6,7 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
 /// Hummingbird's HTTP/1.1 child channel (the pipeline of `HTTP1Channel`, default limits),
-/// with ``ConnectRefusal``, ``HTTP10Answers`` and ``DirectProxyHandler`` between NIO's HTTP codec and the
+/// with ``ClientReadTimeout``, ``ConnectRefusal``, ``HTTP10Answers`` and ``DirectProxyHandler`` between NIO's HTTP codec and the
 /// conversion to Swift HTTP Types: requests proxied on the event loop stay in NIO's types end
 /// to end, and only the router's requests are converted for Hummingbird.
 struct GatewayHTTP1Channel: HTTPChannelHandler {
@@ -15,6 +15,8 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     /// `nil`: every request goes to the router.
     let direct: DirectProxy?
+    /// ``ClientReadTimeout``'s limit.
+    let clientTimeout: Duration
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -25,6 +27,7 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
                 withOutboundHeaderValidation: false,  // fields come from Swift HTTP Types or ProxyHeaders
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: .init())
+            try sync.addHandler(ClientReadTimeout(timeout: TimeAmount(clientTimeout)))
             try sync.addHandler(ConnectRefusal())
             try sync.addHandler(HTTP10Answers())
             if let direct { try sync.addHandler(DirectProxyHandler(proxy: direct)) }

@@ -8,6 +8,7 @@ import NIOPosix
 /// - `/partial`: a head promising 100 bytes, 7 of them, then it closes;
 /// - `/silent`: no answer at all (the connection stays open);
 /// - `/chunked`: `ok-chunked` in two chunks, on any number of requests per connection;
+/// - `/slow`: `ok-slow` two seconds later;
 /// - anything else: `200` with the body `ok`, keep-alive as far as the head says; but a
 ///   connection that already answered once is closed, unanswered, when a second request
 ///   arrives on it (a server dropping idle keep-alive connections at the worst moment).
@@ -65,6 +66,13 @@ final class RawUpstream: Sendable {
                 if path == "/chunked" {
                     let reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nok-\r\n7\r\nchunked\r\n0\r\n\r\n"
                     context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply)), promise: nil)
+                    continue
+                }
+                if path == "/slow" {
+                    let reply = "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nok-slow"
+                    context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) {
+                        context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: reply)), promise: nil)
+                    }
                     continue
                 }
                 if path == "/partial" {
