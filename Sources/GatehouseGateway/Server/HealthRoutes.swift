@@ -12,19 +12,25 @@ struct HealthRoutes: Sendable {
     let registry: PrometheusCollectorRegistry
     let activeSessions: Gauge
 
+    /// Each also answers `HEAD` (load balancers and uptime checks use it).
     func register(on router: Router<GatehouseRequestContext>) {
-        router.get("/healthz") { _, _ in
-            Self.text("ok\n", status: .ok)
-        }
-        router.get("/readyz") { _, _ in
-            await self.readiness()
-        }
-        router.get("/metrics") { _, _ in
-            if let count = try? await self.auth.store.activeCount() { self.activeSessions.set(to: Double(count)) }
-            var response = Self.text(self.registry.emitToString(), status: .ok)
-            response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return response
-        }
+        router.get("/healthz") { _, _ in Self.health() }
+        router.head("/healthz") { _, _ in Self.health().createHeadResponse() }
+        router.get("/readyz") { _, _ in await self.readiness() }
+        router.head("/readyz") { _, _ in await self.readiness().createHeadResponse() }
+        router.get("/metrics") { _, _ in await self.metrics() }
+        router.head("/metrics") { _, _ in await self.metrics().createHeadResponse() }
+    }
+
+    static func health() -> Response {
+        text("ok\n", status: .ok)
+    }
+
+    func metrics() async -> Response {
+        if let count = try? await auth.store.activeCount() { activeSessions.set(to: Double(count)) }
+        var response = Self.text(registry.emitToString(), status: .ok)
+        response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return response
     }
 
     /// `200` when both the store and the IdP metadata answer, else `503` naming what failed.

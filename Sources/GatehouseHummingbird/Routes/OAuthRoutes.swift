@@ -25,14 +25,32 @@ public struct OAuthRoutes<Context: SessionRequestContext>: Sendable {
         router.get("/oauth2/sign_out") { _, _ in
             Page.signOut().response()
         }
+        router.head("/oauth2/sign_out") { _, _ in
+            Page.signOut().response().createHeadResponse()
+        }
         router.post("/oauth2/sign_out") { request, context in
             await self.signOut(request, context: context)
         }
         router.get("/oauth2/auth") { request, context in
             try await self.forwardAuth(request, context: context)
         }
+        router.head("/oauth2/auth") { request, context in
+            try await self.forwardAuth(request, context: context).createHeadResponse()
+        }
         router.get("/oauth2/userinfo") { request, context in
             try await self.userInfo(request, context: context)
+        }
+        router.head("/oauth2/userinfo") { request, context in
+            try await self.userInfo(request, context: context).createHeadResponse()
+        }
+        // HEAD must not start or finish a login (a link checker or prefetcher would).
+        for path in ["/oauth2/start", "/oauth2/callback"] {
+            router.head(RouterPath(path)) { _, _ in
+                var response = JSONResponse.oauthError(
+                    "invalid_request", description: "use GET", status: .methodNotAllowed)
+                response.headers[.allow] = "GET"
+                return response
+            }
         }
         router.post("/oauth2/backchannel-logout") { request, context in
             await self.backchannelLogout(request, context: context)
