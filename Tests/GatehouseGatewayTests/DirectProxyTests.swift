@@ -50,6 +50,44 @@ struct DirectProxyTests {
         return (fields, counts)
     }
 
+    /// ``ProxyHeaders/rule(forName:)`` (no lowercased copy per field) agrees with the rule
+    /// table read with `lowercased()`, for every known name in random letter cases and for
+    /// 20,000 random token names (letters, digits, `-`, `_`), many of them near-misses.
+    @Test func ruleLookupIgnoresLetterCaseLikeTheTable() {
+        var generator = SystemRandomNumberGenerator()
+        func randomCase(_ name: String) -> String {
+            String(name.map { Bool.random(using: &generator) ? Character($0.uppercased()) : $0 })
+        }
+        for name in ProxyHeaders.rules.keys {
+            for _ in 0..<20 {
+                let variant = randomCase(name)
+                #expect(ProxyHeaders.rule(forName: variant) == ProxyHeaders.rules[name], "\(variant)")
+            }
+            #expect(ProxyHeaders.rule(forName: name + "s") == nil)
+            #expect(ProxyHeaders.rule(forName: String(name.dropLast())) == ProxyHeaders.rules[String(name.dropLast())])
+        }
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+        let known = Array(ProxyHeaders.rules.keys)
+        for index in 0..<20_000 {
+            var name: String
+            if index % 2 == 0, let base = known.randomElement(using: &generator) {
+                // A near-miss: one character of a known name replaced.
+                var characters = Array(randomCase(base))
+                let position = Int.random(in: 0..<characters.count, using: &generator)
+                characters[position] = alphabet.randomElement(using: &generator) ?? "x"
+                name = String(characters)
+            } else {
+                name = String((0..<Int.random(in: 1...31, using: &generator)).map { _ in
+                    alphabet.randomElement(using: &generator) ?? "x"
+                })
+            }
+            #expect(ProxyHeaders.rule(forName: name) == ProxyHeaders.rules[name.lowercased()], "\(name)")
+            #expect(
+                ProxyHeaders.isOtherForwardingField(name)
+                    == (name.lowercased().hasPrefix("x-forwarded-") || name.lowercased() == "x-real-ip"), "\(name)")
+        }
+    }
+
     @Test func sessionCookieLookup() {
         func lookup(_ values: String...) -> SessionCookieLookup {
             var fields = HTTPHeaders()

@@ -39,6 +39,41 @@ enum ProxyHeaders {
         return rules
     }()
 
+    /// ``rules`` by name length, for ``rule(forName:)``.
+    static let rulesByLength: [[(name: [UInt8], rule: Rule)]] = {
+        var table = [[(name: [UInt8], rule: Rule)]](repeating: [], count: (rules.keys.map(\.utf8.count).max() ?? 0) + 1)
+        for (name, rule) in rules { table[name.utf8.count].append((Array(name.utf8), rule)) }
+        return table
+    }()
+
+    /// ``rules`` for a field name in any letter case, without lowercasing it into a new string:
+    /// at most three candidates share a length. (This runs for every field of every proxied
+    /// request; a test checks it against `rules[name.lowercased()]`.)
+    static func rule(forName name: String) -> Rule? {
+        let count = name.utf8.count
+        guard count < rulesByLength.count else { return nil }
+        for candidate in rulesByLength[count] where equalsIgnoringASCIICase(name, candidate.name) {
+            return candidate.rule
+        }
+        return nil
+    }
+
+    /// Whether `name` is `lowercase` (lower-case ASCII bytes) in any ASCII letter case.
+    static func equalsIgnoringASCIICase(_ name: String, _ lowercase: some Collection<UInt8>) -> Bool {
+        name.utf8.count == lowercase.count && hasPrefixIgnoringASCIICase(name, lowercase)
+    }
+
+    /// Whether `name` starts with `lowercase` (lower-case ASCII bytes) in any ASCII letter case.
+    static func hasPrefixIgnoringASCIICase(_ name: String, _ lowercase: some Collection<UInt8>) -> Bool {
+        var expected = lowercase.makeIterator()
+        for byte in name.utf8 {
+            guard let next = expected.next() else { return true }
+            let folded = byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
+            guard folded == next else { return false }
+        }
+        return expected.next() == nil
+    }
+
     /// The names listed in `Connection` (also hop-by-hop, RFC 9110 §7.6.1).
     static func connectionListed(_ values: some Sequence<String>) -> Set<String> {
         var names: Set<String> = []
@@ -69,7 +104,7 @@ enum ProxyHeaders {
     ) {
         // Fields named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
         var listed: Set<String> = []
-        for (rawName, value) in fields where rawName.utf8.count == 10 && lowercasedASCII(rawName) == "connection" {
+        for (rawName, value) in fields where equalsIgnoringASCIICase(rawName, "connection".utf8) {
             listed.formUnion(connectionListed(CollectionOfOne(value)))
         }
         listed.subtract(["close", "keep-alive"])
@@ -77,17 +112,16 @@ enum ProxyHeaders {
         var forwardedFor: String?, forwardedProto: String?, forwardedHost: String?
         var cookies: String?
         for (rawName, value) in fields {
-            let name = lowercasedASCII(rawName)
-            if !listed.isEmpty, listed.contains(name) { continue }
-            switch rules[name] {
+            if !listed.isEmpty, listed.contains(lowercasedASCII(rawName)) { continue }
+            switch rule(forName: rawName) {
             case .hopByHop?:
                 continue
             case .gatewayOwned?:
-                if name == "host", host == nil { host = value }
+                if host == nil, equalsIgnoringASCIICase(rawName, "host".utf8) { host = value }
                 continue
             case .forwarding?:
                 if trusted {
-                    switch name {
+                    switch lowercasedASCII(rawName) {
                     case "x-forwarded-for": forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
                     case "x-forwarded-proto": forwardedProto = forwardedProto.map { $0 + ", " + value } ?? value
                     default: forwardedHost = forwardedHost.map { $0 + ", " + value } ?? value
@@ -100,8 +134,8 @@ enum ProxyHeaders {
                 if let kept = withoutGatehouseCookies(value) { cookies = cookies.map { $0 + "; " + kept } ?? kept }
                 continue
             case nil:
-                if !trusted, isOtherForwardingField(name) { continue }
-                if name.utf8.contains(UInt8(ascii: "_")), isUnderscoreAlias(name) { continue }
+                if !trusted, isOtherForwardingField(rawName) { continue }
+                if rawName.utf8.contains(UInt8(ascii: "_")), isUnderscoreAlias(rawName) { continue }
             }
             result.add(name: rawName, value: value)
         }
@@ -138,7 +172,7 @@ enum ProxyHeaders {
     /// and `X-Real-IP`: an upstream may believe them as it believes `X-Forwarded-For`, so
     /// they pass only from a trusted proxy (DESIGN §4).
     static func isOtherForwardingField(_ name: String) -> Bool {
-        name.utf8.starts(with: "x-forwarded-".utf8) || name == "x-real-ip"
+        hasPrefixIgnoringASCIICase(name, "x-forwarded-".utf8) || equalsIgnoringASCIICase(name, "x-real-ip".utf8)
     }
 
     /// A name with `_` that becomes one of the fields the proxy sets, strips or believes only
@@ -148,7 +182,7 @@ enum ProxyHeaders {
     /// proxy.
     static func isUnderscoreAlias(_ name: String) -> Bool {
         let dashed = String(decoding: name.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
-        return rules[dashed] != nil || isOtherForwardingField(dashed)
+        return rule(forName: dashed) != nil || isOtherForwardingField(dashed)
     }
 
     /// `name` in lower case; without a copy when it already is (the usual case).
@@ -192,10 +226,11 @@ enum ProxyHeaders {
         var fields = HTTPHeaders()
         fields.reserveCapacity(upstream.count)
         for (rawName, value) in upstream {
-            let name = lowercasedASCII(rawName)
-            if case .hopByHop? = rules[name] { continue }
-            if hasConnection, listed.contains(name) { continue }
-            if name == "set-cookie", AuthCookies.isGatehouseCookie(value.prefix { $0 != "=" }.trimmingWhitespace()) {
+            if case .hopByHop? = rule(forName: rawName) { continue }
+            if hasConnection, listed.contains(lowercasedASCII(rawName)) { continue }
+            if equalsIgnoringASCIICase(rawName, "set-cookie".utf8),
+                AuthCookies.isGatehouseCookie(value.prefix { $0 != "=" }.trimmingWhitespace())
+            {
                 continue
             }
             fields.add(name: rawName, value: value)
