@@ -92,6 +92,35 @@ struct WebSocketPassThroughTests {
 
     /// A session's tunnel closes once the session ends (here: signed out from another tab);
     /// a tunnel whose session lives on stays open meanwhile.
+    /// After the `101` the client connection is a tunnel: the client read timeout
+    /// (``ClientReadTimeout``, here 1 s) must not close it while it is quiet.
+    @Test func aQuietTunnelOutlivesTheClientReadTimeout() async throws {
+        try await Self.withUpstream { upstreamPort in
+            try await GatewayFixture.with(
+                environment: ["GATEHOUSE_UPSTREAM": "http://127.0.0.1:\(upstreamPort)"],
+                configure: { $0.clientTimeout = .seconds(1) }
+            ) { fixture in
+                let browser = fixture.browser()
+                try await browser.logIn()
+                var configuration = WebSocketClientConfiguration()
+                configuration.additionalHeaders[.cookie] = browser.cookies.map { "\($0.key)=\($0.value)" }.sorted()
+                    .joined(separator: "; ")
+                let received = Mutex<[String]>([])
+                let url = fixture.baseURL.replacingOccurrences(of: "http://", with: "ws://") + "/ws/quiet"
+                try await WebSocketClient.connect(url: url, configuration: configuration, logger: Logger(label: "test")) {
+                    inbound, outbound, _ in
+                    var messages = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
+                    _ = try await messages.next()  // the greeting
+                    try await Task.sleep(for: .milliseconds(2500))
+                    try await outbound.write(.text("still-here"))
+                    if case .text(let text)? = try await messages.next() { received.withLock { $0.append(text) } }
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+                #expect(received.withLock { $0 } == ["echo:still-here"])
+            }
+        }
+    }
+
     @Test func tunnelClosesWhenItsSessionEnds() async throws {
         try await Self.withUpstream { upstreamPort in
             try await GatewayFixture.with(
