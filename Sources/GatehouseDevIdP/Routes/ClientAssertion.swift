@@ -74,13 +74,7 @@ enum ClientAssertion {
 
     /// The `iss` of a JWT's payload, without verifying anything.
     private static func unverifiedIssuer(_ jwt: String) -> String? {
-        let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return nil }
-        var base64 = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return nil }
-        return object["iss"] as? String
+        guard case .string(let issuer)? = Whoami.claims(ofJWT: jwt)?["iss"] else { return nil }
+        return issuer
     }
 }

@@ -51,23 +51,16 @@ public struct StoreAccess: Sendable {
     /// and report that it revoked nothing.
     public func withStore<T: Sendable>(logger: Logger, _ body: (SessionStore) async throws -> T) async throws -> T {
         let keyRing = try keyRing()
-        switch store {
-        case .sqlite(let path):
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw ConfigurationError("GATEHOUSE_STORE", "no SQLite store at \(path)")
-            }
-            let driver: SQLiteDriver
-            do {
-                driver = try SQLiteDriver(path: path)
-            } catch let error as StoreError {
-                throw ConfigurationError("GATEHOUSE_STORE", error.detail ?? error.shortCode)
-            }
-            try await driver.migrate()
+        if case .sqlite(let path) = store, !FileManager.default.fileExists(atPath: path) {
+            throw ConfigurationError("GATEHOUSE_STORE", "no SQLite store at \(path)")
+        }
+        // The driver as `serve` makes it; its services (PostgreSQL's pool) run for `body`'s time.
+        let (driver, services, migrate) = try Gateway.makeDriver(store, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            for service in services { group.addTask { try await service.run() } }
+            defer { group.cancelAll() }
+            try await migrate()
             return try await body(SessionStore(driver: driver, keyRing: keyRing, logger: logger))
-        case .postgres(let url):
-            return try await PostgresDriver.withDriver(url: url, logger: logger) { driver in
-                try await body(SessionStore(driver: driver, keyRing: keyRing, logger: logger))
-            }
         }
     }
 }

@@ -50,21 +50,22 @@ public struct ClientSigningKey: Sendable {
 
     /// RFC 7638 for an RSA public key.
     static func rsaThumbprint(modulus: Data, exponent: Data) -> String {
-        let members = #"{"e":"\#(Base64URL.encode(exponent))","kty":"RSA","n":"\#(Base64URL.encode(modulus))"}"#
-        return Base64URL.encode(Crypto.SHA256.hash(data: Data(members.utf8)))
+        thumbprint(members: #"{"e":"\#(Base64URL.encode(exponent))","kty":"RSA","n":"\#(Base64URL.encode(modulus))"}"#)
     }
 
     /// RFC 7638: SHA-256 over the required public members in lexical order, base64url.
     static func thumbprint(of material: Material) -> String? {
-        let members: String
         switch material {
         case .rsa(let key):
             guard let primitives = try? key.publicKey.getKeyPrimitives() else { return nil }
             return rsaThumbprint(modulus: primitives.modulus, exponent: primitives.publicExponent)
         case .p256(let key):
             guard let point = key.parameters else { return nil }
-            members = #"{"crv":"P-256","kty":"EC","x":"\#(point.x)","y":"\#(point.y)"}"#
+            return thumbprint(members: #"{"crv":"P-256","kty":"EC","x":"\#(point.x)","y":"\#(point.y)"}"#)
         }
-        return Base64URL.encode(Crypto.SHA256.hash(data: Data(members.utf8)))
+    }
+
+    private static func thumbprint(members: String) -> String {
+        Base64URL.encode(Crypto.SHA256.hash(data: Data(members.utf8)))
     }
 }
