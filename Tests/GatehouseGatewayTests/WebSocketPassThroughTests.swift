@@ -57,9 +57,7 @@ struct WebSocketPassThroughTests {
                 let browser = fixture.browser()
                 try await browser.logIn()
                 browser.cookies["app"] = "kept"
-                var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 21)
-                configuration.additionalHeaders[.cookie] = browser.cookies.map { "\($0.key)=\($0.value)" }.sorted()
-                    .joined(separator: "; ")
+                let configuration = Self.clientConfiguration(browser, maxFrameSize: 1 << 21)
                 let received = Mutex<[String]>([])
                 let url = fixture.baseURL.replacingOccurrences(of: "http://", with: "ws://") + "/ws/room?x=1"
                 try await WebSocketClient.connect(url: url, configuration: configuration, logger: Logger(label: "test")) {
@@ -90,8 +88,14 @@ struct WebSocketPassThroughTests {
         }
     }
 
-    /// A session's tunnel closes once the session ends (here: signed out from another tab);
-    /// a tunnel whose session lives on stays open meanwhile.
+    /// A WebSocket client carrying `browser`'s cookies.
+    static func clientConfiguration(_ browser: GatewayBrowser, maxFrameSize: Int = 1 << 14) -> WebSocketClientConfiguration {
+        var configuration = WebSocketClientConfiguration(maxFrameSize: maxFrameSize)
+        configuration.additionalHeaders[.cookie] = browser.cookies.map { "\($0.key)=\($0.value)" }.sorted()
+            .joined(separator: "; ")
+        return configuration
+    }
+
     /// After the `101` the client connection is a tunnel: the client read timeout
     /// (``ClientReadTimeout``, here 1 s) must not close it while it is quiet.
     @Test func aQuietTunnelOutlivesTheClientReadTimeout() async throws {
@@ -102,12 +106,11 @@ struct WebSocketPassThroughTests {
             ) { fixture in
                 let browser = fixture.browser()
                 try await browser.logIn()
-                var configuration = WebSocketClientConfiguration()
-                configuration.additionalHeaders[.cookie] = browser.cookies.map { "\($0.key)=\($0.value)" }.sorted()
-                    .joined(separator: "; ")
                 let received = Mutex<[String]>([])
                 let url = fixture.baseURL.replacingOccurrences(of: "http://", with: "ws://") + "/ws/quiet"
-                try await WebSocketClient.connect(url: url, configuration: configuration, logger: Logger(label: "test")) {
+                try await WebSocketClient.connect(
+                    url: url, configuration: Self.clientConfiguration(browser), logger: Logger(label: "test")
+                ) {
                     inbound, outbound, _ in
                     var messages = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
                     _ = try await messages.next()  // the greeting
@@ -121,6 +124,8 @@ struct WebSocketPassThroughTests {
         }
     }
 
+    /// A session's tunnel closes once the session ends (here: signed out from another tab);
+    /// a tunnel whose session lives on stays open meanwhile.
     @Test func tunnelClosesWhenItsSessionEnds() async throws {
         try await Self.withUpstream { upstreamPort in
             try await GatewayFixture.with(
@@ -131,17 +136,11 @@ struct WebSocketPassThroughTests {
                 try await leaving.logIn()
                 let staying = fixture.browser()
                 try await staying.logIn()
-                func configuration(_ browser: GatewayBrowser) -> WebSocketClientConfiguration {
-                    var configuration = WebSocketClientConfiguration()
-                    configuration.additionalHeaders[.cookie] = browser.cookies.map { "\($0.key)=\($0.value)" }
-                        .joined(separator: "; ")
-                    return configuration
-                }
                 let url = fixture.baseURL.replacingOccurrences(of: "http://", with: "ws://") + "/ws"
                 let ended = NIOLockedValueBox<[String: Duration]>([:])
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for (name, clientConfiguration) in [
-                        ("leaving", configuration(leaving)), ("staying", configuration(staying)),
+                        ("leaving", Self.clientConfiguration(leaving)), ("staying", Self.clientConfiguration(staying)),
                     ] {
                         group.addTask {
                             try await WebSocketClient.connect(

@@ -184,19 +184,17 @@ def _stop_pid(pid: int) -> None:
         time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
-def dev_idp_admins_only_stack(tmp_path_factory, echo_app):
-    """`gatehouse dev-idp` + `gatehouse serve` with GATEHOUSE_ALLOWED_GROUPS=admins (the demo
-    takes no access rules): alice is in admins, bob is not."""
+def _dev_idp_stack(gateway_name: str, tmp_path_factory, echo_app, settings: dict[str, str], **idp_options):
+    """`gatehouse dev-idp` (with `idp_options`) + `gatehouse serve` in front of the echo app, with
+    `settings` added to the gateway's; yields the stack, then stops both."""
     port = free_port()
-    idp = DevIdP(f"http://127.0.0.1:{port}")
+    idp = DevIdP(f"http://127.0.0.1:{port}", **idp_options)
     try:
-        gateway = Gateway("serve-dev-idp-admins", port, tmp_path_factory.mktemp("serve-dev-idp"), {
+        gateway = Gateway(gateway_name, port, tmp_path_factory.mktemp(gateway_name), {
             "GATEHOUSE_ISSUER": idp.issuer,
             "GATEHOUSE_CLIENT_ID": DevIdP.client_id,
-            "GATEHOUSE_CLIENT_SECRET": DevIdP.client_secret,
             "GATEHOUSE_UPSTREAM": echo_app.base,
-            "GATEHOUSE_ALLOWED_GROUPS": "admins",
+            **settings,
         })
     except BaseException:
         idp.stop()
@@ -204,6 +202,16 @@ def dev_idp_admins_only_stack(tmp_path_factory, echo_app):
     yield Stack("dev-idp", gateway.base, DevIdPPages(idp.issuer), DEV_USERS, [gateway, idp])
     gateway.stop()
     idp.stop()
+
+
+@pytest.fixture(scope="session")
+def dev_idp_admins_only_stack(tmp_path_factory, echo_app):
+    """`gatehouse dev-idp` + `gatehouse serve` with GATEHOUSE_ALLOWED_GROUPS=admins (the demo
+    takes no access rules): alice is in admins, bob is not."""
+    yield from _dev_idp_stack("serve-dev-idp-admins", tmp_path_factory, echo_app, {
+        "GATEHOUSE_CLIENT_SECRET": DevIdP.client_secret,
+        "GATEHOUSE_ALLOWED_GROUPS": "admins",
+    })
 
 
 @pytest.fixture(scope="session")
@@ -221,21 +229,9 @@ def dev_idp_private_key_jwt_stack(tmp_path_factory, echo_app):
     public_pem = directory / "client.pub.pem"
     public_pem.write_bytes(key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    port = free_port()
-    idp = DevIdP(f"http://127.0.0.1:{port}", name="dev-idp-private-key-jwt", client_public_key=public_pem)
-    try:
-        gateway = Gateway("serve-private-key-jwt", port, tmp_path_factory.mktemp("serve-private-key-jwt"), {
-            "GATEHOUSE_ISSUER": idp.issuer,
-            "GATEHOUSE_CLIENT_ID": DevIdP.client_id,
-            "GATEHOUSE_CLIENT_KEY_FILE": str(private_pem),
-            "GATEHOUSE_UPSTREAM": echo_app.base,
-        })
-    except BaseException:
-        idp.stop()
-        raise
-    yield Stack("dev-idp", gateway.base, DevIdPPages(idp.issuer), DEV_USERS, [gateway, idp])
-    gateway.stop()
-    idp.stop()
+    yield from _dev_idp_stack(
+        "serve-private-key-jwt", tmp_path_factory, echo_app, {"GATEHOUSE_CLIENT_KEY_FILE": str(private_pem)},
+        name="dev-idp-private-key-jwt", client_public_key=public_pem)
 
 
 @pytest.fixture(scope="session")
