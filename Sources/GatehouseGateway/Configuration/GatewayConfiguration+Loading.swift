@@ -85,6 +85,12 @@ extension GatewayConfiguration {
         if let direct = values.string("DIRECT_PROXY") {
             directProxy = try ConfigParsing.bool(direct, variable: "GATEHOUSE_DIRECT_PROXY")
         }
+        if let limit = values.string("UPSTREAM_MAX_CONNECTIONS") {
+            guard let count = Int(limit), (1...100_000).contains(count) else {
+                throw ConfigurationError("GATEHOUSE_UPSTREAM_MAX_CONNECTIONS", "must be a whole number from 1 to 100000")
+            }
+            upstreamMaxConnections = count
+        }
         skipAuthRoutes = try SkipAuthRoutes(parsing: values.list("SKIP_AUTH_ROUTES"))
         trustedProxies = try TrustedProxies(parsing: values.list("TRUSTED_PROXIES"))
         logLevel = values.string("LOG_LEVEL")?.lowercased() ?? "info"

@@ -74,6 +74,12 @@ public struct GatewayConfiguration: Sendable {
     /// the gateway closes it (the router's client uses AsyncHTTPClient's default, also 60
     /// seconds). Default 60 seconds. (Not an environment variable.)
     public var upstreamIdleTimeout: Duration = .seconds(60)
+    /// `GATEHOUSE_UPSTREAM_MAX_CONNECTIONS`: the most connections each proxy path keeps open
+    /// to the upstream at once (the direct path's event-loop pools together, and the router's
+    /// HTTP client). A request finding the direct path's connections all busy goes through the
+    /// router, whose client queues it until a connection is free (at most until
+    /// `GATEHOUSE_UPSTREAM_TIMEOUT`, then `504`). Default 512.
+    public var upstreamMaxConnections: Int = 512
     /// How often an open WebSocket tunnel checks that its session still exists; it closes
     /// once the session is gone (signed out, revoked, expired). Default 30 seconds. (Not an
     /// environment variable.)

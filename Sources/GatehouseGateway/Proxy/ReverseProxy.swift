@@ -1,3 +1,4 @@
+import Foundation
 public import AsyncHTTPClient
 import GatehouseHummingbird
 import NIOCore
@@ -44,17 +45,18 @@ public struct ReverseProxy: Sendable {
     /// larger or unknown-length bodies stream through.
     static let bufferedBodyLimit = 64 * 1024
 
-    /// The client the proxy needs: no redirects, no decompression, up to 512 connections to
-    /// the upstream (the default 8 would queue requests behind long polls and downloads).
-    /// Connection attempts are retried with backoff for at most 5 seconds (an upstream that is
-    /// restarting is waited for briefly), then the request fails with a `502`.
-    public static func makeHTTPClient() -> HTTPClient {
+    /// The client the proxy needs: no redirects, no decompression, up to `maxConnections`
+    /// connections to the upstream (beyond them requests queue for a free one; the default 8
+    /// would queue requests behind long polls and downloads). Connection attempts are retried
+    /// with backoff for at most 5 seconds (an upstream that is restarting is waited for
+    /// briefly), then the request fails with a `502`.
+    public static func makeHTTPClient(maxConnections: Int = 512) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5)),
             decompression: .disabled)
         configuration.httpVersion = .http1Only
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnections
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -66,10 +68,15 @@ public struct ReverseProxy: Sendable {
 
     /// Sends `request` upstream on behalf of `principal` (see ``ProxyHeaders``).
     public func forward(_ request: Request, peerIP: String?, principal: ProxyPrincipal) async -> Response {
-        // The path is appended to the upstream's URL: anything but a path would change its host.
-        guard GatewayMiddleware.hasProxyableTarget(request) else { return GatewayMiddleware.badTargetResponse(request) }
-        let query = request.uri.query.map { "?" + $0 } ?? ""
-        var outgoing = HTTPClientRequest(url: upstream + request.uri.path + query)
+        // The target is appended to the upstream's URL: anything but a path would change its
+        // host, and what AsyncHTTPClient sends must be what admission was decided on.
+        guard request.method != .connect, let target = try? RequestTarget(request.rawTarget),
+            let url = Self.upstreamURL(base: upstream, target: target)
+        else {
+            logger.notice("request target refused", metadata: ["method": "\(request.method)"])
+            return GatewayMiddleware.badTargetResponse(request)
+        }
+        var outgoing = HTTPClientRequest(url: url)
         outgoing.method = .init(rawValue: request.method.rawValue)
         outgoing.headers = ProxyHeaders.request(
             request.head, peerIP: peerIP, trusted: trustedProxies.trusts(peerIP), defaultScheme: publicScheme,
@@ -101,12 +108,25 @@ public struct ReverseProxy: Sendable {
             }
             return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: response.body))
         } catch let error as HTTPClientError where error == .deadlineExceeded {
-            logger.warning("upstream timed out", metadata: ["path": "\(request.uri.path)"])
+            logger.warning("upstream timed out", metadata: ["path": "\(target.path)"])
             return Self.timeoutPage.response()
         } catch {
             logger.error("upstream unreachable", metadata: ["error": "\(type(of: error))"])
             return Self.unavailablePage.response()
         }
+    }
+
+    /// `base` + the target, when AsyncHTTPClient will send exactly `base`'s path followed by
+    /// ``RequestTarget/forwarded`` (it re-parses the URL with Foundation and sends
+    /// `URLComponents.percentEncodedPath` and `URL.query`); `nil` otherwise, so that a target
+    /// is never forwarded in another shape than the one admission saw.
+    static func upstreamURL(base: String, target: RequestTarget) -> String? {
+        let url = base + target.forwarded
+        guard let parsed = URL(string: url), let baseURL = URL(string: base) else { return nil }
+        let basePath = URLComponents(url: baseURL, resolvingAgainstBaseURL: true)?.percentEncodedPath ?? ""
+        guard let path = URLComponents(url: parsed, resolvingAgainstBaseURL: true)?.percentEncodedPath else { return nil }
+        let sent = path + (parsed.query.map { "?" + $0 } ?? "")
+        return sent == basePath + target.forwarded ? url : nil
     }
 
     /// The `504` page for an upstream whose response head did not arrive in time.

@@ -1,11 +1,12 @@
 /// `GATEHOUSE_SKIP_AUTH_ROUTES`: path prefixes served without a login.
 ///
-/// Matching is on whole segments of the normalised path, never the query: `/public` matches
-/// `/public` and `/public/a` but not `/publicity`. The request path is normalised first —
-/// percent-decoded segment by segment, `.` dropped, `..` resolved, empty segments dropped — so
-/// `/public/../admin` or `/public/%2e%2e/admin` are *not* public. A segment that decodes to
-/// something containing `/`, `\`, `;` or a control character, or a malformed escape, matches
-/// nothing (the request needs a login): what the upstream makes of it is unknowable.
+/// Matching is on whole segments of the path, never the query: `/public` matches `/public`,
+/// `/public/` and `/public/a` but not `/publicity`. Only a path ``RequestTarget`` accepts can
+/// match (no dot segments, fragments, `%00` or double encoding: the path matched is the path
+/// the upstream receives). Segments are percent-decoded for the comparison; a segment that
+/// decodes to something containing `/`, `\`, `;` or a control character (`%2F`, `%5C` stay
+/// opaque), or an empty segment before the last (`/public//x`), matches nothing: what the
+/// upstream makes of it is unknowable, so the request needs a login.
 public struct SkipAuthRoutes: Sendable {
     let prefixes: [[String]]
 
@@ -17,7 +18,8 @@ public struct SkipAuthRoutes: Sendable {
     public init(parsing entries: [String]) throws {
         var prefixes: [[String]] = []
         for entry in entries {
-            guard entry.hasPrefix("/"), let segments = Self.normalise(entry) else {
+            guard let target = try? RequestTarget(entry), target.path == entry, let segments = Self.segments(target.path)
+            else {
                 throw ConfigurationError(
                     "GATEHOUSE_SKIP_AUTH_ROUTES", "\"\(entry)\" must be a plain path starting with /, like /public")
             }
@@ -27,23 +29,23 @@ public struct SkipAuthRoutes: Sendable {
     }
 
     /// Whether `path` (raw, without the query) is served without a login.
-    public func matches(_ path: String) -> Bool {
-        guard !prefixes.isEmpty, let segments = Self.normalise(path) else { return false }
+    public func matches(_ path: some StringProtocol) -> Bool {
+        guard !prefixes.isEmpty, let target = try? RequestTarget(path), let segments = Self.segments(target.path)
+        else { return false }
         return prefixes.contains { prefix in
             prefix.count <= segments.count && zip(prefix, segments).allSatisfy { $0 == $1 }
         }
     }
 
-    /// The decoded, resolved segments of a raw path, or `nil` when it cannot be decoded safely.
-    static func normalise(_ path: String) -> [String]? {
+    /// The decoded segments of an accepted path (a trailing `/` adds none), or `nil` when one
+    /// cannot be decoded safely or an empty segment precedes another.
+    static func segments(_ path: Substring) -> [String]? {
+        var raw = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        if raw.last?.isEmpty == true { raw = raw.dropLast() }
         var result: [String] = []
-        for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
-            guard let segment = decode(raw) else { return nil }
-            switch segment {
-            case ".": continue
-            case "..": if !result.isEmpty { result.removeLast() }
-            default: result.append(segment)
-            }
+        for part in raw {
+            guard !part.isEmpty, let segment = decode(part) else { return nil }
+            result.append(segment)
         }
         return result
     }
@@ -53,7 +55,7 @@ public struct SkipAuthRoutes: Sendable {
         var iterator = Array(raw.utf8).makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                guard let high = iterator.next().flatMap(RequestTarget.hexValue), let low = iterator.next().flatMap(RequestTarget.hexValue) else {
                     return nil
                 }
                 bytes.append(high << 4 | low)
@@ -66,14 +68,5 @@ public struct SkipAuthRoutes: Sendable {
         guard !bytes.contains(where: { $0 < 0x20 || unsafe.contains($0) })
         else { return nil }
         return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -48,7 +48,7 @@ public struct Gateway: Sendable {
             logger: logger)
         let client = try Self.makeOAuthClient(configuration, endpointOverrides: endpointOverrides, logger: logger)
         self.auth = AuthService(client: client, store: store, settings: configuration.authSettings, logger: logger)
-        let httpClient = ReverseProxy.makeHTTPClient()
+        let httpClient = ReverseProxy.makeHTTPClient(maxConnections: configuration.upstreamMaxConnections)
         self.proxy = ReverseProxy(
             client: httpClient, upstream: configuration.upstream, trustedProxies: configuration.trustedProxies,
             passAccessToken: configuration.passAccessToken,
@@ -88,7 +88,8 @@ public struct Gateway: Sendable {
         let direct =
             configuration.directProxy
             ? DirectProxy(
-                admission: admission, proxy: proxy, metrics: metrics, idleTimeout: configuration.upstreamIdleTimeout)
+                admission: admission, proxy: proxy, metrics: metrics, idleTimeout: configuration.upstreamIdleTimeout,
+                maxConnections: configuration.upstreamMaxConnections)
             : nil
         var application = Application(
             router: router(),

@@ -6,7 +6,7 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
 /// Hummingbird's HTTP/1.1 child channel (the pipeline of `HTTP1Channel`, default limits),
-/// with ``ClientReadTimeout``, ``ConnectRefusal``, ``HTTP10Answers`` and ``DirectProxyHandler`` between NIO's HTTP codec and the
+/// with ``ClientReadTimeout``, ``RequestScreening``, ``HTTP10Answers`` and ``DirectProxyHandler`` between NIO's HTTP codec and the
 /// conversion to Swift HTTP Types: requests proxied on the event loop stay in NIO's types end
 /// to end, and only the router's requests are converted for Hummingbird.
 struct GatewayHTTP1Channel: HTTPChannelHandler {
@@ -28,7 +28,7 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: .init())
             try sync.addHandler(ClientReadTimeout(timeout: TimeAmount(clientTimeout)))
-            try sync.addHandler(ConnectRefusal())
+            try sync.addHandler(RequestScreening(logger: logger))
             try sync.addHandler(HTTP10Answers())
             if let direct { try sync.addHandler(DirectProxyHandler(proxy: direct)) }
             try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))

@@ -32,20 +32,25 @@ struct GatewayMiddleware: RouterMiddleware {
         return response
     }
 
-    /// Only a path (origin form, or an absolute URL's path) is ever appended to the upstream's
-    /// URL. `CONNECT host:port` and other targets are refused before anything else: pasted
-    /// after the upstream's base URL, `a:@evil:80/x` would name another host (SSRF) and
-    /// `host:99999` an impossible port.
+    /// Whether the request's target is one the gateway serves (``RequestTarget``: origin form,
+    /// no fragment, dot segment, `%00` or double encoding; never `CONNECT`). Checked right after
+    /// NIO's codec for every request (``RequestScreening``); asked again here and by the proxy
+    /// and the WebSocket handshake, which must never act on a target that decision refused.
     static func hasProxyableTarget(_ request: Request) -> Bool {
-        request.method != .connect && request.uri.path.hasPrefix("/")
+        request.method != .connect && RequestTarget.isAcceptable(request.rawTarget)
     }
 
     /// The `400` for a request whose target ``hasProxyableTarget(_:)`` refuses.
     static func badTargetResponse(_ request: Request) -> Response {
+        let reason: RequestTarget.Refusal
+        do {
+            _ = try RequestTarget(request.rawTarget)
+            reason = .notOriginForm  // CONNECT
+        } catch {
+            reason = error
+        }
         var response = Page(
-            status: .badRequest, title: "Bad request",
-            message: "This gateway serves requests for a path on this site only; CONNECT and other request targets are refused.",
-            category: "bad_request_target"
+            status: .badRequest, title: "Bad request", message: reason.message, category: reason.code
         ).response()
         response.headers[.connection] = "close"
         return response
@@ -58,7 +63,7 @@ struct GatewayMiddleware: RouterMiddleware {
             proxy.logger.notice("request target refused", metadata: ["method": "\(request.method)"])
             return Self.badTargetResponse(request)
         }
-        if Self.isGatewayPath(request.uri.path) { return try await next(request, context) }
+        if Self.isGatewayPath(request.decidedPath) { return try await next(request, context) }
         var context = context
         let decision = try await admission.decide(request) {
             try await admission.auth.session(for: request, context: &context)
@@ -92,5 +97,16 @@ struct GatewayMiddleware: RouterMiddleware {
             status: .notImplemented, title: "Upgrade not supported", message: message,
             category: "upgrade_not_supported"
         ).response()
+    }
+}
+
+extension Request {
+    /// The request target exactly as the client sent it (path and query).
+    var rawTarget: String { head.path ?? "" }
+
+    /// The path admission is decided on and the upstream receives: ``rawTarget`` up to `?`.
+    var decidedPath: Substring {
+        let target = rawTarget
+        return target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...]
     }
 }

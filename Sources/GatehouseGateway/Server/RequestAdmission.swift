@@ -38,7 +38,7 @@ struct RequestAdmission: Sendable {
             }
             return .proxy(.session(session))
         }
-        if skipAuthRoutes.matches(request.uri.path) { return .proxy(.anonymous) }
+        if skipAuthRoutes.matches(request.decidedPath) { return .proxy(.anonymous) }
         return .answer(LoginChallenge.response(for: request))
     }
 }

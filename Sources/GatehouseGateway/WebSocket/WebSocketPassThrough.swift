@@ -55,7 +55,7 @@ struct WebSocketPassThrough: Sendable {
             guard request.headers[.upgrade] != nil else { return try await responder(request, responseWriter, channel) }
             // After a request asking for an upgrade, the HTTP/1.1 parser reads nothing more on
             // the connection: unless it became a tunnel, the connection closes after the answer.
-            if Self.isHandshake(request), !GatewayMiddleware.isGatewayPath(request.uri.path),
+            if Self.isHandshake(request), !GatewayMiddleware.isGatewayPath(request.decidedPath),
                 case .proxy(let principal)? = try? await admission.decide(request, findSession: {
                     try await admission.auth.session(for: request)
                 })
@@ -124,8 +124,10 @@ struct WebSocketPassThrough: Sendable {
                 defaultScheme: proxy.publicScheme, principal: principal, passAccessToken: proxy.passAccessToken))
         fields.add(name: "Connection", value: "Upgrade")
         fields.add(name: "Upgrade", value: "websocket")
-        let path = request.uri.path
-        let uri = upstream.basePath + path + (request.uri.query.map { "?" + $0 } ?? "")
+        // The target admission was decided on (isHandshake checked it), exactly.
+        guard let target = try? RequestTarget(request.rawTarget) else { return false }
+        let path = String(target.path)
+        let uri = upstream.basePath + target.forwarded
 
         let started = ContinuousClock.now
         let outcome: UpstreamHandshake.Outcome

@@ -21,8 +21,11 @@ struct DirectProxy: Sendable {
         let path: Substring
         /// The client asked to close the connection after this exchange.
         let closeClient: Bool
+        /// The body's announced length (`0`: none); `nil`: chunked.
+        let bodyLength: Int?
+
         /// The request announced a body (a positive `Content-Length` or chunked).
-        let hasBody: Bool
+        var hasBody: Bool { bodyLength != 0 }
     }
 
     let admission: RequestAdmission
@@ -32,22 +35,25 @@ struct DirectProxy: Sendable {
     let pools: UpstreamPools
 
     /// `nil` unless the upstream is plain `http://`.
-    init?(admission: RequestAdmission, proxy: ReverseProxy, metrics: GatewayMetrics, idleTimeout: Duration) {
+    init?(
+        admission: RequestAdmission, proxy: ReverseProxy, metrics: GatewayMetrics, idleTimeout: Duration,
+        maxConnections: Int = 512
+    ) {
         guard let upstream = UpstreamAddress(url: proxy.upstream) else { return nil }
         self.admission = admission
         self.proxy = proxy
         self.upstream = upstream
         self.metrics = metrics
-        self.pools = UpstreamPools(address: upstream, idleTimeout: idleTimeout)
+        self.pools = UpstreamPools(
+            address: upstream, idleTimeout: idleTimeout, maxConnections: maxConnections, logger: proxy.logger)
     }
 
     /// The plan for `request`, or `nil` when the router must handle it.
     func plan(_ request: HTTPRequestHead, peerIP: String?) -> Plan? {
-        let target = request.uri
-        guard request.method != .CONNECT, target.utf8.first == UInt8(ascii: "/"),
-            !target.utf8.contains(UInt8(ascii: "#"))
-        else { return nil }
-        let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...]
+        // RequestScreening refused bad targets and framing already; the same decision gives
+        // the path admission is decided on and the exact target sent.
+        guard request.method != .CONNECT, let target = try? RequestTarget(request.uri) else { return nil }
+        let path = target.path
         let fields = request.headers
         guard !GatewayMiddleware.isGatewayPath(path), !fields.contains(name: "upgrade"), !fields.contains(name: "expect"),
             let principal = principal(fields, method: request.method, path: path)
@@ -60,22 +66,31 @@ struct DirectProxy: Sendable {
             fields: fields, authority: nil, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP),
             defaultScheme: proxy.publicScheme, principal: principal, passAccessToken: proxy.passAccessToken,
             into: &headers)
-        // Framing: the client's, restated (ProxyHeaders drops both fields).
-        var hasBody = false
+        // Framing: the client's, restated (ProxyHeaders drops both fields) and written as is:
+        // the upstream connection's encoder never adds, removes or changes framing fields
+        // (UpstreamPool), so what NIO's decoder read as this request's body is exactly the body
+        // the upstream is told about, whatever the method.
+        var bodyLength: Int?  // nil: chunked
         let lengths = fields["content-length"]
         if !lengths.isEmpty {
-            guard lengths.count == 1, let count = Int(lengths[0]), count >= 0 else { return nil }
-            headers.add(name: "Content-Length", value: String(count))
-            hasBody = count > 0
+            guard lengths.count == 1, let count = RequestScreening.contentLength(lengths[0]) else { return nil }
+            bodyLength = count
         } else if fields.contains(name: "transfer-encoding") {
+            bodyLength = nil
+        } else {
+            bodyLength = 0
+        }
+        if let bodyLength {
+            if bodyLength > 0 || request.method == .POST || request.method == .PUT || request.method == .PATCH {
+                headers.add(name: "Content-Length", value: String(bodyLength))
+            }
+        } else {
             headers.add(name: "Transfer-Encoding", value: "chunked")
-            hasBody = true
-        } else if request.method == .POST || request.method == .PUT || request.method == .PATCH {
-            headers.add(name: "Content-Length", value: "0")
         }
         return Plan(
-            head: HTTPRequestHead(version: .http1_1, method: request.method, uri: upstream.basePath + target, headers: headers),
-            path: path, closeClient: !request.isKeepAlive, hasBody: hasBody)
+            head: HTTPRequestHead(
+                version: .http1_1, method: request.method, uri: upstream.basePath + target.forwarded, headers: headers),
+            path: path, closeClient: !request.isKeepAlive, bodyLength: bodyLength)
     }
 
     /// RFC 9110 §9.2.1 (``OriginCheck/isUnsafe(_:)`` for the router's types).
@@ -92,7 +107,7 @@ struct DirectProxy: Sendable {
             if admission.checksCrossSite, !Self.safeMethods.contains(method) { return nil }
             return admission.auth.settledSession(cookieValue: value).map(ProxyPrincipal.session)
         case .absent:
-            return admission.skipAuthRoutes.matches(String(path)) ? .anonymous : nil
+            return admission.skipAuthRoutes.matches(path) ? .anonymous : nil
         case .ambiguous:
             return nil
         }

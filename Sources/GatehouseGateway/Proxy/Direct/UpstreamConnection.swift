@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -6,7 +7,11 @@ import NIOHTTP1
 /// while the client's connection can take more (back-pressure for large downloads).
 ///
 /// An idle connection keeps reading, so that the upstream closing it is noticed at once;
-/// anything the upstream sends while no request is outstanding closes it.
+/// anything the upstream sends while no request is outstanding closes it
+/// (``UpstreamDesyncGuard``), as does a `101` (the direct path never asks for an upgrade) or a
+/// request body longer than its head announced; after an informational answer other than
+/// `100`/`103` it serves only the exchange in flight. A retired connection is never handed out
+/// again.
 final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
@@ -18,10 +23,27 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     weak var pool: UpstreamPool?
     /// When the connection last came back to its pool.
     var idleSince = NIODeadline.distantPast
+    /// A request head went out and its final response has not ended.
+    private(set) var awaitsResponse = false
+    /// Final responses received so far (``UpstreamDesyncGuard`` watches it).
+    private(set) var completedResponses = 0
+    /// Body bytes the request in flight may still send; `nil`: chunked.
+    private var bodyBytesLeft: Int?
+    /// Desynchronised or closed: never used again.
+    private var isRetired = false
+    /// ``UpstreamDesyncGuard`` is handing a read to the decoder: a response that ends meanwhile
+    /// returns the connection to its pool only once the whole read is checked.
+    private var isReading = false
+    private var returnAfterRead: UpstreamPool?
+    private let logger: Logger
     private var context: ChannelHandlerContext?
     private var pendingRead = false
 
-    var isOpen: Bool { context?.channel.isActive ?? false }
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    var isOpen: Bool { !isRetired && (context?.channel.isActive ?? false) }
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -33,11 +55,61 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let exchange else {
-            context.close(promise: nil)
-            return
+        let part = unwrapInboundIn(data)
+        guard awaitsResponse, let exchange else {
+            return desynchronised("a response with no request outstanding")
         }
-        exchange.upstreamRead(unwrapInboundIn(data), from: self)
+        switch part {
+        case .head(let head) where head.status.code < 200:
+            switch head.status.code {
+            case 100, 103: return  // Continue, Early Hints: the final answer follows
+            case 101: return desynchronised("101 Switching Protocols to a request that asked for no upgrade")
+            default:
+                // Parsed and passed over (RFC 9110 §15.2), but not expected: this connection
+                // serves nobody after the exchange in flight.
+                if !isRetired { logger.notice("upstream sent an unexpected informational response; connection retired", metadata: ["status": "\(head.status.code)"]) }
+                isRetired = true
+                return
+            }
+        case .end:
+            awaitsResponse = false
+            completedResponses += 1
+        case .head, .body:
+            break
+        }
+        exchange.upstreamRead(part, from: self)
+    }
+
+    func readStarted() {
+        isReading = true
+    }
+
+    /// The read is checked: a connection given back meanwhile goes to its pool now.
+    func readFinished() {
+        isReading = false
+        guard let pool = returnAfterRead else { return }
+        returnAfterRead = nil
+        pool.giveBack(self)
+    }
+
+    /// Whether the pool must wait for ``readFinished()`` before taking the connection back.
+    func deferReturn(to pool: UpstreamPool) -> Bool {
+        guard isReading else { return false }
+        returnAfterRead = pool
+        return true
+    }
+
+    /// Closes the connection for good: what the upstream sent cannot be the answer to the
+    /// request in flight. The exchange, if any, learns it as a close (`502` unless its answer
+    /// had started).
+    func desynchronised(_ reason: String) {
+        guard !isRetired else { return }
+        isRetired = true
+        awaitsResponse = false
+        logger.warning("upstream connection out of step; closed", metadata: ["reason": "\(reason)"])
+        pool?.remove(self)
+        pool = nil
+        context?.close(promise: nil)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -53,7 +125,9 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A malformed response or a reset: the connection is done (channelInactive follows).
+        // A malformed or unsolicited response, or a reset: the connection is done
+        // (channelInactive follows).
+        isRetired = true
         context.close(promise: nil)
     }
 
@@ -77,6 +151,21 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func send(_ part: HTTPClientRequestPart) {
+        switch part {
+        case .head(let head):
+            awaitsResponse = true
+            let lengths = head.headers["content-length"]
+            bodyBytesLeft = lengths.isEmpty ? (head.headers.contains(name: "transfer-encoding") ? nil : 0) : Int(lengths[0])
+        case .body(let data):
+            // The body read from the client cannot outgrow what its head announced (NIO's
+            // decoder frames it); if it ever did, the excess would be a request of its own.
+            if let left = bodyBytesLeft {
+                guard data.readableBytes <= left else { return desynchronised("request body longer than announced") }
+                bodyBytesLeft = left - data.readableBytes
+            }
+        case .end:
+            break
+        }
         context?.write(wrapOutboundOut(part), promise: nil)
     }
 
@@ -86,6 +175,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func close() {
         exchange = nil
+        isRetired = true
         context?.close(promise: nil)
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -7,18 +8,45 @@ import Synchronization
 final class UpstreamPools: Sendable {
     let address: UpstreamAddress
     let idleTimeout: TimeAmount
+    let logger: Logger
+    /// The most connections open at once, over all loops (`GATEHOUSE_UPSTREAM_MAX_CONNECTIONS`).
+    let maxConnections: Int
+    /// Connections open or being opened, over all loops.
+    let openConnections = Atomic<Int>(0)
     private let pools = Mutex<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
 
-    init(address: UpstreamAddress, idleTimeout: Duration) {
+    init(address: UpstreamAddress, idleTimeout: Duration, maxConnections: Int = 512, logger: Logger) {
         self.address = address
         self.idleTimeout = TimeAmount(idleTimeout)
+        self.maxConnections = maxConnections
+        self.logger = logger
+    }
+
+    /// Takes one of the `maxConnections` places; `false` when all are taken.
+    func reserveConnection() -> Bool {
+        var current = openConnections.load(ordering: .relaxed)
+        while current < maxConnections {
+            let (exchanged, original) = openConnections.compareExchange(
+                expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    /// All `maxConnections` places are taken.
+    struct ConnectionLimitReached: Error {}
+
+    /// Gives back a place taken by ``reserveConnection()``.
+    func releaseConnection() {
+        openConnections.subtract(1, ordering: .relaxed)
     }
 
     /// The pool of `eventLoop`; call it on that loop.
     func pool(on eventLoop: any EventLoop) -> UpstreamPool {
         let key = ObjectIdentifier(eventLoop)
         if let bound = pools.withLock({ $0[key] }) { return bound.value }
-        let pool = UpstreamPool(eventLoop: eventLoop, address: address, idleTimeout: idleTimeout)
+        let pool = UpstreamPool(eventLoop: eventLoop, pools: self)
         pools.withLock { $0[key] = NIOLoopBound(pool, eventLoop: eventLoop) }
         return pool
     }
@@ -38,6 +66,13 @@ final class UpstreamPool {
     /// a timeout fires up to this much late.
     static let deadlineSweep = TimeAmount.milliseconds(250)
 
+    /// The upstream encoder's configuration: framing fields as planned, never rewritten.
+    static let encoderConfiguration: HTTPRequestEncoder.Configuration = {
+        var configuration = HTTPRequestEncoder.Configuration()
+        configuration.automaticallySetFramingHeaders = false
+        return configuration
+    }()
+
     let eventLoop: any EventLoop
     let address: UpstreamAddress
     let idleTimeout: TimeAmount
@@ -49,10 +84,16 @@ final class UpstreamPool {
     private var waiting: [DirectProxyHandler] = []
     private var sweep: Scheduled<Void>?
 
-    init(eventLoop: any EventLoop, address: UpstreamAddress, idleTimeout: TimeAmount) {
+    let logger: Logger
+    /// The pools of every loop: their shared connection limit.
+    private let pools: UpstreamPools
+
+    init(eventLoop: any EventLoop, pools: UpstreamPools) {
         self.eventLoop = eventLoop
-        self.address = address
-        self.idleTimeout = idleTimeout
+        self.address = pools.address
+        self.idleTimeout = pools.idleTimeout
+        self.logger = pools.logger
+        self.pools = pools
     }
 
     /// An idle connection, if one is open.
@@ -65,28 +106,50 @@ final class UpstreamPool {
     }
 
     /// A new connection (its ``UpstreamConnection`` handler is found on the channel).
+    /// Fails at once when `GATEHOUSE_UPSTREAM_MAX_CONNECTIONS` are open: the request then goes
+    /// through the router, whose client queues it.
     func connect() -> EventLoopFuture<any Channel> {
-        ClientBootstrap(group: eventLoop)
+        let logger = self.logger
+        let pools = self.pools
+        guard pools.reserveConnection() else {
+            return eventLoop.makeFailedFuture(UpstreamPools.ConnectionLimitReached())
+        }
+        let connecting = ClientBootstrap(group: eventLoop)
             .connectTimeout(Self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(HTTPRequestEncoder())
+                    // Framing fields are written exactly as planned (DirectProxy): the default
+                    // encoder drops Content-Length and Transfer-Encoding from methods it deems
+                    // bodiless (TRACE) yet still writes their body, which the upstream would
+                    // read as a request of its own.
+                    try sync.addHandler(HTTPRequestEncoder(configuration: Self.encoderConfiguration))
+                    let connection = UpstreamConnection(logger: logger)
+                    try sync.addHandler(UpstreamDesyncGuard(connection: connection))
                     // After the encoder: the decoder sees each request head go out, and so
-                    // knows that an answer to HEAD has no body. 1xx answers are dropped.
+                    // knows that an answer to HEAD has no body. 1xx answers are passed on, so
+                    // that the exchange can refuse those it does not expect.
                     try sync.addHandler(
                         ByteToMessageHandler(
-                            HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop)))
-                    try sync.addHandler(UpstreamConnection())
+                            HTTPResponseDecoder(leftOverBytesStrategy: .fireError, informationalResponseStrategy: .forward)))
+                    try sync.addHandler(connection)
                 }
             }
             .connect(host: address.host, port: address.port)
+        connecting.whenComplete { result in
+            switch result {
+            case .success(let channel): channel.closeFuture.whenComplete { _ in pools.releaseConnection() }
+            case .failure: pools.releaseConnection()
+            }
+        }
+        return connecting
     }
 
     /// Takes a connection back after a complete exchange; it is closed when the pool is full.
     func giveBack(_ connection: UpstreamConnection) {
-        guard connection.isOpen else { return }
+        guard connection.isOpen else { return connection.close() }
+        if connection.deferReturn(to: self) { return }
         guard idle.count < Self.idleLimit else {
             connection.close()
             return
