@@ -75,10 +75,13 @@ struct SmugglingTests {
                 "/public/..;/admin/secret", "/public/%252e%252e/admin/secret", "/public/..%2fadmin/secret",
                 "/public%00/../admin", "//public/../admin/secret", "//oauth2/auth",
             ]
+            let webSocket = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
             for target in targets {
-                let request = "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: application/json\r\n\r\n"
-                let (responses, _) = try await RawHTTPClient.exchange(port: port, request, count: 1)
-                #expect(responses.first?.status == 400, "\(target): \(responses.first?.status ?? 0)")
+                for extra in ["", webSocket] {
+                    let request = "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: application/json\r\n\(extra)\r\n"
+                    let (responses, _) = try await RawHTTPClient.exchange(port: port, request, count: 1)
+                    #expect(responses.first?.status == 400, "\(target) \(extra.isEmpty ? "" : "(WebSocket)"): \(responses.first?.status ?? 0)")
+                }
             }
             #expect(upstream.requests.isEmpty, "reached the upstream: \(upstream.requests.map(\.target))")
             // What is forwarded is exactly what was decided on.
