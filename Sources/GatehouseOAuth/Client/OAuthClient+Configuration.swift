@@ -22,8 +22,18 @@ extension OAuthClient {
         public var metadataRefreshInterval: Duration = .seconds(3600)
         /// How long fetched keys are used before a scheduled refetch. Default: 1 hour.
         public var keysMaxAge: Duration = .seconds(3600)
-        /// Smallest interval between refetches caused by an unknown `kid`. Default: 30 seconds.
+        /// The budget of JWKS refetches caused by an unknown `kid` in a token anyone can send (a
+        /// back-channel logout token, a bearer token, an ID token handed to
+        /// ``OAuthClient/validateIDToken(_:nonce:accessToken:subject:)``): at most one per this
+        /// interval, shared by all of them. An ID token from the token endpoint always refetches
+        /// (one fetch shared by concurrent logins). Default: 30 seconds.
         public var keysMinimumRefetchInterval: Duration = .seconds(30)
+        /// How long ago an ID token may have been issued (`iat`) when a login receives it (OIDC
+        /// Core §3.1.3.7 step 10; mod_auth_openidc's `OIDCIDTokenIatSlack`); older ones fail
+        /// with ``OAuthError/Code/idTokenIssuedTooLongAgo``. Not the `max_age` request
+        /// parameter, which limits `auth_time`. ID tokens returned by a refresh are not held to
+        /// it. `nil` turns the check off. Default: 10 minutes.
+        public var idTokenMaxAge: Duration? = .seconds(600)
         /// Always call userinfo at login (its `sub` must match) and complete the identity from
         /// it. When `false` (the default), userinfo is asked only when the ID token lacks the
         /// claims its scopes stand for (``Identity/completed(byUserInfo:)``).

@@ -2,8 +2,9 @@ import Foundation
 
 extension OAuthClient {
     /// Validates a back-channel logout token from this provider (OpenID Connect Back-Channel
-    /// Logout 1.0 §2.6; see ``LogoutTokenVerifier``): keys from the JWKS, selected and
-    /// refetched on an unknown `kid` exactly as for ID tokens, then every claim check.
+    /// Logout 1.0 §2.6; see ``LogoutTokenVerifier``): keys from the JWKS, selected as for ID
+    /// tokens — anyone can post a logout token, so an unknown `kid` refetches them only within
+    /// the shared budget (``Configuration/keysMinimumRefetchInterval``) — then every claim check.
     ///
     /// Replay (`jti`) is not checked here: that needs state the caller keeps.
     public func validateLogoutToken(_ token: String) async throws(OAuthError) -> LogoutToken {
@@ -18,7 +19,8 @@ extension OAuthClient {
         } catch where error.code == .idTokenMalformed {
             throw OAuthError(.logoutTokenMalformed, "the logout token is not a well-formed JWS")
         }
-        let verifier = try await signingVerifier(keyID: jws.header.kid, algorithm: jws.header.alg, metadata: metadata)
+        let verifier = try await signingVerifier(
+            keyID: jws.header.kid, algorithm: jws.header.alg, metadata: metadata, source: .untrusted)
         do {
             return try LogoutTokenVerifier.verify(jws, with: verifier, expecting: expectations, now: clock.now)
         } catch {

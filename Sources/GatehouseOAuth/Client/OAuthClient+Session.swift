@@ -62,9 +62,16 @@ extension OAuthClient {
     }
 
     /// The RP-initiated logout URL (OpenID Connect RP-Initiated Logout 1.0 §2), or `nil` when
-    /// the provider has no `end_session_endpoint`.
+    /// the provider has no `end_session_endpoint`. It always names our `client_id`.
+    ///
+    /// `idTokenHint` lets the OP end the right session without asking the user first (§2: it
+    /// must ask without one) and is required by some OPs; the URL lands in browser history and
+    /// the OP's logs, so an ID token must never be accepted as a credential anywhere (RFC 9068
+    /// resource servers refuse it: ``AccessTokenVerifier``). `logoutHint` names the user's
+    /// session at the OP as it asks (see ``logoutHint(forIDToken:)``).
     public func endSessionURL(
         idTokenHint: String?,
+        logoutHint: String? = nil,
         postLogoutRedirectURI: String?,
         state: String? = nil
     ) async throws(OAuthError) -> URL? {
@@ -72,10 +79,23 @@ extension OAuthClient {
         guard let endpoint = metadata.endSessionEndpoint else { return nil }
         let query = FormEncoding.encode([
             ("id_token_hint", idTokenHint),
+            ("logout_hint", logoutHint),
             ("client_id", configuration.clientID),
             ("post_logout_redirect_uri", postLogoutRedirectURI),
             ("state", state),
         ], spaceAsPlus: false)
         return URL(string: endpoint + (endpoint.contains("?") ? "&" : "?") + query)
+    }
+}
+
+extension OAuthClient {
+    /// The `logout_hint` (RP-Initiated Logout 1.0 §2) a stored ID token suggests: its
+    /// `login_hint` claim, which Microsoft Entra ID issues for exactly this, else its `sid`
+    /// (the OP's session, as Auth0 reads the hint); `nil` when it has neither or cannot be
+    /// read. The token is not verified again: it was at login, and comes from our own store.
+    public static func logoutHint(forIDToken idToken: String) -> String? {
+        guard let jws = try? CompactJWS(idToken), let claims = try? IDTokenClaims(payload: jws.payload) else { return nil }
+        let hint = claims.all["login_hint"]?.stringValue ?? claims.sessionID
+        return hint.flatMap { $0.isEmpty ? nil : $0 }
     }
 }

@@ -106,8 +106,11 @@ extension OAuthClient {
         let refreshed = try await tokenRequest(
             [("grant_type", "refresh_token"), ("refresh_token", refreshToken)], metadata: metadata)
         if let rawIDToken = refreshed.idToken, provider.isOpenIDConnect {
+            // Not checked against idTokenMaxAge: some IdPs answer a refresh with the login's ID
+            // token again (OIDC Core §12.2 asks for a new iat); the session is already ours.
             _ = try await validateIDToken(
-                rawIDToken, metadata: metadata, nonce: nil, accessToken: refreshed.accessToken, subject: subject)
+                rawIDToken, metadata: metadata, nonce: nil, accessToken: refreshed.accessToken, subject: subject,
+                checksIssuedAtAge: false)
         }
         return tokens.updated(byRefresh: refreshed)
     }
@@ -123,15 +126,19 @@ extension OAuthClient {
         return try await tokenRequest(form, metadata: metadata)
     }
 
-    /// Validates an ID token from this provider: keys from the JWKS (refetched once, rate
-    /// limited, when the token names an unknown `kid`), then every claim check.
+    /// Validates an ID token from this provider that did not come straight from its token
+    /// endpoint: keys from the JWKS (an unknown `kid` refetches them within the budget shared
+    /// by every token anyone can send, see ``Configuration/keysMinimumRefetchInterval``), then
+    /// every claim check, `iat` within ``Configuration/idTokenMaxAge`` included.
     public func validateIDToken(
         _ token: String,
         nonce: String?,
         accessToken: String? = nil,
         subject: String? = nil
     ) async throws(OAuthError) -> IDToken {
-        try await validateIDToken(token, metadata: try await metadata(), nonce: nonce, accessToken: accessToken, subject: subject)
+        try await validateIDToken(
+            token, metadata: try await metadata(), nonce: nonce, accessToken: accessToken, subject: subject,
+            source: .untrusted)
     }
 
     func validateIDToken(
@@ -139,14 +146,18 @@ extension OAuthClient {
         metadata: ProviderMetadata,
         nonce: String?,
         accessToken: String?,
-        subject: String?
+        subject: String?,
+        source: KeyLookupSource = .tokenEndpoint,
+        checksIssuedAtAge: Bool = true
     ) async throws(OAuthError) -> IDToken {
-        let expectations = IDTokenExpectations(
+        var expectations = IDTokenExpectations(
             issuer: provider.issuerPolicy, clientID: configuration.clientID,
             trustedAudiences: configuration.trustedAudiences, nonce: nonce, accessToken: accessToken,
             subject: subject, algorithms: algorithms(for: metadata), clockSkew: configuration.clockSkew)
+        expectations.maxIssuedAtAge = checksIssuedAtAge ? configuration.idTokenMaxAge : nil
         let jws = try IDTokenVerifier.parse(token, expecting: expectations)
-        let verifier = try await signingVerifier(keyID: jws.header.kid, algorithm: jws.header.alg, metadata: metadata)
+        let verifier = try await signingVerifier(
+            keyID: jws.header.kid, algorithm: jws.header.alg, metadata: metadata, source: source)
         do {
             return try IDTokenVerifier.verify(jws, token: token, with: verifier, expecting: expectations, now: clock.now)
         } catch {

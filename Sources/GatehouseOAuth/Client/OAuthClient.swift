@@ -76,24 +76,18 @@ public final class OAuthClient: Sendable {
         return keyCaches.cache(for: jwksURI) {
             JWKSCache(
                 transport: transport, url: jwksURI, algorithms: algorithms(for: metadata),
-                maxAge: configuration.keysMaxAge, minimumRefetchInterval: configuration.keysMinimumRefetchInterval,
+                maxAge: configuration.keysMaxAge, untrustedRefetchInterval: configuration.keysMinimumRefetchInterval,
                 clock: clock, logger: logger)
         }
     }
 
     /// The verifier for a token header's `kid` and `alg` from the provider's JWKS, refetched
-    /// once (rate limited) when the `kid` is unknown — the IdP may have rotated its keys.
+    /// when the `kid` is unknown (the IdP may have rotated its keys) as `source` allows: always
+    /// for an ID token from the token endpoint, within a shared budget for anything else.
     func signingVerifier(
-        keyID: String?, algorithm: String, metadata: ProviderMetadata
+        keyID: String?, algorithm: String, metadata: ProviderMetadata, source: KeyLookupSource
     ) async throws(OAuthError) -> any JWTAlgorithm {
-        let cache = try keyCache(for: metadata)
-        let keys = try await cache.current()
-        do {
-            return try keys.verifier(keyID: keyID, algorithm: algorithm)
-        } catch where error.code == .idTokenKeyNotFound {
-            guard let refetched = try await cache.refetchForUnknownKey() else { throw error }
-            return try refetched.verifier(keyID: keyID, algorithm: algorithm)
-        }
+        try await keyCache(for: metadata).verifier(keyID: keyID, algorithm: algorithm, source: source)
     }
 
     /// Builds the authorization request URL with fresh `state`, `nonce` and PKCE S256

@@ -17,6 +17,10 @@ public struct IDTokenExpectations: Sendable {
     public var algorithms: Set<String>
     /// Tolerance for `exp`, `iat` and `nbf`. Default: 60 seconds.
     public var clockSkew: Duration
+    /// How far in the past `iat` may be (OIDC Core §3.1.3.7 step 10): an older ID token fails
+    /// with ``OAuthError/Code/idTokenIssuedTooLongAgo`` even when `exp` is still ahead. `nil`
+    /// skips the check (a refresh may return the login's ID token again). Default: 10 minutes.
+    public var maxIssuedAtAge: Duration? = .seconds(600)
 
     public init(
         issuer: IssuerPolicy,

@@ -56,6 +56,15 @@ public enum IDTokenVerifier {
     ) throws(OAuthError) {
         try checkIssuerAudienceAndTime(claims, expecting: expectations, now: now)
 
+        // Step 10: "The iat Claim can be used to reject tokens that were issued too far away
+        // from the current time". An ID token issued long ago (a day, with `exp` still ahead)
+        // is not the answer to the login in progress.
+        if let maxAge = expectations.maxIssuedAtAge,
+            now.timeIntervalSince(claims.issuedAt) > TimeInterval(maxAge.components.seconds)
+        {
+            throw OAuthError(.idTokenIssuedTooLongAgo, "the ID token's iat is further in the past than allowed")
+        }
+
         guard !claims.subject.isEmpty, claims.subject.utf8.count <= 255 else {
             throw OAuthError(.idTokenMissingSubject, "the ID token has no usable sub")
         }
@@ -114,6 +123,11 @@ public enum IDTokenVerifier {
             throw OAuthError(.idTokenNotYetValid, "the ID token is not valid yet (nbf)")
         }
     }
+}
+
+extension OAuthError.Code {
+    /// The ID token's `iat` is older than ``IDTokenExpectations/maxIssuedAtAge``.
+    public static let idTokenIssuedTooLongAgo = Self("id_token_iat_too_old")
 }
 
 /// Compares two secrets without an early exit on the first differing byte.
