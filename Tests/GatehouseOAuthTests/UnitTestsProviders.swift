@@ -50,8 +50,10 @@ struct UnitTestsProviders {
                 expecting: IDTokenExpectations(issuer: provider.issuerPolicy, clientID: "app", nonce: "n"), now: now)
         }
         let good = "https://login.microsoftonline.com/\(tenant)/v2.0"
-        try verify(issuer: good, tid: tenant, provider: .microsoft())
+        try verify(issuer: good, tid: tenant, provider: .microsoft(allowedTenants: [tenant]))
         try verify(issuer: good, tid: tenant, provider: .microsoft(tenant: "organizations", allowedTenants: [tenant]))
+        try verify(issuer: good, tid: tenant, provider: .microsoft(allowedTenants: [tenant.uppercased()]))
+        try verify(issuer: good, tid: tenant, provider: .microsoft(allowedTenants: .anyTenant))
         try verify(issuer: good, tid: tenant, provider: .microsoft(tenant: tenant))
 
         func expect(_ code: OAuthError.Code, issuer: String, tid: String?, provider: Provider) {
@@ -64,11 +66,60 @@ struct UnitTestsProviders {
         }
         let other = "00000000-0000-0000-0000-000000000001"
         // The token claims one tenant in iss and another in tid.
-        expect(.idTokenIssuerMismatch, issuer: good, tid: other, provider: .microsoft())
-        expect(.idTokenTenantMismatch, issuer: good, tid: nil, provider: .microsoft())
+        expect(.idTokenIssuerMismatch, issuer: good, tid: other, provider: .microsoft(allowedTenants: .anyTenant))
+        expect(.idTokenIssuerMismatch, issuer: good, tid: other, provider: .microsoft(allowedTenants: [tenant, other]))
+        expect(.idTokenTenantMismatch, issuer: good, tid: nil, provider: .microsoft(allowedTenants: .anyTenant))
         expect(.idTokenTenantMismatch, issuer: good, tid: tenant, provider: .microsoft(allowedTenants: [other]))
+        // No allow-list: no tenant at all (and OAuthClient refuses the preset, below).
+        expect(.idTokenTenantMismatch, issuer: good, tid: tenant, provider: .microsoft())
         expect(.idTokenIssuerMismatch, issuer: "https://login.microsoftonline.com/\(other)/v2.0", tid: other, provider: .microsoft(tenant: tenant))
-        expect(.idTokenIssuerMismatch, issuer: "https://evil.example/\(tenant)/v2.0", tid: tenant, provider: .microsoft())
+        expect(.idTokenIssuerMismatch, issuer: "https://evil.example/\(tenant)/v2.0", tid: tenant, provider: .microsoft(allowedTenants: .anyTenant))
+    }
+
+    /// nOAuth: `common`/`organizations` without an allow-list would let any Entra ID tenant
+    /// sign in, its admin choosing the user's email. The client refuses to be made; naming the
+    /// tenants, or the explicit `.anyTenant`, is accepted. A single tenant must be on its list.
+    @Test func microsoftMultiTenantNeedsAnAllowList() throws {
+        func make(_ provider: Provider) throws(OAuthError) -> OAuthClient {
+            try OAuthClient(
+                provider: provider, configuration: .init(clientID: "app", authentication: .none, redirectURI: "https://app.example.com/cb"))
+        }
+        let tenant = ProviderDocuments.contosoTenant
+        for refused in [Provider.microsoft(), .microsoft(tenant: "organizations"), .microsoft(tenant: "Common", allowedTenants: []),
+            .microsoft(tenant: tenant, allowedTenants: ["00000000-0000-0000-0000-000000000001"]),
+            .microsoft(tenant: "consumers", allowedTenants: [tenant])]
+        {
+            #expect(throws: OAuthError.self) { try make(refused) }
+            do {
+                _ = try make(refused)
+            } catch {
+                #expect(error.code == .invalidConfiguration)
+                #expect(error.message.contains("tenant"), "\(error.message)")
+            }
+        }
+        _ = try make(.microsoft(allowedTenants: [tenant]))
+        _ = try make(.microsoft(tenant: "organizations", allowedTenants: .anyTenant))
+        _ = try make(.microsoft(tenant: tenant))
+        _ = try make(.microsoft(tenant: tenant, allowedTenants: [tenant]))
+        _ = try make(.microsoft(tenant: "consumers"))
+        _ = try make(.microsoft(tenant: "consumers", allowedTenants: [Provider.microsoftConsumerTenant]))
+        // The email rule of the preset.
+        #expect(Provider.microsoft(tenant: tenant).emailVerification == .always(claim: "xms_edov"))
+        #expect(Provider.google.emailVerification == .ifPresent)
+        #expect(Provider.oidc(issuer: "https://idp.example.com").emailVerification == .ifPresent)
+    }
+
+    /// An RFC 9207 `iss` parameter names an allowed tenant.
+    @Test func microsoftAuthorizationResponseIssuerNamesAnAllowedTenant() {
+        let tenant = ProviderDocuments.contosoTenant
+        let template = "https://login.microsoftonline.com/{tenantid}/v2.0"
+        let policy = Provider.microsoft(allowedTenants: [tenant]).issuerPolicy
+        #expect(policy.acceptsAuthorizationResponse(issuer: "https://login.microsoftonline.com/\(tenant)/v2.0", discovered: template))
+        #expect(
+            !policy.acceptsAuthorizationResponse(
+                issuer: "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0", discovered: template))
+        #expect(!Provider.microsoft().issuerPolicy.acceptsAuthorizationResponse(
+            issuer: "https://login.microsoftonline.com/\(tenant)/v2.0", discovered: template))
     }
 
     @Test func gitHubIsOAuthWithFixedEndpoints() async throws {

@@ -31,6 +31,7 @@ extension GatewayConfiguration {
         if provider == "oidc", issuer == nil {
             throw ConfigurationError("GATEHOUSE_ISSUER", "is required with GATEHOUSE_PROVIDER=oidc")
         }
+        try loadIdentitySettings(values)
         guard let clientID = values.string("CLIENT_ID") else {
             throw ConfigurationError("GATEHOUSE_CLIENT_ID", "is required")
         }

@@ -20,6 +20,16 @@ public struct GatewayConfiguration: Sendable {
     public var provider: String = "oidc"
     /// `GATEHOUSE_ISSUER`. Required for `oidc`.
     public var issuer: String?
+    /// `GATEHOUSE_MICROSOFT_TENANTS`: the Entra ID tenant ids (`tid`, lower case) allowed to
+    /// sign in with `GATEHOUSE_PROVIDER=microsoft`. Required with the multi-tenant issuers
+    /// (`common`, `organizations`, or no issuer); a single-tenant issuer's tenant must be among
+    /// them when given. Default none.
+    public var microsoftTenants: [String] = []
+    /// `GATEHOUSE_REQUIRE_EMAIL_VERIFIED`: `always` (`true`: an email counts only with
+    /// `email_verified: true`, Microsoft `xms_edov: true`) or `if_present` (`false`: a missing
+    /// claim counts as verified, as in oauth2-proxy). Default (`nil`): `always` for Microsoft
+    /// (multi-tenant), `if_present` for the other providers.
+    public var requireEmailVerified: Bool?
     /// `GATEHOUSE_CLIENT_ID`. Required.
     public var clientID: String = ""
     /// `GATEHOUSE_CLIENT_SECRET`, or the contents of `GATEHOUSE_CLIENT_SECRET_FILE`.

@@ -54,6 +54,7 @@ public enum ConfigurationCheck {
         results.append(encryptionKeys(configuration))
         results.append(redirectURI(configuration))
         results.append(clientAuthentication(configuration))
+        results.append(emailVerification(configuration))
         results.append(cookies(configuration))
         results += await identityProvider(configuration, logger: logger)
         results.append(await store(configuration, deadline: storeDeadline, logger: logger))
@@ -73,6 +74,20 @@ public enum ConfigurationCheck {
         case (nil, _, nil):
             return .ok("client authentication", "none (public client: PKCE only)")
         }
+    }
+
+    /// When an email counts as verified (`GATEHOUSE_REQUIRE_EMAIL_VERIFIED`, by which claim),
+    /// and for Microsoft which tenants may sign in (`GATEHOUSE_MICROSOFT_TENANTS`).
+    static func emailVerification(_ configuration: GatewayConfiguration) -> Result {
+        let rule = configuration.emailVerification(for: Gateway.provider(configuration))
+        var detail =
+            rule.isRequired
+            ? "always: an email counts only with \(rule.claim) true" : "if_present: an email counts unless \(rule.claim) is false"
+        if configuration.provider == "microsoft" {
+            let tenants = configuration.microsoftTenants
+            detail += "; tenants: " + (tenants.isEmpty ? configuration.microsoftTenant : tenants.joined(separator: ", "))
+        }
+        return .ok("email verification", detail)
     }
 
     /// Each key decodes to 32 bytes (``KeyRing`` refuses anything else).

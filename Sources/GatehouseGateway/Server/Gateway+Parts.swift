@@ -22,25 +22,27 @@ extension Gateway {
         }
     }
 
-    /// The provider preset for `GATEHOUSE_PROVIDER`.
+    /// The provider preset for `GATEHOUSE_PROVIDER`, with the email rule of
+    /// `GATEHOUSE_REQUIRE_EMAIL_VERIFIED`.
     static func provider(_ configuration: GatewayConfiguration) -> Provider {
+        var provider: Provider
         switch configuration.provider {
-        case "google": return .google
-        case "github": return .gitHub()
-        case "gitlab": return .gitLab(baseURL: configuration.issuer ?? "https://gitlab.com")
+        case "google": provider = .google
+        case "github": provider = .gitHub()
+        case "gitlab": provider = .gitLab(baseURL: configuration.issuer ?? "https://gitlab.com")
         case "microsoft":
-            // `https://login.microsoftonline.com/<tenant>/v2.0` names the tenant.
-            let tenant = configuration.issuer.flatMap { issuer in
-                issuer.split(separator: "/").dropFirst(2).first.map(String.init)
-            }
-            return .microsoft(tenant: tenant ?? "common")
-        default: return .oidc(issuer: configuration.issuer ?? "")
+            provider = .microsoft(
+                tenant: configuration.microsoftTenant, allowedTenants: .init(configuration.microsoftTenants))
+        default: provider = .oidc(issuer: configuration.issuer ?? "")
         }
+        provider.emailVerification = configuration.emailVerification(for: provider)
+        return provider
     }
 
     static func makeOAuthClient(
         _ configuration: GatewayConfiguration, endpointOverrides: OAuthClient.EndpointOverrides, logger: Logger
     ) throws -> OAuthClient {
+        try configuration.checkMicrosoftTenants()
         let authentication: ClientAuthentication
         switch (configuration.clientAuth, configuration.clientSecret) {
         case ("private_key_jwt", _):

@@ -56,10 +56,10 @@ extension OAuthClient {
             }
             let idToken = try await validateIDToken(
                 rawIDToken, metadata: metadata, nonce: pending.nonce, accessToken: tokens.accessToken, subject: nil)
-            var identity = Identity(idToken: idToken)
+            var identity = Identity(idToken: idToken, emailVerification: provider.emailVerification)
             if configuration.fetchUserInfo {
                 let claims = try await userInfo(accessToken: tokens.accessToken, subject: idToken.claims.subject)
-                identity = identity.completed(byUserInfo: claims)
+                identity = identity.completed(byUserInfo: claims, emailVerification: provider.emailVerification)
             } else if metadata.userInfoEndpoint != nil,
                 Self.idTokenLeavesOutClaims(idToken.claims, scopes: tokens.scope ?? scopes)
             {
@@ -67,7 +67,7 @@ extension OAuthClient {
                 // need them refuse it), but a userinfo answer about someone else never does.
                 do {
                     let claims = try await userInfo(accessToken: tokens.accessToken, subject: idToken.claims.subject)
-                    identity = identity.completed(byUserInfo: claims)
+                    identity = identity.completed(byUserInfo: claims, emailVerification: provider.emailVerification)
                 } catch where error.code == .userInfoSubjectMismatch {
                     throw error
                 } catch {

@@ -32,6 +32,9 @@ public final class OAuthClient: Sendable {
             throw OAuthError(.invalidConfiguration, "the client id is empty")
         }
         _ = try EndpointURL.validate(configuration.redirectURI, name: "redirect URI")
+        if let problem = provider.configurationProblem {
+            throw OAuthError(.invalidConfiguration, problem)
+        }
         self.provider = provider
         self.configuration = configuration
         self.transport = IdPTransport(

@@ -23,9 +23,12 @@ public struct IssuerPolicy: Sendable, Hashable {
     }
 
     /// A Microsoft-style issuer template, `https://login.microsoftonline.com/{tenantid}/v2.0`.
-    /// `allowedTenants` restricts which tenants may sign in; `nil` allows any.
-    public static func tenantTemplate(_ template: String, allowedTenants: Set<String>? = nil) -> IssuerPolicy {
-        IssuerPolicy(kind: .tenantTemplate(template: template, allowedTenants: allowedTenants))
+    /// `allowedTenants` (compared without regard to case) restricts which tenants may sign in;
+    /// `nil` allows any, which a multi-tenant IdP's users can abuse (see
+    /// ``Provider/microsoft(tenant:allowedTenants:)``).
+    public static func tenantTemplate(_ template: String, allowedTenants: Set<String>?) -> IssuerPolicy {
+        IssuerPolicy(
+            kind: .tenantTemplate(template: template, allowedTenants: allowedTenants.map { Set($0.map { $0.lowercased() }) }))
     }
 
     static let tenantPlaceholder = "{tenantid}"
@@ -51,7 +54,7 @@ public struct IssuerPolicy: Sendable, Hashable {
             else { return false }
             let tenant = issuer.dropFirst(parts[0].count).dropLast(parts[1].count)
             guard !tenant.contains("/") else { return false }
-            return allowedTenants?.contains(String(tenant)) ?? true
+            return allowedTenants?.contains(tenant.lowercased()) ?? true
         }
     }
 
@@ -67,7 +70,7 @@ public struct IssuerPolicy: Sendable, Hashable {
             guard let tenant, !tenant.isEmpty, !tenant.contains("/") else {
                 throw OAuthError(.idTokenTenantMismatch, "the ID token has no usable tid claim")
             }
-            if let allowedTenants, !allowedTenants.contains(tenant) {
+            if let allowedTenants, !allowedTenants.contains(tenant.lowercased()) {
                 throw OAuthError(.idTokenTenantMismatch, "the ID token's tenant is not allowed")
             }
             guard issuer == template.replacingOccurrences(of: Self.tenantPlaceholder, with: tenant) else {

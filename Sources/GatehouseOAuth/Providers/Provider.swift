@@ -23,6 +23,11 @@ public struct Provider: Sendable {
     /// The scopes requested when the configuration names none.
     public var defaultScopes: [String]
     let identitySource: IdentitySource
+    /// When an `email` claim counts as verified. Default ``EmailVerification/ifPresent``;
+    /// Microsoft: ``EmailVerification/always(claim:)`` with `xms_edov`.
+    public var emailVerification: EmailVerification = .ifPresent
+    /// Why this preset cannot be used as configured (``OAuthClient`` refuses it), if it cannot.
+    var configurationProblem: String?
 
     /// Whether logins produce an ID token (OpenID Connect) or only an access token (OAuth 2.0).
     public var isOpenIDConnect: Bool {
