@@ -2,10 +2,12 @@ import Crypto
 import Foundation
 import GatehouseGateway
 import GatehouseOAuth
+import GatehouseTestSupport
 import Testing
 
-/// `GATEHOUSE_ALLOW_BEARER`: IdP-signed JWTs instead of a cookie, and what happens to a
-/// client's `Authorization` header without it.
+/// `GATEHOUSE_ALLOW_BEARER`: IdP-signed JWT access tokens (RFC 9068, `typ: at+jwt`, an `aud`
+/// among `GATEHOUSE_BEARER_AUDIENCE`) instead of a cookie — never ID tokens — and what happens
+/// to a client's `Authorization` header without it.
 @Suite("Gateway bearer mode")
 struct BearerModeTests {
     static let allow = ["GATEHOUSE_ALLOW_BEARER": "true"]
@@ -14,7 +16,7 @@ struct BearerModeTests {
         try await SigningGatewayFixture.with(environment: Self.allow) { fixture in
             let token = try fixture.idp.token(
                 fixture.idp.bearerClaims(sub: "api-user", email: "api@example.com", username: "api", groups: ["ops", "dev"]),
-                typ: "JWT")
+                typ: "at+jwt")
             let reply = try await fixture.browser().send(
                 "GET", "/api/items?x=1",
                 headers: [("Authorization", "Bearer " + token), ("X-Forwarded-User", "mallory")])
@@ -31,7 +33,7 @@ struct BearerModeTests {
 
     @Test func theSchemeIsCaseInsensitive() async throws {
         try await SigningGatewayFixture.with(environment: Self.allow) { fixture in
-            let token = try fixture.idp.token(fixture.idp.bearerClaims(sub: "u"), typ: nil)
+            let token = try fixture.idp.token(fixture.idp.bearerClaims(sub: "u"), typ: "application/at+jwt")
             let reply = try await fixture.browser().send("GET", "/x", headers: [("Authorization", "bearer " + token)])
             #expect(reply.status == 200)
         }
@@ -39,6 +41,8 @@ struct BearerModeTests {
 
     enum Spoil: String, CaseIterable, Sendable {
         case wrongAudience, wrongIssuer, otherKeySameKid, expired, notYetValid, noSubject, logoutToken, garbage, empty
+        /// What GATEHOUSE_ALLOW_BEARER accepted before: an ID token for our client id.
+        case idToken, idTokenWithoutType, idTokenRelabelled, unknownKid
     }
 
     @Test(arguments: Spoil.allCases)
@@ -48,6 +52,8 @@ struct BearerModeTests {
             var claims = idp.bearerClaims(sub: "u")
             var signer: P256.Signing.PrivateKey?
             var token: String?
+            var typ = "at+jwt"
+            var kid = SigningIdP.keyID
             let now = Date().timeIntervalSince1970
             switch spoil {
             case .wrongAudience: claims["aud"] = .string("another-client")
@@ -59,14 +65,58 @@ struct BearerModeTests {
             case .logoutToken: token = try idp.token(idp.logoutClaims(sid: "s1", sub: "u"))
             case .garbage: token = "not.a.jwt"
             case .empty: token = ""
+            case .idToken: (typ, claims["nonce"]) = ("JWT", .string("n-1"))
+            case .idTokenWithoutType: token = try idp.token(claims, typ: nil)
+            case .idTokenRelabelled: claims["at_hash"] = .string("x4Dq8BKaBq1u0mV8V2YtWw")
+            case .unknownKid: (kid, signer) = ("rotated-\(UUID())", P256.Signing.PrivateKey())
             }
-            let credential = try token ?? idp.token(claims, typ: "JWT", signer: signer)
+            let credential = try token ?? idp.token(claims, typ: typ, kid: kid, signer: signer)
             let reply = try await fixture.browser().send("GET", "/api", headers: [("Authorization", "Bearer " + credential)])
             #expect(reply.status == 401, "\(spoil)")
             #expect(reply.header("www-authenticate") == "Bearer error=\"invalid_token\"")
             #expect(reply.header("content-type") == "application/json")
             let body = try JSONDecoder().decode([String: String].self, from: Data(reply.body.utf8))
             #expect(body["error"] == "invalid_token")
+        }
+    }
+
+    /// GATEHOUSE_BEARER_AUDIENCE names the API the access tokens are for; the client id is then
+    /// no longer accepted as an audience.
+    @Test func theAudienceIsConfigurable() async throws {
+        let api = "https://api.example"
+        try await SigningGatewayFixture.with(environment: Self.allow.merging(["GATEHOUSE_BEARER_AUDIENCE": api]) { $1 }) {
+            fixture in
+            let idp = fixture.idp
+            var forAPI = idp.bearerClaims(sub: "api-user")
+            forAPI["aud"] = .array([.string("https://other.example"), .string(api)])
+            let accepted = try await fixture.browser().send(
+                "GET", "/api", headers: [("Authorization", "Bearer " + idp.token(forAPI, typ: "at+jwt"))])
+            #expect(accepted.status == 200)
+            #expect(try accepted.echo().value("X-Forwarded-User") == "api-user")
+
+            let forClient = try idp.token(idp.bearerClaims(sub: "api-user"), typ: "at+jwt")
+            let refused = try await fixture.browser().send("GET", "/api", headers: [("Authorization", "Bearer " + forClient)])
+            #expect(refused.status == 401)
+            #expect(refused.header("www-authenticate") == "Bearer error=\"invalid_token\"")
+        }
+    }
+
+    /// The scenario: sign-out puts the session's ID token in the IdP's end-session URL
+    /// (browser history, IdP logs). With bearer mode on, that ID token must open nothing here.
+    /// Before, it passed as a bearer until it expired.
+    @Test func theIDTokenOfASignOutURLIsRefusedAsABearer() async throws {
+        try await GatewayFixture.with(environment: Self.allow) { fixture in
+            let browser = fixture.browser()
+            try await browser.logIn()
+            let reply = try await browser.send("POST", "/oauth2/sign_out", headers: [("Origin", fixture.baseURL)])
+            let location = try #require(reply.header("location").flatMap { URLComponents(string: $0) })
+            let idToken = try #require(location.queryItems?.first { $0.name == "id_token_hint" }?.value)
+            #expect(location.queryItems?.first { $0.name == "client_id" }?.value == DOT.confidentialClient)
+            let attempt = try await fixture.browser().send(
+                "GET", "/admin", headers: [("Authorization", "Bearer " + idToken), ("Accept", "application/json")])
+            #expect(attempt.status == 401)
+            #expect(attempt.header("www-authenticate") == "Bearer error=\"invalid_token\"")
+            #expect(attempt.body.contains("at+jwt"))
         }
     }
 
@@ -83,7 +133,7 @@ struct BearerModeTests {
         try await SigningGatewayFixture.with(
             environment: Self.allow.merging(["GATEHOUSE_ALLOWED_EMAIL_DOMAINS": "example.org"]) { $1 }
         ) { fixture in
-            let token = try fixture.idp.token(fixture.idp.bearerClaims(sub: "u", email: "u@example.com"), typ: "JWT")
+            let token = try fixture.idp.token(fixture.idp.bearerClaims(sub: "u", email: "u@example.com"), typ: "at+jwt")
             let reply = try await fixture.browser().send("GET", "/api", headers: [("Authorization", "Bearer " + token)])
             #expect(reply.status == 403)
             #expect(reply.body.contains("email_not_allowed"))
@@ -92,7 +142,7 @@ struct BearerModeTests {
 
     @Test func withoutBearerModeABearerNeverIdentifiesAnyone() async throws {
         try await SigningGatewayFixture.with { fixture in
-            let token = try fixture.idp.token(fixture.idp.bearerClaims(sub: "api-user"), typ: "JWT")
+            let token = try fixture.idp.token(fixture.idp.bearerClaims(sub: "api-user"), typ: "at+jwt")
             let reply = try await fixture.browser().send(
                 "GET", "/api", headers: [("Authorization", "Bearer " + token), ("Accept", "application/json")])
             #expect(reply.status == 401)
@@ -126,6 +176,13 @@ struct BearerModeTests {
             "GATEHOUSE_UPSTREAM": "http://127.0.0.1:1", "GATEHOUSE_ENCRYPTION_KEYS": GatewayFixture.randomKey(),
         ]
         #expect(try await GatewayConfiguration.load(environment: base).allowBearer == false)
+        #expect(try await GatewayConfiguration.load(environment: base).bearerAudiences == [])
+        let audiences = try await GatewayConfiguration.load(
+            environment: base.merging(["GATEHOUSE_BEARER_AUDIENCE": "https://api.example, api-2"]) { $1 })
+        #expect(audiences.bearerAudiences == ["https://api.example", "api-2"])
+        await #expect {
+            try await GatewayConfiguration.load(environment: base.merging(["GATEHOUSE_BEARER_AUDIENCE": " , "]) { $1 })
+        } throws: { ($0 as? ConfigurationError)?.variable == "GATEHOUSE_BEARER_AUDIENCE" }
         let on = try await GatewayConfiguration.load(environment: base.merging(["GATEHOUSE_ALLOW_BEARER": "TRUE"]) { $1 })
         #expect(on.allowBearer)
         for bad in ["yes", "1", "on"] {

@@ -5,20 +5,35 @@ import Hummingbird
 import Logging
 
 /// `GATEHOUSE_ALLOW_BEARER`: a request with `Authorization: Bearer <JWT>` is let through
-/// without a cookie when the JWT is one the IdP signed for us — validated exactly as an ID
-/// token without a nonce (OIDC Core §3.1.3.7: key from the IdP's JWKS, allowed `alg`, `iss`,
-/// `aud` containing our client id and no untrusted audience, `azp`, `exp`/`nbf`/`iat` with
-/// the clock skew, a `sub`) — and its identity passes the access rules.
+/// without a cookie when the JWT is an access token the IdP signed for us — validated as a
+/// resource server validates a JWT access token (RFC 9068 §4, ``AccessTokenVerifier``): `typ`
+/// `at+jwt`, a key from the IdP's JWKS (an unknown `kid` refetches it only within the budget
+/// shared with logout tokens, so random kids never hold up a login), an allowed `alg`, `iss`,
+/// an `aud` among `GATEHOUSE_BEARER_AUDIENCE` (default: our client id), `exp`/`nbf`/`iat` with
+/// the clock skew, a `sub` — and its identity passes the access rules.
 ///
-/// A token with an `events` claim (a back-channel logout token, a security event) is refused:
-/// it is signed for our client id too, but it is not a credential. A bearer that fails gets
-/// `401` JSON with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3); an identity
-/// the access rules refuse gets `403`. Either way no cookie session is consulted: an explicit
-/// credential that fails is never silently replaced by another.
+/// ID tokens are never accepted: they are not credentials (OIDC Core §2), and sign-out puts
+/// the session's ID token in the IdP's end-session URL (`id_token_hint`), where browser
+/// history and logs keep it. So a token without the `at+jwt` type, or shaped like an ID token
+/// (a `nonce`, an `at_hash`, only its `azp` as audience), is refused; so is one with an
+/// `events` claim (a security event token). A bearer that fails gets `401` JSON with
+/// `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3); an identity the access
+/// rules refuse gets `403`. Either way no cookie session is consulted: an explicit credential
+/// that fails is never silently replaced by another.
 struct BearerAuthenticator: Sendable {
     let client: OAuthClient
+    /// The accepted `aud` values; never empty.
+    let audiences: Set<String>
     let rules: AccessRules
     let logger: Logger
+
+    /// `audiences` empty means our client id.
+    init(client: OAuthClient, audiences: [String], rules: AccessRules, logger: Logger) {
+        self.client = client
+        self.audiences = audiences.isEmpty ? [client.configuration.clientID] : Set(audiences)
+        self.rules = rules
+        self.logger = logger
+    }
 
     enum Outcome: Sendable {
         case accepted(Identity)
@@ -38,18 +53,18 @@ struct BearerAuthenticator: Sendable {
     }
 
     func authenticate(_ token: String) async -> Outcome {
-        let idToken: IDToken
+        let accessToken: JWTAccessToken
         do {
-            idToken = try await client.validateIDToken(token, nonce: nil)
+            accessToken = try await client.validateAccessToken(token, audiences: audiences)
         } catch {
             logger.notice("bearer token refused", metadata: ["reason": "\(error.code)"])
             return .refused(Self.invalidToken(error.message))
         }
-        guard idToken.claims.all["events"] == nil else {
+        guard accessToken.claims.all["events"] == nil else {
             logger.notice("bearer token refused", metadata: ["reason": "event_token"])
             return .refused(Self.invalidToken("the token is a security event token, not a credential"))
         }
-        let identity = Identity(idToken: idToken)
+        let identity = Identity(accessToken: accessToken)
         if let refusal = rules.check(identity) {
             logger.notice(
                 "bearer token refused by the access rules",

@@ -57,7 +57,9 @@ public struct Gateway: Sendable {
         self.admission = RequestAdmission(
             auth: auth, skipAuthRoutes: configuration.skipAuthRoutes,
             bearer: configuration.allowBearer
-                ? BearerAuthenticator(client: auth.client, rules: configuration.rules, logger: logger) : nil,
+                ? BearerAuthenticator(
+                    client: auth.client, audiences: configuration.bearerAudiences, rules: configuration.rules,
+                    logger: logger) : nil,
             checksCrossSite: configuration.proxyCSRF)
         self.services =
             driverServices + [

@@ -53,12 +53,17 @@ extension OAuthRoutes {
         }
     }
 
-    /// The IdP's end-session URL with `id_token_hint` and `post_logout_redirect_uri`, or `nil`.
+    /// The IdP's end-session URL with `client_id`, `logout_hint`, `id_token_hint` and
+    /// `post_logout_redirect_uri`, or `nil`. The ID token stays in the URL because without it
+    /// the IdP must ask the user before ending its session (RP-Initiated Logout §2) and some
+    /// IdPs refuse the redirect; an ID token is no credential (bearers are RFC 9068 access tokens).
     private func endSessionURL(idToken: String?) async -> String? {
         guard auth.settings.endIdPSession else { return nil }
         let postLogout = auth.settings.postLogoutRedirectURI ?? auth.settings.publicURL + "/"
         do {
-            return try await auth.client.endSessionURL(idTokenHint: idToken, postLogoutRedirectURI: postLogout)?
+            return try await auth.client.endSessionURL(
+                idTokenHint: idToken, logoutHint: idToken.flatMap(OAuthClient.logoutHint(forIDToken:)),
+                postLogoutRedirectURI: postLogout)?
                 .absoluteString
         } catch {
             auth.logger.warning("no end-session URL", metadata: ["error": "\(error.code)"])
