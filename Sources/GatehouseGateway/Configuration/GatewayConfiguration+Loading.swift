@@ -80,6 +80,16 @@ extension GatewayConfiguration {
         if allowBearer, provider == "github" {
             throw ConfigurationError("GATEHOUSE_ALLOW_BEARER", "needs an OpenID Connect provider (GitHub issues no JWTs)")
         }
+        bearerAudiences = values.list("BEARER_AUDIENCE")
+        if values.string("BEARER_AUDIENCE") != nil, bearerAudiences.isEmpty {
+            throw ConfigurationError("GATEHOUSE_BEARER_AUDIENCE", "must name at least one audience")
+        }
+        if let maxAge = values.string("ID_TOKEN_MAX_AGE") {
+            idTokenMaxAge = try ConfigParsing.duration(maxAge, variable: "GATEHOUSE_ID_TOKEN_MAX_AGE")
+            guard idTokenMaxAge >= .seconds(1) else {
+                throw ConfigurationError("GATEHOUSE_ID_TOKEN_MAX_AGE", "must be at least 1s")
+            }
+        }
         if let csrf = values.string("PROXY_CSRF") {
             proxyCSRF = try ConfigParsing.bool(csrf, variable: "GATEHOUSE_PROXY_CSRF")
         }

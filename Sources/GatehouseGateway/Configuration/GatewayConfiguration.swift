@@ -66,10 +66,17 @@ public struct GatewayConfiguration: Sendable {
     /// the `Authorization` the gateway sets (a client's own is always removed), except a
     /// bearer token accepted under ``allowBearer``.
     public var passAccessToken: Bool = false
-    /// `GATEHOUSE_ALLOW_BEARER`: also accept `Authorization: Bearer <JWT>` signed by the IdP
-    /// for our client id instead of a session cookie. Default `false`: a client's bearer token
+    /// `GATEHOUSE_ALLOW_BEARER`: also accept `Authorization: Bearer <JWT access token>` (RFC
+    /// 9068, `typ: at+jwt`) signed by the IdP for one of ``bearerAudiences`` instead of a
+    /// session cookie; ID tokens are never accepted. Default `false`: a client's bearer token
     /// then never identifies anyone.
     public var allowBearer: Bool = false
+    /// `GATEHOUSE_BEARER_AUDIENCE` (comma-separated): a bearer access token's `aud` must name
+    /// one of these. Default (empty): the client id.
+    public var bearerAudiences: [String] = []
+    /// `GATEHOUSE_ID_TOKEN_MAX_AGE`: how long ago a login's ID token may have been issued
+    /// (`iat`, OIDC Core §3.1.3.7 step 10). Default 10 minutes, as mod_auth_openidc.
+    public var idTokenMaxAge: Duration = .seconds(600)
     /// `GATEHOUSE_DIRECT_PROXY`. Default `true`: with an `http://` upstream, requests whose
     /// session is settled in the cache go upstream straight from the event loop
     /// (`DirectProxy`); `false` sends every request through the router (a fallback switch,

@@ -61,6 +61,7 @@ extension Gateway {
             clientID: configuration.clientID, authentication: authentication,
             redirectURI: configuration.authSettings.redirectURI, scopes: configuration.scopes)
         oauth.timeout = configuration.idpTimeout
+        oauth.idTokenMaxAge = configuration.idTokenMaxAge
         oauth.endpointOverrides = endpointOverrides
         do {
             return try OAuthClient(provider: provider(configuration), configuration: oauth, logger: logger)
