@@ -6,12 +6,16 @@ import Testing
 struct ProxyRulesTests {
     @Test func skipAuthRoutes() throws {
         let routes = try SkipAuthRoutes(parsing: ["/public", "/static/css/"])
-        for path in ["/public", "/public/", "/public/a/b", "//public/a", "/./public/x", "/x/../public/y", "/static/css/a.css"] {
+        for path in ["/public", "/public/", "/public/a/b", "/static/css/a.css"] {
             #expect(routes.matches(path), "\(path)")
         }
+        // Dot segments and leading `//` are refused before matching (RequestTarget), so the
+        // paths that once matched after normalising (`//public/a`, `/./public/x`,
+        // `/x/../public/y`) match nothing: the path matched is the path forwarded.
         for path in [
             "/", "/publicity", "/Public", "/public/../admin", "/public/%2E%2E/admin", "/public%2Fadmin",
             "/public/..;/admin", "/public/a%5C..%5C..%5Cadmin", "/public/%zz", "/static/cssx", "/static",
+            "//public/a", "/./public/x", "/x/../public/y",
         ] {
             #expect(!routes.matches(path), "\(path)")
         }
