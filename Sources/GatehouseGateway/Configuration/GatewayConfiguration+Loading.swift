@@ -104,6 +104,7 @@ extension GatewayConfiguration {
         }
         skipAuthRoutes = try SkipAuthRoutes(parsing: values.list("SKIP_AUTH_ROUTES"))
         trustedProxies = try TrustedProxies(parsing: values.list("TRUSTED_PROXIES"))
+        try loadBodyRate(values)
         logLevel = values.string("LOG_LEVEL")?.lowercased() ?? "info"
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw ConfigurationError(

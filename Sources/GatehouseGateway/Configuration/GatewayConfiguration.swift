@@ -87,6 +87,11 @@ public struct GatewayConfiguration: Sendable {
     /// before it is closed; never while an answer is owed. Default 30 seconds. (Not an
     /// environment variable.)
     public var clientTimeout: Duration = .seconds(30)
+    /// `GATEHOUSE_MIN_BODY_RATE` / `GATEHOUSE_MIN_BODY_RATE_WINDOW`: the slowest a request body
+    /// may arrive, averaged over each window of the client's time (the first window is the
+    /// grace period); slower, the connection is closed (`408` when no answer has started).
+    /// Default 1024 bytes per second over 30 seconds; `nil` (`GATEHOUSE_MIN_BODY_RATE=0`): off.
+    public var minimumBodyRate: MinimumBodyRate? = MinimumBodyRate()
     /// How long a kept-alive upstream connection of the direct path may stay unused before
     /// the gateway closes it (the router's client uses AsyncHTTPClient's default, also 60
     /// seconds). Default 60 seconds. (Not an environment variable.)

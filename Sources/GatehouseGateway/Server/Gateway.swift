@@ -98,7 +98,7 @@ public struct Gateway: Sendable {
             server: HTTPServerBuilder { responder in
                 GatewayHTTP1Channel(
                     responder: passThrough.map { $0.wrapping(responder) } ?? responder, direct: direct,
-                    clientTimeout: configuration.clientTimeout)
+                    clientTimeout: configuration.clientTimeout, bodyRate: configuration.minimumBodyRate)
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),

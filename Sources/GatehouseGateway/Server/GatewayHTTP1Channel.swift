@@ -17,6 +17,8 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
     let direct: DirectProxy?
     /// ``ClientReadTimeout``'s limit.
     let clientTimeout: Duration
+    /// ``ClientReadTimeout``'s minimum body rate (`nil`: none).
+    var bodyRate: MinimumBodyRate? = nil
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -27,7 +29,7 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
                 withOutboundHeaderValidation: false,  // fields come from Swift HTTP Types or ProxyHeaders
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: .init())
-            try sync.addHandler(ClientReadTimeout(timeout: TimeAmount(clientTimeout)))
+            try sync.addHandler(ClientReadTimeout(timeout: TimeAmount(clientTimeout), bodyRate: bodyRate, logger: logger))
             try sync.addHandler(RequestScreening(logger: logger))
             try sync.addHandler(HTTP10Answers())
             if let direct { try sync.addHandler(DirectProxyHandler(proxy: direct)) }
