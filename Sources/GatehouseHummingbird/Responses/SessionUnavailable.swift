@@ -36,12 +36,19 @@ public struct SessionUnavailable: Error, HTTPResponseError {
         }
     }
 
+    /// The request's own path and query when ``ReturnPath/sanitize(_:)`` keeps them, else `/`:
+    /// a target such as `/\evil.example` or `//evil.example` must not become a link to
+    /// another site.
+    static func retryLink(_ request: Request) -> String {
+        ReturnPath.sanitize(request.uri.path + (request.uri.query.map { "?" + $0 } ?? ""))
+    }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response: Response
         if LoginChallenge.isNavigation(request) {
             response = Page(
                 status: status, title: "Temporarily unavailable", message: message, category: reason.rawValue,
-                link: (href: request.uri.path, text: "Try again")
+                link: (href: Self.retryLink(request), text: "Try again")
             ).response()
         } else {
             response = JSONResponse.oauthError(reason.rawValue, description: message, status: status)
