@@ -140,6 +140,28 @@ struct BearerModeTests {
         }
     }
 
+    /// A bearer's email follows GATEHOUSE_REQUIRE_EMAIL_VERIFIED as a login's does: with
+    /// `always`, an email without `email_verified: true` is not sent upstream.
+    @Test func aBearersEmailNeedsVerificationAsALoginsDoes() async throws {
+        try await SigningGatewayFixture.with(
+            environment: Self.allow.merging(["GATEHOUSE_REQUIRE_EMAIL_VERIFIED": "always"]) { $1 }
+        ) { fixture in
+            let idp = fixture.idp
+            let unverified = try idp.token(idp.bearerClaims(sub: "u", email: "ceo@example.com"), typ: "at+jwt")
+            let echo = try await fixture.browser().send("GET", "/api", headers: [("Authorization", "Bearer " + unverified)])
+                .echo()
+            #expect(echo.value("X-Forwarded-User") == "u")
+            #expect(echo.value("X-Forwarded-Email") == nil)
+            var claims = idp.bearerClaims(sub: "u", email: "ceo@example.com")
+            claims["email_verified"] = .bool(true)
+            let verified = try idp.token(claims, typ: "at+jwt")
+            let verifiedEcho = try await fixture.browser().send(
+                "GET", "/api", headers: [("Authorization", "Bearer " + verified)]
+            ).echo()
+            #expect(verifiedEcho.value("X-Forwarded-Email") == "ceo@example.com")
+        }
+    }
+
     @Test func withoutBearerModeABearerNeverIdentifiesAnyone() async throws {
         try await SigningGatewayFixture.with { fixture in
             let token = try fixture.idp.token(fixture.idp.bearerClaims(sub: "api-user"), typ: "at+jwt")

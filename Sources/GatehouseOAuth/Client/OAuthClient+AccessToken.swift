@@ -19,11 +19,13 @@ extension OAuthClient {
 
 extension Identity {
     /// The identity an access token's claims describe (RFC 9068 §2.2: `sub`, and the user
-    /// claims an IdP may add, RFC 9068 §2.2.3.1), read as an ID token's are.
-    public init(accessToken: JWTAccessToken) {
+    /// claims an IdP may add, RFC 9068 §2.2.3.1), read as an ID token's are: an email only as
+    /// `emailVerification` allows (pass the provider's, ``Provider/emailVerification``).
+    public init(accessToken: JWTAccessToken, emailVerification: EmailVerification = .ifPresent) {
         self.init(
             idToken: IDToken(
                 rawValue: accessToken.rawValue, algorithm: accessToken.algorithm, keyID: accessToken.keyID,
-                claims: accessToken.claims))
+                claims: accessToken.claims),
+            emailVerification: emailVerification)
     }
 }
