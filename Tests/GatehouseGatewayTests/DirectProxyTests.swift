@@ -12,7 +12,7 @@ import Testing
 @Suite("Direct proxy path")
 struct DirectProxyTests {
     static func proxiedCounts(_ fixture: GatewayFixture) async throws -> (direct: Double, router: Double) {
-        let metrics = try await fixture.browser().send("GET", "/metrics").body
+        let metrics = try await fixture.metrics().body
         return (
             PrometheusText.value(of: #"gatehouse_proxied_requests_total{path="direct"}"#, in: metrics) ?? -1,
             PrometheusText.value(of: #"gatehouse_proxied_requests_total{path="router"}"#, in: metrics) ?? -1

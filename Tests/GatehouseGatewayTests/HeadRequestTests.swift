@@ -9,7 +9,7 @@ struct HeadRequestTests {
         try await GatewayFixture.with { fixture in
             let anonymous = fixture.browser()
             let expected: [(String, Int)] = [
-                ("/healthz", 200), ("/readyz", 200), ("/metrics", 200), ("/oauth2/auth", 401),
+                ("/healthz", 200), ("/readyz", 200), ("/oauth2/auth", 401),
                 ("/oauth2/userinfo", 401), ("/oauth2/sign_out", 200), ("/oauth2/start", 405), ("/oauth2/callback", 405),
             ]
             for (path, status) in expected {
@@ -18,6 +18,9 @@ struct HeadRequestTests {
                 #expect(reply.body.isEmpty, "HEAD \(path) has a body")
             }
             #expect(try await anonymous.send("HEAD", "/oauth2/start").header("allow") == "GET")
+            _ = try await fixture.metrics()  // the metrics listener is up
+            let metrics = try await GatewayBrowser(baseURL: fixture.metricsURL).send("HEAD", "/metrics")
+            #expect(metrics.status == 200 && metrics.body.isEmpty)
             #expect(anonymous.cookies.isEmpty, "HEAD started a login")
             let browser = fixture.browser()
             try await browser.logIn()

@@ -73,7 +73,7 @@ struct LoginFlowTests {
             try await browser.logIn()
             for _ in 0..<3 { #expect(try await browser.send("GET", "/app/page?secret=x").status == 200) }
             #expect(try await browser.send("GET", "/oauth2/nothing-here").status == 404)
-            let metrics = try await fixture.browser().send("GET", "/metrics").body
+            let metrics = try await fixture.metrics().body
             func value(_ series: String) -> Double? { PrometheusText.value(of: series, in: metrics) }
             #expect(value(#"gatehouse_http_requests_total{route="proxy",status="200"}"#) == 3)
             #expect(value(#"gatehouse_http_requests_total{route="/oauth2/callback",status="302"}"#) == 1)

@@ -26,7 +26,7 @@ struct LoginLoopTests {
             let echo = try await browser.send("GET", "/app").echo()
             #expect(echo.value("X-Forwarded-User") != nil)
             #expect(echo.value("Cookie") == nil, "Gatehouse's cookies, the loop counter included, stay out")
-            let metrics = try await fixture.browser().send("GET", "/metrics")
+            let metrics = try await fixture.metrics()
             #expect(metrics.status == 200)
         }
     }

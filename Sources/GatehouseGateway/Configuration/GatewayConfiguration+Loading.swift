@@ -104,6 +104,12 @@ extension GatewayConfiguration {
         }
         skipAuthRoutes = try SkipAuthRoutes(parsing: values.list("SKIP_AUTH_ROUTES"))
         trustedProxies = try TrustedProxies(parsing: values.list("TRUSTED_PROXIES"))
+        if let listen = values.string("METRICS_LISTEN") {
+            metricsListen = try ConfigParsing.listen(listen, variable: "GATEHOUSE_METRICS_LISTEN")
+            if let metrics = metricsListen, metrics.host == listenHost, metrics.port == listenPort, listenPort != 0 {
+                throw ConfigurationError("GATEHOUSE_METRICS_LISTEN", "must differ from GATEHOUSE_LISTEN")
+            }
+        }
         try loadBodyRate(values)
         logLevel = values.string("LOG_LEVEL")?.lowercased() ?? "info"
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {

@@ -116,6 +116,10 @@ public struct GatewayConfiguration: Sendable {
     public var skipAuthRoutes = SkipAuthRoutes(prefixes: [])
     /// `GATEHOUSE_TRUSTED_PROXIES`. Default none.
     public var trustedProxies = TrustedProxies(ranges: [])
+    /// `GATEHOUSE_METRICS_LISTEN` (`host:port`): the separate listener serving `/metrics`.
+    /// Default `nil`: metrics are not served (on the main listener `/metrics` is proxied like
+    /// any other path).
+    public var metricsListen: (host: String, port: Int)?
     /// `GATEHOUSE_LOG_LEVEL`: `trace`, `debug`, `info`, `notice`, `warning`, `error`,
     /// `critical`. Default `info`.
     public var logLevel: String = "info"

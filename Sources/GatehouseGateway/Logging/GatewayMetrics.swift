@@ -1,7 +1,8 @@
 import Prometheus
 import Synchronization
 
-/// The gateway's own Prometheus series, on the registry `/metrics` serves:
+/// The gateway's own Prometheus series, on the registry `/metrics` serves (on
+/// `GATEHOUSE_METRICS_LISTEN`):
 ///
 /// - `gatehouse_http_requests_total{route, status}`: every answer, by route (one of
 ///   Gatehouse's endpoints, `/oauth2/other`, or `proxy` for everything proxied — never the
@@ -32,7 +33,7 @@ final class GatewayMetrics: Sendable {
     /// Gatehouse's own endpoints, each its own `route` value.
     static let ownRoutes: Set<String> = [
         "/oauth2/start", "/oauth2/callback", "/oauth2/sign_out", "/oauth2/auth", "/oauth2/userinfo",
-        "/oauth2/backchannel-logout", "/healthz", "/readyz", "/metrics",
+        "/oauth2/backchannel-logout", "/healthz", "/readyz",
     ]
 
     static var requestsDescriptor: MetricNameDescriptor {

@@ -18,6 +18,7 @@ public struct Gateway: Sendable {
     let registry: PrometheusCollectorRegistry
     let metrics: GatewayMetrics
     let admission: RequestAdmission
+    let health: HealthRoutes
     let services: [any Service]
     let beforeStart: [@Sendable () async throws -> Void]
     let logger: Logger
@@ -61,10 +62,15 @@ public struct Gateway: Sendable {
                     client: auth.client, audiences: configuration.bearerAudiences, rules: configuration.rules,
                     logger: logger) : nil,
             checksCrossSite: configuration.proxyCSRF)
+        let health = HealthRoutes(auth: auth, registry: registry, activeSessions: metrics.activeSessions)
+        self.health = health
         self.services =
             driverServices + [
                 HTTPClientService(client: httpClient), PurgeService(store: store), DeletionListenerService(store: store),
             ]
+            + (configuration.metricsListen.map { listen in
+                [MetricsListener.application(host: listen.host, port: listen.port, health: health, logger: logger)]
+            } ?? [])
         self.beforeStart = [migrate]
     }
 
@@ -74,7 +80,7 @@ public struct Gateway: Sendable {
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.add(middleware: GatewayMiddleware(admission: admission, proxy: proxy, metrics: metrics))
         OAuthRoutes<GatehouseRequestContext>(auth).register(on: router)
-        HealthRoutes(auth: auth, registry: registry, activeSessions: metrics.activeSessions).register(on: router)
+        health.register(on: router)
         return router
     }
 

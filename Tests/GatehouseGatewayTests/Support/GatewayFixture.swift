@@ -13,6 +13,21 @@ struct GatewayFixture: Sendable {
     let gateway: Gateway
     /// The echo upstream's port (for a second proxy, such as nginx, in front of it).
     let upstreamPort: Int
+    /// `http://127.0.0.1:PORT` of `GATEHOUSE_METRICS_LISTEN` (set unless a test replaces it).
+    let metricsURL: String
+
+    /// `GET /metrics` on the metrics listener. It starts beside the main listener, so the
+    /// first scrape waits (at most 5 s) until it accepts connections.
+    func metrics() async throws -> GatewayBrowser.Reply {
+        let started = ContinuousClock.now
+        while true {
+            do {
+                return try await GatewayBrowser(baseURL: metricsURL).send("GET", "/metrics")
+            } catch where ContinuousClock.now - started < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
 
     /// A new browser (cookie jar) for this gateway.
     func browser() -> GatewayBrowser { GatewayBrowser(baseURL: baseURL) }
@@ -32,6 +47,7 @@ struct GatewayFixture: Sendable {
         defer { try? FileManager.default.removeItem(at: directory) }
         try await EchoUpstream.with { upstreamPort in
             let port = try TestServer.freePort()
+            let metricsPort = try TestServer.freePort()
             // Port 9 (discard) is below the ephemeral range, so no parallel test's server can
             // be listening there; a "free" ephemeral port could be taken by one meanwhile.
             let upstream = upstreamDown ? 9 : upstreamPort
@@ -45,6 +61,7 @@ struct GatewayFixture: Sendable {
                 "GATEHOUSE_UPSTREAM": "http://127.0.0.1:\(upstream)",
                 "GATEHOUSE_STORE": "sqlite:" + directory.appendingPathComponent("gatehouse.db").path,
                 "GATEHOUSE_ENCRYPTION_KEYS": Self.randomKey(),
+                "GATEHOUSE_METRICS_LISTEN": "127.0.0.1:\(metricsPort)",
             ]
             environment.merge(extra) { $1 }
             var configuration = try await GatewayConfiguration.load(environment: environment)
@@ -57,7 +74,8 @@ struct GatewayFixture: Sendable {
             try await TestServer.run({ onRunning in gateway.application(onServerRunning: onRunning) }) { _ in
                 try await body(
                     GatewayFixture(
-                        baseURL: "http://127.0.0.1:\(port)", issuer: issuer, gateway: gateway, upstreamPort: upstreamPort))
+                        baseURL: "http://127.0.0.1:\(port)", issuer: issuer, gateway: gateway, upstreamPort: upstreamPort,
+                        metricsURL: "http://127.0.0.1:\(metricsPort)"))
             }
         }
     }
