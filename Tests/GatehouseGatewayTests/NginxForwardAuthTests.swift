@@ -87,4 +87,48 @@ struct NginxForwardAuthTests {
             }
         }
     }
+
+    /// Other auth proxies' identity headers and client-address claims sent through nginx never
+    /// reach the app, signed in or on the way to the login; `/oauth2/auth` answers with
+    /// Gatehouse's identity fields only, whatever the subrequest carried.
+    @Test func forgedIdentityAndAddressHeadersDoNotReachTheApp() async throws {
+        // The names docs/nginx-forward-auth.conf clears (nginx cannot clear a family by
+        // prefix), and an `_` spelling, which nginx drops by default.
+        let identity = [
+            "X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups", "X-Auth-Request-Preferred-Username",
+            "X-Auth-Request-Access-Token", "X-Forwarded-Access-Token", "X-Forwarded-Provider", "Remote-User",
+            "Remote-Email", "Remote-Groups", "Remote-Name", "X-Remote-User", "X-Remote-Group", "X-Authenticated-User",
+            "X-Auth-User", "X-WEBAUTH-USER", "X-User", "X-Email", "Remote_User",
+        ].map { ($0, "mallory") }
+        let forged =
+            identity + SpoofedHeaderTests.clientAddresses
+            + [("X-Forwarded-For", "203.0.113.9"), ("X-Real-IP", "203.0.113.10"), ("X-Request-Id", "kept")]
+        try await GatewayFixture.with { fixture in
+            let browser = fixture.browser()
+            try await browser.logIn()
+            let answer = try await browser.send("GET", "/oauth2/auth", headers: forged)
+            #expect(answer.status == 202)
+            let gatewaySets = ["x-forwarded-for", "x-request-id", "x-forwarded-provider"]
+            for (name, _) in forged where !gatewaySets.contains(name.lowercased()) {
+                #expect(answer.header(name) == nil, "\(name) in the forward-auth answer")
+            }
+            #expect(answer.header("x-forwarded-user") == "1")
+
+            let gatewayPort = try #require(URLComponents(string: fixture.baseURL)?.port)
+            try await Self.withNginx(gatewayPort: gatewayPort, appPort: fixture.upstreamPort) { nginxPort in
+                let signedIn = GatewayBrowser(baseURL: "http://127.0.0.1:\(nginxPort)")
+                signedIn.cookies = browser.cookies
+                let reply = try await signedIn.send("GET", "/app/page", headers: forged)
+                #expect(reply.status == 200)
+                let echo = try reply.echo()
+                for (name, _) in identity + SpoofedHeaderTests.clientAddresses {
+                    #expect(echo.value(name) == nil, "\(name) reached the app: \(echo.values(name))")
+                }
+                #expect(echo.values("x-forwarded-for") == ["127.0.0.1"])
+                #expect(echo.values("x-real-ip") == ["127.0.0.1"])
+                #expect(echo.value("x-request-id") == "kept")
+                #expect(echo.value("x-forwarded-user") == "1")
+            }
+        }
+    }
 }

@@ -1,10 +1,16 @@
 import Foundation
+import GatehouseHummingbird
 import Testing
 
-/// Headers a client may send to pose as the gateway or as a proxy in front of it: every
-/// `X-Forwarded-*` and `X-Real-IP` count only from `GATEHOUSE_TRUSTED_PROXIES`, and `_`
-/// spellings of the fields the gateway owns (which CGI-style upstreams read as the same
-/// variable) never pass. Both proxy paths, over real HTTP to an echoing upstream.
+@testable import GatehouseGateway
+
+/// Headers a client may send to pose as the gateway, as another auth proxy, or as a proxy in
+/// front of it: every `X-Forwarded-*`, `X-Real-IP` and other client-address field counts only
+/// from `GATEHOUSE_TRUSTED_PROXIES`; the identity fields of other auth proxies
+/// (`X-Auth-Request-*`, `Remote-*`, …), `GATEHOUSE_STRIP_REQUEST_HEADERS` and the `_`
+/// spellings of all those (which CGI-style upstreams read as the same variable) never pass;
+/// `X-Forwarded-Host` is the public URL's host unless a trusted proxy states one. Both proxy
+/// paths, over real HTTP to an echoing upstream.
 @Suite("Spoofed forwarding and identity headers")
 struct SpoofedHeaderTests {
     static let forged: [(String, String)] = [
@@ -15,27 +21,60 @@ struct SpoofedHeaderTests {
         ("X-App_Token", "kept"), ("X-Request-Id", "kept-too"),
     ]
 
-    /// The fields the upstream received for one signed-in request with `forged` added.
-    static func upstreamFields(direct: Bool, trusted: Bool) async throws -> [String: [String]] {
+    /// Other auth proxies' identity fields (oauth2-proxy, Authelia/Authentik, Kubernetes,
+    /// Kong, Grafana, Google IAP, AWS ALB, Cloudflare Access), some in `_` spelling.
+    static let otherProxiesIdentity: [(String, String)] = [
+        ("X-Auth-Request-User", "mallory"), ("X-Auth-Request-Email", "mallory@evil.example"),
+        ("X-Auth-Request-Groups", "admins"), ("X-Auth-Request-Preferred-Username", "root"),
+        ("X-Auth-Request-Access-Token", "forged"), ("Remote-User", "mallory"), ("Remote-Email", "mallory@evil.example"),
+        ("Remote-Groups", "admins"), ("Remote-Name", "Mallory"), ("X-Remote-User", "mallory"),
+        ("X-Remote-Group", "system:masters"), ("X-Remote-Extra-Scopes", "all"), ("X-Authenticated-User", "mallory"),
+        ("X-Forwarded-Access-Token", "forged"), ("X-Forwarded-Provider", "evil"), ("X-Auth-User", "mallory"),
+        ("X-WEBAUTH-USER", "admin"), ("X-User", "mallory"), ("X-Email", "mallory@evil.example"),
+        ("X-Goog-Authenticated-User-Email", "accounts.google.com:mallory@evil.example"),
+        ("X-Amzn-Oidc-Identity", "mallory"), ("Cf-Access-Authenticated-User-Email", "mallory@evil.example"),
+        ("X-authentik-username", "akadmin"), ("Remote_User", "mallory"), ("X_Auth_Request_User", "mallory"),
+        ("x_remote_user", "mallory"), ("X_Forwarded_Access_Token", "forged"),
+    ]
+
+    /// Client addresses and original URLs as CDNs, load balancers and proxies state them.
+    static let clientAddresses: [(String, String)] = [
+        ("X-Client-IP", "203.0.113.1"), ("True-Client-IP", "203.0.113.2"), ("CF-Connecting-IP", "203.0.113.3"),
+        ("Fastly-Client-IP", "203.0.113.4"), ("X-Cluster-Client-IP", "203.0.113.5"),
+        ("X-Original-Forwarded-For", "203.0.113.6"), ("Forwarded", "for=203.0.113.7"), ("X-Original-URL", "/admin"),
+        ("X-Rewrite-URL", "/admin"),
+    ]
+
+    /// The fields the upstream received for one signed-in request with `headers` added, and
+    /// whether it went by the direct path.
+    static func upstreamFields(
+        direct: Bool, trusted: Bool, headers: [(String, String)] = forged, environment extra: [String: String] = [:]
+    ) async throws -> (fields: [String: [String]], publicHost: String) {
         var seen: [String: [String]] = [:]
-        var environment = ["GATEHOUSE_DIRECT_PROXY": direct ? "true" : "false"]
+        var publicHost = ""
+        var environment = ["GATEHOUSE_DIRECT_PROXY": direct ? "true" : "false"].merging(extra) { $1 }
         if trusted { environment["GATEHOUSE_TRUSTED_PROXIES"] = "127.0.0.1/32" }
         try await GatewayFixture.with(environment: environment) { fixture in
+            publicHost = fixture.baseURL.replacingOccurrences(of: "http://", with: "")
             let browser = fixture.browser()
             try await browser.logIn()
-            let reply = try await browser.send("GET", "/app", headers: forged)
+            let reply = try await browser.send("GET", "/app", headers: headers)
             #expect(reply.status == 200)
             for pair in try reply.echo().headers {
                 guard let name = pair.first?.lowercased(), let value = pair.last else { continue }
                 seen[name, default: []].append(value)
             }
+            // The path the test meant to cover was taken.
+            let metrics = try await fixture.metrics().body
+            let series = #"gatehouse_proxied_requests_total{path="\#(direct ? "direct" : "router")"}"#
+            #expect((PrometheusText.value(of: series, in: metrics) ?? 0) >= 1, "\(series)")
         }
-        return seen
+        return (seen, publicHost)
     }
 
     @Test(arguments: [true, false])
     func untrustedClientCannotForgeForwardingOrIdentityFields(direct: Bool) async throws {
-        let seen = try await Self.upstreamFields(direct: direct, trusted: false)
+        let seen = try await Self.upstreamFields(direct: direct, trusted: false).fields
         for name in ["x-forwarded-port", "x-forwarded-prefix", "x-forwarded-ssl", "x-forwarded-uri", "x-real-ip"] {
             #expect(seen[name] == nil, "\(name) reached the upstream: \(seen[name] ?? [])")
         }
@@ -52,7 +91,7 @@ struct SpoofedHeaderTests {
 
     @Test(arguments: [true, false])
     func trustedProxyKeepsItsForwardingFieldsButNotUnderscoreAliases(direct: Bool) async throws {
-        let seen = try await Self.upstreamFields(direct: direct, trusted: true)
+        let seen = try await Self.upstreamFields(direct: direct, trusted: true).fields
         #expect(seen["x-forwarded-port"] == ["1"])
         #expect(seen["x-forwarded-prefix"] == ["/admin"])
         #expect(seen["x-real-ip"] == ["203.0.113.7"])
@@ -60,5 +99,91 @@ struct SpoofedHeaderTests {
             #expect(seen[name] == nil, "\(name) reached the upstream")
         }
         #expect(seen["x-forwarded-email"] == ["alice@example.com"])
+    }
+
+    /// Other auth proxies' identity fields never pass, not even from a trusted proxy (it
+    /// vouches for the network path, not for a user); client addresses pass only from one.
+    @Test(arguments: [true, false], [true, false])
+    func otherProxiesIdentityNeverPassesAndClientAddressesOnlyFromTrustedProxies(direct: Bool, trusted: Bool)
+        async throws
+    {
+        let headers = Self.otherProxiesIdentity + Self.clientAddresses + [("X-Request-Id", "kept")]
+        let seen = try await Self.upstreamFields(direct: direct, trusted: trusted, headers: headers).fields
+        for (name, _) in Self.otherProxiesIdentity {
+            #expect(seen[name.lowercased()] == nil, "\(name) reached the upstream: \(seen[name.lowercased()] ?? [])")
+        }
+        for (name, value) in Self.clientAddresses {
+            #expect(seen[name.lowercased()] == (trusted ? [value] : nil), "\(name): \(seen[name.lowercased()] ?? [])")
+        }
+        #expect(seen["x-request-id"] == ["kept"])
+        #expect(seen["x-forwarded-user"]?.count == 1)
+        #expect(seen["x-forwarded-email"] == ["alice@example.com"])
+    }
+
+    /// `X-Forwarded-Host` is the public URL's host, whatever `Host` a client sends; a trusted
+    /// proxy's `X-Forwarded-Host` is kept.
+    @Test(arguments: [true, false], [true, false])
+    func forwardedHostIsThePublicHostUnlessATrustedProxyStatesOne(direct: Bool, trusted: Bool) async throws {
+        let (seen, publicHost) = try await Self.upstreamFields(
+            direct: direct, trusted: trusted, headers: [("Host", "evil.example")])
+        #expect(seen["x-forwarded-host"] == [publicHost])
+        let stated = try await Self.upstreamFields(
+            direct: direct, trusted: trusted, headers: [("Host", "evil.example"), ("X-Forwarded-Host", "app.example")])
+        #expect(stated.fields["x-forwarded-host"] == [trusted ? "app.example" : stated.publicHost])
+    }
+
+    /// `GATEHOUSE_STRIP_REQUEST_HEADERS`: listed fields never pass, in any letter case or
+    /// `_` spelling, from anyone.
+    @Test(arguments: [true, false])
+    func configuredFieldsAreStripped(direct: Bool) async throws {
+        let seen = try await Self.upstreamFields(
+            direct: direct, trusted: true,
+            headers: [
+                ("X-Internal-Debug", "1"), ("X_INTERNAL_DEBUG", "2"), ("x-tenant-id", "other"), ("X-Request-Id", "kept"),
+            ],
+            environment: ["GATEHOUSE_STRIP_REQUEST_HEADERS": "X-Internal-Debug, X-Tenant-ID"]
+        ).fields
+        for name in ["x-internal-debug", "x_internal_debug", "x-tenant-id"] {
+            #expect(seen[name] == nil, "\(name) reached the upstream")
+        }
+        #expect(seen["x-request-id"] == ["kept"])
+    }
+
+    @Test func stripListNamesMustBeFieldNames() async throws {
+        var environment = ConfigurationTests.minimal
+        environment["GATEHOUSE_STRIP_REQUEST_HEADERS"] = "X-Ok, X Bad"
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await GatewayConfiguration.load(environment: environment)
+        }
+        #expect(error?.variable == "GATEHOUSE_STRIP_REQUEST_HEADERS")
+        environment["GATEHOUSE_STRIP_REQUEST_HEADERS"] = "X-Ok,x_other"
+        #expect(try await GatewayConfiguration.load(environment: environment).stripRequestHeaders == ["x-ok", "x_other"])
+        #expect(try await GatewayConfiguration.load(environment: ConfigurationTests.minimal).stripRequestHeaders.isEmpty)
+    }
+
+    /// The tables: every listed name (any letter case, `_` spelling) has its rule, families
+    /// are matched by prefix, and every family starts with `x-` (``ProxyHeaders/fullRule(forName:)``
+    /// skips the prefix scan for other names).
+    @Test func identityAndClientAddressTables() {
+        for name in ProxyHeaders.identityNames {
+            #expect(ProxyHeaders.fullRule(forName: name.uppercased()) == .identity, "\(name)")
+            #expect(ProxyHeaders.isUnderscoreAlias(name.replacingOccurrences(of: "-", with: "_")), "\(name)")
+        }
+        for name in ProxyHeaders.trustedOnlyNames {
+            #expect(ProxyHeaders.fullRule(forName: name) == .trustedOnly, "\(name)")
+        }
+        for prefix in ProxyHeaders.identityPrefixes {
+            #expect(prefix.hasPrefix("x-"))
+            #expect(ProxyHeaders.fullRule(forName: prefix + "Anything") == .identity, "\(prefix)")
+            #expect(ProxyHeaders.fullRule(forName: String(prefix.dropLast())) == nil, "\(prefix)")
+        }
+        #expect(ProxyHeaders.fullRule(forName: "X-Forwarded-Anything") == .trustedOnly)
+        for kept in ["x-request-id", "x-app_token", "accept", "x-user-agent", "remote", "x-auth-request"] {
+            #expect(ProxyHeaders.fullRule(forName: kept) == nil, "\(kept)")
+        }
+        let table = ProxyHeaders.Settings(stripped: ["x-one", "X_Two"]).stripped
+        for name in ["X-ONE", "x_one", "x-two", "X_TWO"] { #expect(table.contains(name), "\(name)") }
+        for name in ["x-one-", "x-on", "x-three", ""] { #expect(!table.contains(name), "\(name)") }
+        #expect(ProxyHeaders.Settings.none.stripped.isEmpty)
     }
 }

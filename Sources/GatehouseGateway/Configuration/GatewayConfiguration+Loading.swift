@@ -104,6 +104,8 @@ extension GatewayConfiguration {
         }
         skipAuthRoutes = try SkipAuthRoutes(parsing: values.list("SKIP_AUTH_ROUTES"))
         trustedProxies = try TrustedProxies(parsing: values.list("TRUSTED_PROXIES"))
+        stripRequestHeaders = try ConfigParsing.fieldNames(
+            values.list("STRIP_REQUEST_HEADERS"), variable: "GATEHOUSE_STRIP_REQUEST_HEADERS")
         if let listen = values.string("METRICS_LISTEN") {
             metricsListen = try ConfigParsing.listen(listen, variable: "GATEHOUSE_METRICS_LISTEN")
             if let metrics = metricsListen, metrics.host == listenHost, metrics.port == listenPort, listenPort != 0 {

@@ -116,6 +116,10 @@ public struct GatewayConfiguration: Sendable {
     public var skipAuthRoutes = SkipAuthRoutes(prefixes: [])
     /// `GATEHOUSE_TRUSTED_PROXIES`. Default none.
     public var trustedProxies = TrustedProxies(ranges: [])
+    /// `GATEHOUSE_STRIP_REQUEST_HEADERS`: more request fields never forwarded to the upstream,
+    /// from anyone (any letter case, `_` spellings too), beyond the identity and
+    /// client-address fields always handled. Default none.
+    public var stripRequestHeaders: [String] = []
     /// `GATEHOUSE_METRICS_LISTEN` (`host:port`): the separate listener serving `/metrics`.
     /// Default `nil`: metrics are not served (on the main listener `/metrics` is proxied like
     /// any other path).

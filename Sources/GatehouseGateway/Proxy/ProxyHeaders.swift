@@ -5,8 +5,10 @@ import HTTPTypes
 import NIOHTTP1
 
 /// The header rules of the reverse proxy (RFC 9110 §7.6.1 hop-by-hop fields; DESIGN §1–§2
-/// identity and forwarding headers). Run on every proxied request: one table lookup per
-/// field, and cookies filtered without splitting when none of them is Gatehouse's.
+/// identity and forwarding headers, §4 other proxies' identity and client-address fields).
+/// Run on every proxied request: one table lookup per field (names in
+/// `ProxyHeaders+Names.swift`), and cookies filtered without splitting when none of them is
+/// Gatehouse's.
 enum ProxyHeaders {
     /// What the proxy does with a field, by its lowercase name.
     enum Rule {
@@ -14,12 +16,35 @@ enum ProxyHeaders {
         case hopByHop
         /// Set by the gateway itself: whatever a client sent is dropped.
         case gatewayOwned
+        /// Another auth proxy's identity field (``identityNames``, ``identityPrefixes``):
+        /// dropped whoever sent it.
+        case identity
         /// `X-Forwarded-For/-Proto/-Host`: replaced; a trusted proxy's values are extended.
         case forwarding
-        /// `Forwarded`: kept only from a trusted proxy.
-        case forwarded
+        /// `Forwarded`, client addresses and original URLs (``trustedOnlyNames``): kept only
+        /// from a trusted proxy.
+        case trustedOnly
         case cookie
         case authorization
+    }
+
+    /// A deployment's additions to the fixed rules.
+    struct Settings: Sendable {
+        /// Reported in `X-Forwarded-Host` unless a trusted proxy states one: the host (and
+        /// port) of `GATEHOUSE_PUBLIC_URL`, never a client's arbitrary `Host`. `nil` (a
+        /// ``ReverseProxy`` made without one): the request's `Host`.
+        var publicHost: String?
+        /// `GATEHOUSE_STRIP_REQUEST_HEADERS`: more fields never forwarded from anyone, in any
+        /// letter case and with `_` for `-`.
+        var stripped: FieldNameTable<Bool>
+
+        init(publicHost: String? = nil, stripped names: [String] = []) {
+            self.publicHost = publicHost
+            self.stripped = FieldNameTable(names.map { ($0, true) }, dashForUnderscore: true)
+        }
+
+        /// Nothing added.
+        static let none = Settings()
     }
 
     static let rules: [String: Rule] = {
@@ -28,33 +53,36 @@ enum ProxyHeaders {
             "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
             "trailer", "transfer-encoding", "upgrade",
         ] { rules[name] = .hopByHop }
-        for name in [
-            "host", "content-length", "x-forwarded-user", "x-forwarded-email", "x-forwarded-preferred-username",
-            "x-forwarded-groups",
-        ] { rules[name] = .gatewayOwned }
+        for name in gatewayOwnedNames { rules[name] = .gatewayOwned }
+        for name in identityNames { rules[name] = .identity }
         for name in ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"] { rules[name] = .forwarding }
-        rules["forwarded"] = .forwarded
+        for name in trustedOnlyNames { rules[name] = .trustedOnly }
         rules["cookie"] = .cookie
         rules["authorization"] = .authorization
         return rules
     }()
 
-    /// ``rules`` by name length, for ``rule(forName:)``.
-    static let rulesByLength: [[(name: [UInt8], rule: Rule)]] = {
-        var table = [[(name: [UInt8], rule: Rule)]](repeating: [], count: (rules.keys.map(\.utf8.count).max() ?? 0) + 1)
-        for (name, rule) in rules { table[name.utf8.count].append((Array(name.utf8), rule)) }
-        return table
-    }()
+    /// ``rules`` for ``rule(forName:)``.
+    static let ruleTable = FieldNameTable(rules.map { ($0.key, $0.value) })
 
-    /// ``rules`` for a field name in any letter case, without lowercasing it into a new string:
-    /// at most three candidates share a length. (This runs for every field of every proxied
-    /// request; a test checks it against `rules[name.lowercased()]`.)
+    /// ``identityPrefixes`` as bytes.
+    static let identityPrefixBytes = identityPrefixes.map { Array($0.utf8) }
+
+    /// ``rules`` for a field name in any letter case, without lowercasing it into a new string.
+    /// (This runs for every field of every proxied request; a test checks it against
+    /// `rules[name.lowercased()]`.)
     static func rule(forName name: String) -> Rule? {
-        let count = name.utf8.count
-        guard count < rulesByLength.count else { return nil }
-        for candidate in rulesByLength[count] where equalsIgnoringASCIICase(name, candidate.name) {
-            return candidate.rule
-        }
+        ruleTable.value(forName: name)
+    }
+
+    /// ``rule(forName:)``, then the name families: ``identityPrefixes`` and (unless
+    /// `trusted`) the other `X-Forwarded-*` fields.
+    static func fullRule(forName name: String) -> Rule? {
+        if let rule = ruleTable.value(forName: name) { return rule }
+        // Every family starts with `x-`: other names cost two byte compares.
+        guard hasPrefixIgnoringASCIICase(name, "x-".utf8) else { return nil }
+        if identityPrefixBytes.contains(where: { hasPrefixIgnoringASCIICase(name, $0) }) { return .identity }
+        if isOtherForwardingField(name) { return .trustedOnly }
         return nil
     }
 
@@ -84,10 +112,13 @@ enum ProxyHeaders {
     }
 
     /// What the upstream receives, after `Host` and before the body framing: the client's
-    /// end-to-end fields, minus Gatehouse's cookies, the identity fields, their `_` aliases
-    /// and (unless `trusted`) every `X-Forwarded-*`, `Forwarded` and `X-Real-IP` a client
-    /// sent; plus `X-Forwarded-For/-Proto/-Host`, the identity of
-    /// `principal`, and the session's access token when `passAccessToken` is set.
+    /// end-to-end fields, minus Gatehouse's cookies, the identity fields (the gateway's and
+    /// other auth proxies', ``identityNames``), `settings.stripped`, the `_` aliases of all
+    /// those, and (unless `trusted`) every `X-Forwarded-*`, `Forwarded`, `X-Real-IP` and other
+    /// client-address field a client sent (``trustedOnlyNames``); plus
+    /// `X-Forwarded-For/-Proto/-Host`, the identity of `principal`, and the session's access
+    /// token when `passAccessToken` is set. `X-Forwarded-Host` is a trusted proxy's, else
+    /// `settings.publicHost`.
     ///
     /// A client's own `Authorization` reaches the upstream unchanged when `passAccessToken` is
     /// off, or when it is the bearer token that authenticated the request. With
@@ -100,7 +131,8 @@ enum ProxyHeaders {
     ///   - authority: the client's `Host` when `fields` does not carry it (Swift HTTP Types).
     static func request(
         fields: some Sequence<(name: String, value: String)>, authority: String?, peerIP: String?, trusted: Bool,
-        defaultScheme: String, principal: ProxyPrincipal, passAccessToken: Bool, into result: inout HTTPHeaders
+        defaultScheme: String, settings: Settings = .none, principal: ProxyPrincipal, passAccessToken: Bool,
+        into result: inout HTTPHeaders
     ) {
         // Fields named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
         var listed: Set<String> = []
@@ -113,8 +145,11 @@ enum ProxyHeaders {
         var cookies: String?
         for (rawName, value) in fields {
             if !listed.isEmpty, listed.contains(lowercasedASCII(rawName)) { continue }
-            switch rule(forName: rawName) {
-            case .hopByHop?:
+            let rule = fullRule(forName: rawName)
+            // The deployment's list (`Host` stays the gateway's to read).
+            if !settings.stripped.isEmpty, rule != .gatewayOwned, settings.stripped.contains(rawName) { continue }
+            switch rule {
+            case .hopByHop?, .identity?:
                 continue
             case .gatewayOwned?:
                 if host == nil, equalsIgnoringASCIICase(rawName, "host".utf8) { host = value }
@@ -128,13 +163,12 @@ enum ProxyHeaders {
                     }
                 }
                 continue
-            case .forwarded?: if !trusted { continue }
+            case .trustedOnly?: if !trusted { continue }
             case .authorization?: if passAccessToken, !principal.isBearer { continue }
             case .cookie?:
                 if let kept = withoutGatehouseCookies(value) { cookies = cookies.map { $0 + "; " + kept } ?? kept }
                 continue
             case nil:
-                if !trusted, isOtherForwardingField(rawName) { continue }
                 if rawName.utf8.contains(UInt8(ascii: "_")), isUnderscoreAlias(rawName) { continue }
             }
             result.add(name: rawName, value: value)
@@ -142,7 +176,7 @@ enum ProxyHeaders {
         if let cookies { result.add(name: "Cookie", value: cookies) }
         if let peerIP { result.add(name: "X-Forwarded-For", value: forwardedFor.map { $0 + ", " + peerIP } ?? peerIP) }
         result.add(name: "X-Forwarded-Proto", value: forwardedProto ?? defaultScheme)
-        if let host = forwardedHost ?? host { result.add(name: "X-Forwarded-Host", value: host) }
+        if let host = forwardedHost ?? settings.publicHost ?? host { result.add(name: "X-Forwarded-Host", value: host) }
         if let identity = principal.identity {
             for (name, value) in IdentityHeaders.values(for: identity) {
                 // Through HTTPField, which neutralises characters a claim must not smuggle in.
@@ -156,15 +190,15 @@ enum ProxyHeaders {
 
     /// The same for a Swift HTTP Types request (the router's side), as a new list.
     static func request(
-        _ request: HTTPRequest, peerIP: String?, trusted: Bool, defaultScheme: String, principal: ProxyPrincipal,
-        passAccessToken: Bool
+        _ request: HTTPRequest, peerIP: String?, trusted: Bool, defaultScheme: String, settings: Settings = .none,
+        principal: ProxyPrincipal, passAccessToken: Bool
     ) -> HTTPHeaders {
         var result = HTTPHeaders()
         result.reserveCapacity(request.headerFields.count + 8)
         Self.request(
             fields: request.headerFields.lazy.map { (name: $0.name.rawName, value: $0.value) },
             authority: request.authority, peerIP: peerIP, trusted: trusted, defaultScheme: defaultScheme,
-            principal: principal, passAccessToken: passAccessToken, into: &result)
+            settings: settings, principal: principal, passAccessToken: passAccessToken, into: &result)
         return result
     }
 
@@ -177,12 +211,12 @@ enum ProxyHeaders {
 
     /// A name with `_` that becomes one of the fields the proxy sets, strips or believes only
     /// from trusted proxies once `_` is read as `-`. CGI, WSGI, PHP and Rack map both
-    /// spellings to the same variable, so `X_Forwarded_User` would pose as the identity
-    /// header (an oauth2-proxy advisory); such aliases never pass, not even from a trusted
-    /// proxy.
+    /// spellings to the same variable, so `X_Forwarded_User` or `Remote_User` would pose as an
+    /// identity header (an oauth2-proxy advisory); such aliases never pass, not even from a
+    /// trusted proxy.
     static func isUnderscoreAlias(_ name: String) -> Bool {
         let dashed = String(decoding: name.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
-        return rule(forName: dashed) != nil || isOtherForwardingField(dashed)
+        return fullRule(forName: dashed) != nil
     }
 
     /// `name` in lower case; without a copy when it already is (the usual case).

@@ -14,9 +14,10 @@ struct SigningGatewayFixture: Sendable {
     func browser() -> GatewayBrowser { GatewayBrowser(baseURL: baseURL) }
 
     /// A browser signed in to a new session of `subject` in IdP session `sid`.
-    func signedIn(subject: String, sid: String?) async throws -> GatewayBrowser {
+    func signedIn(subject: String, sid: String?, groups: [String] = []) async throws -> GatewayBrowser {
         let (id, _) = try await gateway.auth.store.create(
-            identity: Identity(issuer: idp.issuer, subject: subject, email: "\(subject)@example.com", sessionID: sid),
+            identity: Identity(
+                issuer: idp.issuer, subject: subject, email: "\(subject)@example.com", groups: groups, sessionID: sid),
             provider: "oidc", tokens: TokenSet(accessToken: "at-\(UUID())", expiresAt: Date().addingTimeInterval(3600)))
         let browser = browser()
         browser.cookies["__Host-gatehouse"] = id.value
