@@ -209,10 +209,10 @@ final class ProbeDriver: StorageDriver {
         try await base.touchSession(idHash, lastSeenAt: lastSeenAt, idleExpiresAt: idleExpiresAt)
     }
     func updateTokens(
-        _ idHash: SessionHash, expectedVersion: Int64, sealedTokens: [UInt8], absoluteExpiresAt: Int64
+        _ idHash: SessionHash, expectedVersion: Int64, sealed: [UInt8], absoluteExpiresAt: Int64
     ) async throws -> SessionRow? {
         try await base.updateTokens(
-            idHash, expectedVersion: expectedVersion, sealedTokens: sealedTokens, absoluteExpiresAt: absoluteExpiresAt)
+            idHash, expectedVersion: expectedVersion, sealed: sealed, absoluteExpiresAt: absoluteExpiresAt)
     }
     func deleteSession(_ idHash: SessionHash) async throws -> Bool { try await base.deleteSession(idHash) }
     func takeSession(_ idHash: SessionHash) async throws -> SessionRow? { try await base.takeSession(idHash) }

@@ -30,7 +30,7 @@ extension SessionStore {
             return try decodeWithTokenSet(row)
         } catch {
             logger.error(
-                "ended a session whose tokens cannot be read; nothing to revoke",
+                "ended a session that cannot be opened or verified; nothing to revoke",
                 metadata: ["session": "\(idHash.shortDescription)", "error": "\(Self.logCode(error))"])
             return nil
         }
@@ -65,12 +65,13 @@ extension SessionStore {
     }
 
     /// The newest `limit` sessions (expired ones not yet purged included), for the admin
-    /// command. No tokens are opened.
+    /// command. The email is read from the sealed session: none for a session that cannot be
+    /// opened or verified.
     public func list(limit: Int) async throws -> [SessionSummary] {
         try await driver.listSessions(limit: max(0, limit)).map { row in
             SessionSummary(
                 idHash: row.idHash, idHashPrefix: row.idHash.shortDescription, subject: row.subject,
-                email: (try? Self.decodeClaims(row.claims))?.email, provider: row.provider,
+                email: (try? decodeWithTokenSet(row))?.session.identity.email, provider: row.provider,
                 createdAt: Date(storeMilliseconds: row.createdAt),
                 lastSeenAt: Date(storeMilliseconds: row.lastSeenAt),
                 idleExpiresAt: Date(storeMilliseconds: min(row.idleExpiresAt, row.absoluteExpiresAt)),

@@ -1,57 +1,70 @@
 import Foundation
 import GatehouseOAuth
 
-/// Turning rows into sessions and back: JSON for claims, ``TokenSetFormat`` for token sets,
-/// the key ring for secrets.
+/// Turning rows into sessions and back: ``SessionPayload`` (identity, provider, deadlines)
+/// and ``TokenSetFormat`` (tokens) sealed together by the key ring.
 extension SessionStore {
-    func sealTokens(_ tokens: TokenSet, for hash: SessionHash) throws -> [UInt8] {
-        try keyRing.seal(try TokenSetFormat.encode(tokens), purpose: .sessionTokens, boundTo: hash)
+    /// The sealed column for `payload` and `tokens`, bound to the row `hash`.
+    func seal(_ payload: SessionPayload, tokens: TokenSet, for hash: SessionHash) throws -> [UInt8] {
+        try keyRing.seal(try payload.encode(with: tokens), purpose: .session, boundTo: hash)
     }
 
-    /// The decrypted session of a row, with only the request-time view of its tokens (the
-    /// refresh and ID tokens are not decoded).
+    /// The session of a row in the current form, with only the request-time view of its tokens
+    /// (the refresh and ID tokens are not decoded).
     ///
     /// - Throws: ``StoreError/keyMissing`` or ``StoreError/tampered`` from the key ring;
-    ///   ``StoreError/corrupt`` when the claims or the opened token set are not valid.
+    ///   ``StoreError/tampered`` when a clear column differs from its sealed value;
+    ///   ``StoreError/corrupt`` when the opened plaintext is not valid.
     func decode(_ row: SessionRow) throws -> Session {
-        let identity = try Self.decodeClaims(row.claims)
-        let opened = try keyRing.open(row.sealedTokens, purpose: .sessionTokens, boundTo: row.idHash)
-        return Self.session(from: row, identity: identity, tokens: try TokenSetFormat.decodeSessionTokens(opened.plaintext))
+        let opened = try keyRing.open(row.sealed, purpose: .session, boundTo: row.idHash)
+        let (payload, tokens) = try SessionPayload.decodeWithSessionTokens(opened.plaintext)
+        try payload.check(against: row)
+        return Self.session(from: row, payload: payload, tokens: tokens)
     }
 
-    /// The decrypted session of a row with its complete token set; throws as ``decode(_:)``.
+    /// The session of a row with its complete token set; throws as ``decode(_:)``. A row from
+    /// before schema 2 is verified (``openLegacy(_:)``) but not re-sealed: for sign-out, which
+    /// deletes it, and for listing.
     func decodeWithTokenSet(_ row: SessionRow) throws -> SessionWithTokenSet {
-        let identity = try Self.decodeClaims(row.claims)
-        let opened = try keyRing.open(row.sealedTokens, purpose: .sessionTokens, boundTo: row.idHash)
-        let tokenSet = try TokenSetFormat.decodeTokenSet(opened.plaintext)
+        let (payload, tokenSet) = row.legacyClaims == nil ? try openPayload(row) : try openLegacy(row)
         return SessionWithTokenSet(
-            session: Self.session(from: row, identity: identity, tokens: SessionTokens(tokenSet)), tokenSet: tokenSet)
+            session: Self.session(from: row, payload: payload, tokens: SessionTokens(tokenSet)), tokenSet: tokenSet)
     }
 
-    static func session(from row: SessionRow, identity: Identity, tokens: SessionTokens) -> Session {
+    /// The checked payload and token set of a row in the current form; throws as ``decode(_:)``.
+    func openPayload(_ row: SessionRow) throws -> (SessionPayload, TokenSet) {
+        let opened = try keyRing.open(row.sealed, purpose: .session, boundTo: row.idHash)
+        let (payload, tokenSet) = try SessionPayload.decodeWithTokenSet(opened.plaintext)
+        try payload.check(against: row)
+        return (payload, tokenSet)
+    }
+
+    /// The session of any row: one in the current form is decoded; one written before schema 2
+    /// is served only when its sealed ID token vouches for its clear claims, and is then
+    /// re-sealed in the current form (``upgradeLegacy(_:)``). Throws as ``decode(_:)`` and
+    /// ``StoreError/legacyUnverified``.
+    func readSession(_ row: SessionRow) async throws -> Session {
+        guard row.legacyClaims == nil else { return try await upgradeLegacy(row).session }
+        return try decode(row)
+    }
+
+    /// ``readSession(_:)`` with the complete token set.
+    func readSessionWithTokenSet(_ row: SessionRow) async throws -> SessionWithTokenSet {
+        guard row.legacyClaims == nil else { return try await upgradeLegacy(row) }
+        return try decodeWithTokenSet(row)
+    }
+
+    /// A session from a row and its opened, checked payload: identity, provider, creation time
+    /// and absolute deadline come from the sealed payload; the idle deadline from the row,
+    /// never past the sealed absolute one.
+    static func session(from row: SessionRow, payload: SessionPayload, tokens: SessionTokens) -> Session {
         Session(
-            idHash: row.idHash, identity: identity, provider: row.provider, tokens: tokens,
-            createdAt: Date(storeMilliseconds: row.createdAt),
+            idHash: row.idHash, identity: payload.identity, provider: payload.provider, tokens: tokens,
+            createdAt: Date(storeMilliseconds: payload.createdAt),
             lastSeenAt: Date(storeMilliseconds: row.lastSeenAt),
-            idleExpiresAt: Date(storeMilliseconds: min(row.idleExpiresAt, row.absoluteExpiresAt)),
-            absoluteExpiresAt: Date(storeMilliseconds: row.absoluteExpiresAt),
+            idleExpiresAt: Date(storeMilliseconds: min(row.idleExpiresAt, payload.absoluteExpiresAt)),
+            absoluteExpiresAt: Date(storeMilliseconds: payload.absoluteExpiresAt),
             version: row.version)
-    }
-
-    static func encodeClaims(_ identity: Identity) throws -> [UInt8] {
-        do {
-            return Array(try JSONEncoder().encode(identity))
-        } catch {
-            throw StoreError.corrupt.withDetail("identity cannot be encoded")
-        }
-    }
-
-    static func decodeClaims(_ claims: [UInt8]) throws -> Identity {
-        do {
-            return try JSONDecoder().decode(Identity.self, from: Data(claims))
-        } catch {
-            throw StoreError.corrupt.withDetail("stored claims are not valid")
-        }
     }
 
     /// When the refresh token expires (milliseconds), if the token response says so.

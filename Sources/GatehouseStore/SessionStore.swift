@@ -4,10 +4,13 @@ public import Logging
 
 /// Sessions and pending authorizations, encrypted, over any ``StorageDriver``.
 ///
-/// Secrets (tokens, PKCE verifiers) are sealed with the ``KeyRing`` before they reach the
-/// driver, bound to the record's id hash. A session whose ciphertext cannot be opened (key
-/// missing, tampered) counts as expired for the request, is logged (never its value) and is
-/// *not* deleted, so an operator who restores the key gets the session back.
+/// Secrets (tokens, PKCE verifiers) and everything that decides identity (the claims, the
+/// provider, the absolute deadline) are sealed with the ``KeyRing`` before they reach the
+/// driver, bound to the record's id hash; the row keeps clear copies only for lookups, and a
+/// row whose copies differ from the sealed values is refused (``SessionPayload``). A session
+/// that cannot be opened or verified (key missing, tampered, an unverifiable row from before
+/// schema 2) counts as no session for the request, is logged (never a value) and is *not*
+/// deleted, so an operator who restores the key gets the session back.
 ///
 /// A bounded read cache sits in front of the driver. A revocation through this instance takes
 /// effect at once; one made through another instance sharing the driver takes effect here
@@ -55,21 +58,21 @@ public final class SessionStore: Sendable {
         if let refreshDeadline = Self.refreshDeadline(of: tokens, now: nowMS) {
             absolute = min(absolute, refreshDeadline)
         }
+        let payload = SessionPayload(identity: identity, provider: provider, createdAt: nowMS, absoluteExpiresAt: absolute)
         let row = SessionRow(
             idHash: hash, subject: identity.subject, idpSessionID: identity.sessionID, provider: provider,
-            claims: try Self.encodeClaims(identity), sealedTokens: try sealTokens(tokens, for: hash),
-            createdAt: nowMS, lastSeenAt: nowMS,
+            sealed: try seal(payload, tokens: tokens, for: hash), createdAt: nowMS, lastSeenAt: nowMS,
             idleExpiresAt: min(nowMS + configuration.idleTimeout.storeMilliseconds, absolute),
             absoluteExpiresAt: absolute, version: 1)
         try await driver.insertSession(row)
-        let session = Self.session(from: row, identity: identity, tokens: SessionTokens(tokens))
+        let session = Self.session(from: row, payload: payload, tokens: SessionTokens(tokens))
         cache.put(session, readAt: now)
         return (id, session)
     }
 
     /// The session for a cookie's id, or `nil` when there is none, it has expired (it is then
-    /// deleted), or it cannot be decrypted (logged; the row is kept). Slides the idle deadline,
-    /// writing at most once per ``Configuration/touchInterval``.
+    /// deleted), or it cannot be decrypted or verified (logged; the row is kept). Slides the
+    /// idle deadline, writing at most once per ``Configuration/touchInterval``.
     public func load(_ id: SessionID) async throws -> Session? {
         try await load(hash: id.hash)
     }
@@ -87,11 +90,14 @@ public final class SessionStore: Sendable {
         guard let row = try await liveRow(hash, now: now) else { return nil }
         let session: Session
         do {
-            session = try decode(row)
+            session = try await readSession(row)
         } catch {
             logUnreadable(row, error)
             return nil
         }
+        // The sealed absolute deadline decides (a row from before schema 2 may get an earlier
+        // one than its column said).
+        guard !session.isExpired(at: now) else { return nil }
         cache.put(session, readAt: now, ticket: ticket)
         return await touchIfDue(session, now: now)
     }
@@ -117,11 +123,12 @@ public final class SessionStore: Sendable {
         guard let row = try await liveRow(hash, now: now) else { return nil }
         var loaded: SessionWithTokenSet
         do {
-            loaded = try decodeWithTokenSet(row)
+            loaded = try await readSessionWithTokenSet(row)
         } catch {
             logUnreadable(row, error)
             return nil
         }
+        guard !loaded.session.isExpired(at: now) else { return nil }
         cache.put(loaded.session, readAt: now, ticket: ticket)
         loaded.session = await touchIfDue(loaded.session, now: now)
         return loaded
@@ -147,14 +154,15 @@ public final class SessionStore: Sendable {
         return row
     }
 
-    /// Logs a row whose claims or tokens cannot be read (never a value) and drops any cached
-    /// copy; the row is kept for the operator.
+    /// Logs a row that cannot be opened or verified (what failed, never a value) and drops any
+    /// cached copy; the row is kept for the operator.
     private func logUnreadable(_ row: SessionRow, _ error: any Error) {
         logger.error(
-            "session cannot be read; treated as expired and kept for the operator",
+            "session refused: it cannot be opened or verified; treated as no session and kept for the operator",
             metadata: [
                 "session": "\(row.idHash.shortDescription)", "error": "\(Self.logCode(error))",
-                "key_id": "\(KeyRing.keyID(ofSealed: row.sealedTokens) ?? "none")",
+                "reason": "\((error as? StoreError)?.detail ?? "-")",
+                "key_id": "\(KeyRing.keyID(ofSealed: row.sealed) ?? "none")",
             ])
         cache.remove(row.idHash)
     }

@@ -18,16 +18,37 @@ struct Keys: ParsableCommand {
     }
 
     /// Re-seals every stored session with the first key of `GATEHOUSE_ENCRYPTION_KEYS`, so an
-    /// old key can then be removed from the list without logging anyone out.
+    /// old key can then be removed from the list without logging anyone out; also seals the
+    /// rows written before the identity was sealed (schema 2) in the current form.
     struct Reencrypt: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Re-encrypt every stored session with the first key of GATEHOUSE_ENCRYPTION_KEYS.")
+            abstract: "Re-encrypt every stored session with the first key of GATEHOUSE_ENCRYPTION_KEYS.",
+            discussion: """
+                Sessions stored before the identity was sealed (before schema 2) are sealed in the \
+                current form when the ID token stored with them states every claim they hold; others \
+                are left alone and not served (their users sign in again). --trust-legacy-claims seals \
+                those too, as they stand: use it only if nobody but Gatehouse could write to the \
+                database while they were stored.
+                """)
 
         @OptionGroup var options: StoreOptions
 
+        @Flag(help: "Also seal sessions from before schema 2 whose claims no stored ID token vouches for.")
+        var trustLegacyClaims = false
+
         func run() async throws {
-            let count = try await options.withStore { try await $0.reencryptAll() }
-            print("re-encrypted \(count) session\(count == 1 ? "" : "s")")
+            let report = try await options.withStore {
+                try await $0.reencryptAll(trustingLegacyClaims: trustLegacyClaims)
+            }
+            print("re-encrypted \(report.resealed) session\(report.resealed == 1 ? "" : "s")")
+            if report.upgraded > 0 {
+                print("sealed \(report.upgraded) session\(report.upgraded == 1 ? "" : "s") from before schema 2")
+            }
+            if report.skipped > 0 {
+                print(
+                    "left \(report.skipped) session\(report.skipped == 1 ? "" : "s") as stored (cannot be opened or verified; see the log)"
+                )
+            }
         }
     }
 }

@@ -9,14 +9,14 @@ import Testing
     @Test func sealsInTheDocumentedFormatAndOpens() throws {
         let ring = try KeyRing(base64Keys: [TestKeys.first, TestKeys.second])
         let plaintext = Array("secret tokens".utf8)
-        let sealed = try ring.seal(plaintext, purpose: .sessionTokens, boundTo: record)
+        let sealed = try ring.seal(plaintext, purpose: .session, boundTo: record)
         #expect(sealed.count == 1 + 8 + 12 + plaintext.count + 16)
         #expect(sealed[0] == 0x01)
         #expect(KeyRing.keyID(ofSealed: sealed) == ring.primaryKeyID)
-        let opened = try ring.open(sealed, purpose: .sessionTokens, boundTo: record)
+        let opened = try ring.open(sealed, purpose: .session, boundTo: record)
         #expect(opened.plaintext == plaintext)
         #expect(opened.keyID == ring.primaryKeyID)
-        #expect(try ring.seal(plaintext, purpose: .sessionTokens, boundTo: record) != sealed, "fresh nonce")
+        #expect(try ring.seal(plaintext, purpose: .session, boundTo: record) != sealed, "fresh nonce")
     }
 
     @Test func keyIDIsTheStartOfTheKeysSHA256() throws {
@@ -29,40 +29,40 @@ import Testing
 
     @Test func otherRecordOrPurposeIsTampered() throws {
         let ring = try KeyRing(base64Keys: [TestKeys.first])
-        let sealed = try ring.seal([1, 2, 3], purpose: .sessionTokens, boundTo: record)
+        let sealed = try ring.seal([1, 2, 3], purpose: .session, boundTo: record)
         #expect(throws: StoreError.tampered) {
-            try ring.open(sealed, purpose: .sessionTokens, boundTo: SessionHash(of: "other"))
+            try ring.open(sealed, purpose: .session, boundTo: SessionHash(of: "other"))
         }
         #expect(throws: StoreError.tampered) { try ring.open(sealed, purpose: .pendingVerifier, boundTo: record) }
         for index in sealed.indices where index != 0 && !(1...8).contains(index) {
             var modified = sealed
             modified[index] ^= 0x80
-            #expect(throws: StoreError.tampered) { try ring.open(modified, purpose: .sessionTokens, boundTo: record) }
+            #expect(throws: StoreError.tampered) { try ring.open(modified, purpose: .session, boundTo: record) }
         }
-        #expect(throws: StoreError.tampered) { try ring.open([], purpose: .sessionTokens, boundTo: record) }
+        #expect(throws: StoreError.tampered) { try ring.open([], purpose: .session, boundTo: record) }
         #expect(throws: StoreError.tampered) {
-            try ring.open(Array(sealed.dropLast()), purpose: .sessionTokens, boundTo: record)
+            try ring.open(Array(sealed.dropLast()), purpose: .session, boundTo: record)
         }
     }
 
     @Test func unknownKeyIsKeyMissing() throws {
-        let sealed = try KeyRing(base64Keys: [TestKeys.first]).seal([1], purpose: .sessionTokens, boundTo: record)
+        let sealed = try KeyRing(base64Keys: [TestKeys.first]).seal([1], purpose: .session, boundTo: record)
         let other = try KeyRing(base64Keys: [TestKeys.unrelated])
-        #expect(throws: StoreError.keyMissing) { try other.open(sealed, purpose: .sessionTokens, boundTo: record) }
+        #expect(throws: StoreError.keyMissing) { try other.open(sealed, purpose: .session, boundTo: record) }
         var renamed = sealed
         renamed[3] ^= 0x01
         let ring = try KeyRing(base64Keys: [TestKeys.first])
-        #expect(throws: StoreError.keyMissing) { try ring.open(renamed, purpose: .sessionTokens, boundTo: record) }
+        #expect(throws: StoreError.keyMissing) { try ring.open(renamed, purpose: .session, boundTo: record) }
     }
 
     @Test func rotatedRingOpensOldAndSealsNew() throws {
         let old = try KeyRing(base64Keys: [TestKeys.first])
         let rotated = try KeyRing(base64Keys: [TestKeys.second, TestKeys.first])
-        let sealed = try old.seal([42], purpose: .sessionTokens, boundTo: record)
-        #expect(try rotated.open(sealed, purpose: .sessionTokens, boundTo: record).keyID == old.primaryKeyID)
-        let resealed = try rotated.seal([42], purpose: .sessionTokens, boundTo: record)
+        let sealed = try old.seal([42], purpose: .session, boundTo: record)
+        #expect(try rotated.open(sealed, purpose: .session, boundTo: record).keyID == old.primaryKeyID)
+        let resealed = try rotated.seal([42], purpose: .session, boundTo: record)
         #expect(KeyRing.keyID(ofSealed: resealed) == rotated.primaryKeyID)
-        #expect(throws: StoreError.keyMissing) { try old.open(resealed, purpose: .sessionTokens, boundTo: record) }
+        #expect(throws: StoreError.keyMissing) { try old.open(resealed, purpose: .session, boundTo: record) }
     }
 
     @Test func badConfigurationNamesTheEntryNeverTheKey() throws {

@@ -41,8 +41,8 @@ import Testing
         absolute: Int64 = 10_000
     ) -> SessionRow {
         SessionRow(
-            idHash: randomHash(), subject: subject, idpSessionID: sid, provider: "oidc", claims: Array(#"{"sub":"x"}"#.utf8),
-            sealedTokens: [1, 2, 3, 0, 255], createdAt: createdAt, lastSeenAt: createdAt, idleExpiresAt: idle,
+            idHash: randomHash(), subject: subject, idpSessionID: sid, provider: "oidc", sealed: [1, 2, 3, 0, 255],
+            legacyClaims: Array(#"{"sub":"x"}"#.utf8), createdAt: createdAt, lastSeenAt: createdAt, idleExpiresAt: idle,
             absoluteExpiresAt: absolute, version: 0)
     }
 
@@ -124,11 +124,12 @@ import Testing
 
             // Compare and swap: the right version wins once, a stale one gets nil.
             let updated = try await driver.updateTokens(
-                row.idHash, expectedVersion: 0, sealedTokens: [4, 5], absoluteExpiresAt: 9_000)
-            #expect(updated?.version == 1 && updated?.sealedTokens == [4, 5] && updated?.absoluteExpiresAt == 9_000)
-            #expect(try await driver.updateTokens(row.idHash, expectedVersion: 0, sealedTokens: [6], absoluteExpiresAt: 9_000) == nil)
-            #expect(try await driver.updateTokens(Self.randomHash(), expectedVersion: 0, sealedTokens: [6], absoluteExpiresAt: 1) == nil)
-            #expect(try await driver.session(row.idHash)?.sealedTokens == [4, 5])
+                row.idHash, expectedVersion: 0, sealed: [4, 5], absoluteExpiresAt: 9_000)
+            #expect(updated?.version == 1 && updated?.sealed == [4, 5] && updated?.absoluteExpiresAt == 9_000)
+            #expect(updated?.legacyClaims == nil, "a write of the sealed session clears legacy claims")
+            #expect(try await driver.updateTokens(row.idHash, expectedVersion: 0, sealed: [6], absoluteExpiresAt: 9_000) == nil)
+            #expect(try await driver.updateTokens(Self.randomHash(), expectedVersion: 0, sealed: [6], absoluteExpiresAt: 1) == nil)
+            #expect(try await driver.session(row.idHash)?.sealed == [4, 5])
 
             // Touch: idle moves, capped at absolute; version unchanged.
             try await driver.touchSession(row.idHash, lastSeenAt: 2_000, idleExpiresAt: 7_000)

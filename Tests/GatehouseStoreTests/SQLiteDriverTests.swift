@@ -37,7 +37,8 @@ import Testing
             let applied = try await reopened.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
             }
-            #expect(applied == ["v1: sessions and pending authorizations"])
+            #expect(applied == SQLiteDriver.migrator.migrations)
+            #expect(applied.contains(SQLiteDriver.sealedIdentityMigration))
         }
     }
 

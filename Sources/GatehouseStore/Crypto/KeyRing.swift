@@ -9,7 +9,7 @@ import Foundation
 /// record has been rewritten (on its next write, or by ``SessionStore/reencryptAll()``).
 ///
 /// The associated data is the header, a purpose tag and the id hash of the record the value
-/// belongs to, so a ciphertext copied into another row, or a token set copied into a PKCE
+/// belongs to, so a ciphertext copied into another row, or a session copied into a PKCE
 /// verifier field, does not open.
 public struct KeyRing: Sendable {
     struct Entry: Sendable {
@@ -20,14 +20,19 @@ public struct KeyRing: Sendable {
 
     /// What a sealed value is for; part of the associated data.
     enum Purpose: Sendable {
-        /// A session's token set.
-        case sessionTokens
+        /// A session: identity, provider, creation time, absolute deadline and token set
+        /// (``SessionPayload``).
+        case session
+        /// A session's token set alone, as rows written before schema 2 hold it (their
+        /// claims in clear beside it). Only opened, never sealed any more.
+        case legacySessionTokens
         /// A pending authorization's PKCE verifier (and redirect URI).
         case pendingVerifier
 
         var tag: [UInt8] {
             switch self {
-            case .sessionTokens: Array("gatehouse/session-tokens/v1".utf8)
+            case .session: Array("gatehouse/session/v2".utf8)
+            case .legacySessionTokens: Array("gatehouse/session-tokens/v1".utf8)
             case .pendingVerifier: Array("gatehouse/pending-verifier/v1".utf8)
             }
         }

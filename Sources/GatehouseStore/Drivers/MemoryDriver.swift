@@ -40,11 +40,12 @@ public final class MemoryDriver: StorageDriver {
     }
 
     public func updateTokens(
-        _ idHash: SessionHash, expectedVersion: Int64, sealedTokens: [UInt8], absoluteExpiresAt: Int64
+        _ idHash: SessionHash, expectedVersion: Int64, sealed: [UInt8], absoluteExpiresAt: Int64
     ) async throws -> SessionRow? {
         state.withLock { state in
             guard var row = state.sessions[idHash], row.version == expectedVersion else { return nil }
-            row.sealedTokens = sealedTokens
+            row.sealed = sealed
+            row.legacyClaims = nil
             row.absoluteExpiresAt = absoluteExpiresAt
             row.version += 1
             state.sessions[idHash] = row
@@ -118,6 +119,16 @@ public final class MemoryDriver: StorageDriver {
             let pending = Array(state.pending.values.lazy.filter { $0.expiresAt <= now }.prefix(remaining).map(\.stateHash))
             for hash in pending { state.pending[hash] = nil }
             return sessions.count + pending.count
+        }
+    }
+
+    /// Replaces a stored row as it stands, with no check: how tests write "behind the store's
+    /// back" here, as they write SQL to the other drivers.
+    func overwrite(_ idHash: SessionHash, _ change: (inout SessionRow) -> Void) {
+        state.withLock { state in
+            guard var row = state.sessions[idHash] else { return }
+            change(&row)
+            state.sessions[idHash] = row
         }
     }
 

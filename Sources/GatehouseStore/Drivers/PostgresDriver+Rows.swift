@@ -3,8 +3,8 @@ import PostgresNIO
 extension PostgresDriver {
     /// The columns of `gatehouse_sessions`, in the order ``sessionRow(_:)`` decodes.
     static let sessionColumns = """
-        id_hash, subject, idp_session_id, provider, claims, sealed_tokens, created_at, last_seen_at, \
-        idle_expires_at, absolute_expires_at, version
+        id_hash, subject, idp_session_id, provider, sealed_session, legacy_claims, created_at, \
+        last_seen_at, idle_expires_at, absolute_expires_at, version
         """
 
     /// The columns of `gatehouse_pending`, in the order ``pendingRow(_:)`` decodes.
@@ -14,13 +14,13 @@ extension PostgresDriver {
 
     static func sessionRow(_ row: PostgresRow) throws -> SessionRow {
         let (
-            idHash, subject, idpSessionID, provider, claims, sealedTokens, createdAt, lastSeenAt, idleExpiresAt,
+            idHash, subject, idpSessionID, provider, sealed, legacyClaims, createdAt, lastSeenAt, idleExpiresAt,
             absoluteExpiresAt, version
         ) = try row.decode(
-            (ByteBuffer, String, String?, String, ByteBuffer, ByteBuffer, Int64, Int64, Int64, Int64, Int64).self)
+            (ByteBuffer, String, String?, String, ByteBuffer, ByteBuffer?, Int64, Int64, Int64, Int64, Int64).self)
         return SessionRow(
             idHash: try hash(idHash, column: "id_hash"), subject: subject, idpSessionID: idpSessionID,
-            provider: provider, claims: bytes(claims), sealedTokens: bytes(sealedTokens), createdAt: createdAt,
+            provider: provider, sealed: bytes(sealed), legacyClaims: legacyClaims.map(bytes), createdAt: createdAt,
             lastSeenAt: lastSeenAt, idleExpiresAt: idleExpiresAt, absoluteExpiresAt: absoluteExpiresAt,
             version: version)
     }

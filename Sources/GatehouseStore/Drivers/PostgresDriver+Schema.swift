@@ -82,6 +82,16 @@ extension PostgresDriver {
                 FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_sessions_deleted()
                 """,
             ]),
+        Migration(
+            version: 3, description: "identity sealed with the tokens",
+            statements: [
+                // The identity moves into the sealed column (SessionPayload). Existing rows keep
+                // their clear claims as legacy_claims until their first read or `keys reencrypt`
+                // verifies and re-seals them (LegacyClaims).
+                "ALTER TABLE gatehouse_sessions RENAME COLUMN sealed_tokens TO sealed_session",
+                "ALTER TABLE gatehouse_sessions RENAME COLUMN claims TO legacy_claims",
+                "ALTER TABLE gatehouse_sessions ALTER COLUMN legacy_claims DROP NOT NULL",
+            ]),
     ]
 
     /// The two-key advisory lock serialising migrations across processes. The two-key form
@@ -92,6 +102,11 @@ extension PostgresDriver {
     /// `pg_advisory_xact_lock`, so gateways starting together apply each step exactly once;
     /// a database already newer than this code is left alone.
     public func migrate() async throws {
+        try await migrate(upTo: Int32.max)
+    }
+
+    /// ``migrate()`` stopping after step `last` (tests build older schemas with it).
+    func migrate(upTo last: Int32) async throws {
         let logger = self.logger
         let timeout = options.migrationTimeout
         let schema = options.schema
@@ -118,7 +133,7 @@ extension PostgresDriver {
                     "SELECT coalesce(max(version), 0) FROM gatehouse_schema_migrations", logger: logger)
                 for row in rows { current = try row.decode(Int32.self) }
                 var applied: [Int32] = []
-                for migration in Self.migrations where migration.version > current {
+                for migration in Self.migrations where migration.version > current && migration.version <= last {
                     for statement in migration.statements {
                         try await connection.complete(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }

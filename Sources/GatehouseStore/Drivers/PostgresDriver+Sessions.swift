@@ -7,7 +7,7 @@ extension PostgresDriver {
             """
             INSERT INTO gatehouse_sessions (\(unescaped: Self.sessionColumns))
             VALUES (\(Self.bytea(row.idHash.bytes)), \(row.subject), \(row.idpSessionID), \(row.provider),
-                    \(Self.bytea(row.claims)), \(Self.bytea(row.sealedTokens)), \(row.createdAt), \(row.lastSeenAt),
+                    \(Self.bytea(row.sealed)), \(row.legacyClaims.map(Self.bytea)), \(row.createdAt), \(row.lastSeenAt),
                     \(row.idleExpiresAt), \(row.absoluteExpiresAt), \(row.version))
             """)
     }
@@ -37,14 +37,14 @@ extension PostgresDriver {
     /// Compare-and-swap on `version`: one statement, so concurrent updaters in any number of
     /// processes see exactly one success per version.
     public func updateTokens(
-        _ idHash: SessionHash, expectedVersion: Int64, sealedTokens: [UInt8], absoluteExpiresAt: Int64
+        _ idHash: SessionHash, expectedVersion: Int64, sealed: [UInt8], absoluteExpiresAt: Int64
     ) async throws -> SessionRow? {
         let updated = try await rows(
             "updateTokens",
             """
             UPDATE gatehouse_sessions
-            SET sealed_tokens = \(Self.bytea(sealedTokens)), absolute_expires_at = \(absoluteExpiresAt),
-                version = version + 1
+            SET sealed_session = \(Self.bytea(sealed)), legacy_claims = NULL,
+                absolute_expires_at = \(absoluteExpiresAt), version = version + 1
             WHERE id_hash = \(Self.bytea(idHash.bytes)) AND version = \(expectedVersion)
             RETURNING \(unescaped: Self.sessionColumns)
             """)

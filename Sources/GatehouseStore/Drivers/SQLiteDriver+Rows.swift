@@ -52,8 +52,8 @@ extension SQLiteDriver {
 
     /// The columns of a session, in the order ``sessionRow(_:)`` reads them by index.
     static let sessionColumns = """
-        id_hash, subject, idp_session_id, provider, claims, sealed_tokens, created_at, last_seen_at, \
-        idle_expires_at, absolute_expires_at, version
+        id_hash, subject, idp_session_id, provider, sealed_session, legacy_claims, created_at, \
+        last_seen_at, idle_expires_at, absolute_expires_at, version
         """
 
     /// A session from a row selected with ``sessionColumns``. Columns are read by index and
@@ -67,8 +67,8 @@ extension SQLiteDriver {
             subject: try row.decode(String.self, atIndex: 1),
             idpSessionID: try row.decode(String?.self, atIndex: 2),
             provider: try row.decode(String.self, atIndex: 3),
-            claims: try bytes(row, 4),
-            sealedTokens: try bytes(row, 5),
+            sealed: try bytes(row, 4),
+            legacyClaims: try optionalBytes(row, 5),
             createdAt: try row.decode(Int64.self, atIndex: 6),
             lastSeenAt: try row.decode(Int64.self, atIndex: 7),
             idleExpiresAt: try row.decode(Int64.self, atIndex: 8),
@@ -78,9 +78,15 @@ extension SQLiteDriver {
 
     /// A non-null blob column as bytes.
     private static func bytes(_ row: Row, _ index: Int) throws -> [UInt8] {
-        let copied = try row.withUnsafeData(atIndex: index) { data in data.map { Array($0) } }
-        guard let copied else { throw StoreError.corrupt.withDetail("column \(index) is null") }
+        guard let copied = try optionalBytes(row, index) else {
+            throw StoreError.corrupt.withDetail("column \(index) is null")
+        }
         return copied
+    }
+
+    /// A blob column as bytes, `nil` when null.
+    private static func optionalBytes(_ row: Row, _ index: Int) throws -> [UInt8]? {
+        try row.withUnsafeData(atIndex: index) { data in data.map { Array($0) } }
     }
 
     static func pendingRow(_ row: Row) throws -> PendingRow {

@@ -67,13 +67,11 @@ public final class SQLiteDriver: StorageDriver {
         try await write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO sessions (id_hash, subject, idp_session_id, provider, claims, sealed_tokens,
-                        created_at, last_seen_at, idle_expires_at, absolute_expires_at, version)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO sessions (\(Self.sessionColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    Data(row.idHash.bytes), row.subject, row.idpSessionID, row.provider, Data(row.claims),
-                    Data(row.sealedTokens), row.createdAt, row.lastSeenAt, row.idleExpiresAt,
+                    Data(row.idHash.bytes), row.subject, row.idpSessionID, row.provider, Data(row.sealed),
+                    row.legacyClaims.map { Data($0) }, row.createdAt, row.lastSeenAt, row.idleExpiresAt,
                     row.absoluteExpiresAt, row.version,
                 ])
         }
@@ -103,16 +101,17 @@ public final class SQLiteDriver: StorageDriver {
     }
 
     public func updateTokens(
-        _ idHash: SessionHash, expectedVersion: Int64, sealedTokens: [UInt8], absoluteExpiresAt: Int64
+        _ idHash: SessionHash, expectedVersion: Int64, sealed: [UInt8], absoluteExpiresAt: Int64
     ) async throws -> SessionRow? {
         try await write { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    UPDATE sessions SET sealed_tokens = ?, absolute_expires_at = ?, version = version + 1
+                    UPDATE sessions
+                    SET sealed_session = ?, legacy_claims = NULL, absolute_expires_at = ?, version = version + 1
                     WHERE id_hash = ? AND version = ? RETURNING \(Self.sessionColumns)
                     """,
-                arguments: [Data(sealedTokens), absoluteExpiresAt, Data(idHash.bytes), expectedVersion]
+                arguments: [Data(sealed), absoluteExpiresAt, Data(idHash.bytes), expectedVersion]
             ).first.map(Self.sessionRow)
         }
     }

@@ -14,11 +14,12 @@ public protocol StorageDriver: Sendable {
     /// `absoluteExpiresAt`). Does not change `version`.
     func touchSession(_ idHash: SessionHash, lastSeenAt: Int64, idleExpiresAt: Int64) async throws
 
-    /// Compare-and-swap of the sealed tokens: succeeds only when the stored version equals
-    /// `expectedVersion`, then stores `version + 1`. Returns the new row, or `nil` when the
-    /// version did not match or the row is gone.
+    /// Compare-and-swap of the sealed session: succeeds only when the stored version equals
+    /// `expectedVersion`, then stores `sealed`, `absoluteExpiresAt`, no legacy claims
+    /// (``SessionRow/legacyClaims`` becomes `nil`) and `version + 1`. Returns the new row, or
+    /// `nil` when the version did not match or the row is gone.
     func updateTokens(
-        _ idHash: SessionHash, expectedVersion: Int64, sealedTokens: [UInt8], absoluteExpiresAt: Int64
+        _ idHash: SessionHash, expectedVersion: Int64, sealed: [UInt8], absoluteExpiresAt: Int64
     ) async throws -> SessionRow?
 
     /// Deletes one session; whether it existed.

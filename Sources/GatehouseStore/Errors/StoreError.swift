@@ -13,6 +13,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case timeout
         case invalidConfiguration = "invalid_configuration"
         case corrupt
+        case legacyUnverified = "legacy_unverified"
     }
 
     private let code: Code
@@ -40,6 +41,10 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let invalidConfiguration = StoreError(.invalidConfiguration)
     /// A stored row cannot be decoded (not a tampered ciphertext: the plain columns).
     public static let corrupt = StoreError(.corrupt)
+    /// A session row written before schema 2 (claims in clear) whose claims its sealed ID token
+    /// does not vouch for (none stored, or a claim it does not state): it is not served.
+    /// `gatehouse keys reencrypt --trust-legacy-claims` re-seals such rows as they are.
+    public static let legacyUnverified = StoreError(.legacyUnverified)
 
     /// The same error with an explanation attached.
     public func withDetail(_ detail: String) -> StoreError {
@@ -47,7 +52,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The stable code: `key_missing`, `tampered`, `conflict`, `unavailable`, `timeout`,
-    /// `invalid_configuration` or `corrupt`.
+    /// `invalid_configuration`, `corrupt` or `legacy_unverified`.
     public var shortCode: String { code.rawValue }
 
     public var description: String {

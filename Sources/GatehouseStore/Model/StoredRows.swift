@@ -1,36 +1,48 @@
 public import Foundation
 
-/// A session exactly as a storage driver keeps it: secrets already sealed (AES-GCM), times as
-/// milliseconds since 1970. Drivers never see plaintext tokens.
+/// A session exactly as a storage driver keeps it: everything that decides identity sealed
+/// (AES-GCM), times as milliseconds since 1970. Drivers never see plaintext tokens.
+///
+/// The clear columns are for lookups only (by subject or IdP session for logout, by expiry
+/// for purging, by creation time for listing): ``SessionStore`` reads the identity, the
+/// provider, the creation time and the absolute deadline from ``sealed`` and refuses a row
+/// whose clear copies of them differ (see ``SessionPayload``).
 public struct SessionRow: Sendable, Hashable {
     /// SHA-256 of the session id: the primary key.
     public var idHash: SessionHash
+    /// `sub`, for "sign out everywhere"; a copy of the sealed one.
     public var subject: String
-    /// The IdP's session id (`sid`), indexed for back-channel logout.
+    /// The IdP's session id (`sid`), indexed for back-channel logout; a copy of the sealed one.
     public var idpSessionID: String?
+    /// The provider's configured name; a copy of the sealed one.
     public var provider: String
-    /// The identity claims the gateway needs, as JSON (not secret; not encrypted).
-    public var claims: [UInt8]
-    /// The sealed token set (see ``KeyRing``), bound to `idHash`.
-    public var sealedTokens: [UInt8]
+    /// The sealed session (see ``KeyRing``), bound to `idHash`: identity, provider, creation
+    /// time, absolute deadline and token set. In a row written before schema 2 (with
+    /// ``legacyClaims``), the token set alone.
+    public var sealed: [UInt8]
+    /// The identity claims as clear JSON, only in rows written before schema 2. Never trusted
+    /// as such: ``SessionStore`` serves such a row only when its sealed ID token vouches for
+    /// every claim, and then re-seals it in the current form (which clears this column).
+    public var legacyClaims: [UInt8]?
     public var createdAt: Int64
     public var lastSeenAt: Int64
     public var idleExpiresAt: Int64
+    /// A copy of the sealed absolute deadline, for purging and counting.
     public var absoluteExpiresAt: Int64
-    /// Incremented by every token update; updates compare and swap on it.
+    /// Incremented by every write of ``sealed``; those writes compare and swap on it.
     public var version: Int64
 
     public init(
-        idHash: SessionHash, subject: String, idpSessionID: String?, provider: String, claims: [UInt8],
-        sealedTokens: [UInt8], createdAt: Int64, lastSeenAt: Int64, idleExpiresAt: Int64,
+        idHash: SessionHash, subject: String, idpSessionID: String?, provider: String, sealed: [UInt8],
+        legacyClaims: [UInt8]? = nil, createdAt: Int64, lastSeenAt: Int64, idleExpiresAt: Int64,
         absoluteExpiresAt: Int64, version: Int64
     ) {
         self.idHash = idHash
         self.subject = subject
         self.idpSessionID = idpSessionID
         self.provider = provider
-        self.claims = claims
-        self.sealedTokens = sealedTokens
+        self.sealed = sealed
+        self.legacyClaims = legacyClaims
         self.createdAt = createdAt
         self.lastSeenAt = lastSeenAt
         self.idleExpiresAt = idleExpiresAt
@@ -74,8 +86,9 @@ public struct PendingRow: Sendable, Hashable {
 }
 
 extension Date {
-    /// Milliseconds since 1970, as rows store time.
-    public var storeMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    /// Milliseconds since 1970 (to the nearest), as rows store time. Exact for a date made by
+    /// ``init(storeMilliseconds:)``: the sealed creation time is compared with its column.
+    public var storeMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
 
     public init(storeMilliseconds: Int64) {
         self.init(timeIntervalSince1970: Double(storeMilliseconds) / 1000)

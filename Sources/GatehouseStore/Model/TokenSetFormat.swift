@@ -23,6 +23,13 @@ enum TokenSetFormat {
     private static let hasScope: UInt8 = 8
 
     static func encode(_ tokens: TokenSet) throws -> [UInt8] {
+        var writer = CompactWriter(capacity: 32 + tokens.accessToken.utf8.count)
+        try encode(tokens, into: &writer)
+        return writer.bytes
+    }
+
+    /// Appends the version 2 form of `tokens` to `writer` (``SessionPayload`` ends with it).
+    static func encode(_ tokens: TokenSet, into writer: inout CompactWriter) throws {
         let raw: [UInt8]
         do {
             raw = tokens.raw.isEmpty ? [] : Array(try JSONEncoder().encode(tokens.raw))
@@ -34,8 +41,8 @@ enum TokenSetFormat {
         if tokens.refreshToken != nil { flags |= hasRefreshToken }
         if tokens.idToken != nil { flags |= hasIDToken }
         if tokens.scope != nil { flags |= hasScope }
-        var writer = CompactWriter(
-            capacity: 32 + tokens.accessToken.utf8.count + (tokens.refreshToken?.utf8.count ?? 0)
+        writer.reserve(
+            32 + tokens.accessToken.utf8.count + (tokens.refreshToken?.utf8.count ?? 0)
                 + (tokens.idToken?.utf8.count ?? 0) + raw.count)
         writer.byte(version2)
         writer.byte(flags)
@@ -49,15 +56,18 @@ enum TokenSetFormat {
         if let refreshToken = tokens.refreshToken { writer.string(refreshToken) }
         if let idToken = tokens.idToken { writer.string(idToken) }
         writer.data(raw)
-        return writer.bytes
     }
 
-    /// The complete token set.
+    /// The complete token set in `plaintext`, starting at `start` (``SessionPayload`` has it
+    /// last; only a token set on its own, at 0, may be version 1).
     ///
     /// - Throws: ``StoreError/corrupt`` when the plaintext is neither version.
-    static func decodeTokenSet(_ plaintext: [UInt8]) throws -> TokenSet {
-        guard plaintext.first == version2 else { return try decodeVersion1(plaintext) }
-        var reader = CompactReader(plaintext, offset: 1)
+    static func decodeTokenSet(_ plaintext: [UInt8], from start: Int = 0) throws -> TokenSet {
+        guard start < plaintext.count, plaintext[start] == version2 else {
+            guard start == 0 else { throw StoreError.corrupt.withDetail("stored token set is not valid") }
+            return try decodeVersion1(plaintext)
+        }
+        var reader = CompactReader(plaintext, offset: start + 1)
         let (flags, view) = try readView(&reader)
         let refreshToken = flags & hasRefreshToken != 0 ? try reader.string() : nil
         let idToken = flags & hasIDToken != 0 ? try reader.string() : nil
@@ -77,9 +87,12 @@ enum TokenSetFormat {
     }
 
     /// What a request needs, without decoding the refresh token, the ID token or `raw`.
-    static func decodeSessionTokens(_ plaintext: [UInt8]) throws -> SessionTokens {
-        guard plaintext.first == version2 else { return SessionTokens(try decodeVersion1(plaintext)) }
-        var reader = CompactReader(plaintext, offset: 1)
+    static func decodeSessionTokens(_ plaintext: [UInt8], from start: Int = 0) throws -> SessionTokens {
+        guard start < plaintext.count, plaintext[start] == version2 else {
+            guard start == 0 else { throw StoreError.corrupt.withDetail("stored token set is not valid") }
+            return SessionTokens(try decodeVersion1(plaintext))
+        }
+        var reader = CompactReader(plaintext, offset: start + 1)
         return try readView(&reader).1
     }
 

@@ -1,14 +1,19 @@
 /// Appends values to a byte buffer in the store's compact binary layout: unsigned LEB128
 /// lengths and counts, UTF-8 strings prefixed by their length, 64-bit values little-endian.
 ///
-/// Used for the sealed token-set plaintext (see ``TokenSetFormat``) and for cached sessions
-/// (one buffer instead of a dozen heap strings).
+/// Used for the sealed session plaintext (``SessionPayload``, ``TokenSetFormat``) and for
+/// cached sessions (one buffer instead of a dozen heap strings).
 struct CompactWriter {
     private(set) var bytes: [UInt8]
 
     init(capacity: Int = 0) {
         bytes = []
         bytes.reserveCapacity(capacity)
+    }
+
+    /// Makes room for `count` more bytes.
+    mutating func reserve(_ count: Int) {
+        bytes.reserveCapacity(bytes.count + count)
     }
 
     mutating func byte(_ value: UInt8) {
@@ -45,6 +50,10 @@ struct CompactWriter {
 
     mutating func double(_ value: Double) {
         uint64(value.bitPattern)
+    }
+
+    mutating func int64(_ value: Int64) {
+        uint64(UInt64(bitPattern: value))
     }
 }
 
@@ -112,6 +121,10 @@ struct CompactReader {
 
     mutating func double() throws -> Double {
         Double(bitPattern: try uint64())
+    }
+
+    mutating func int64() throws -> Int64 {
+        Int64(bitPattern: try uint64())
     }
 
     private static var truncated: StoreError { StoreError.corrupt.withDetail("compact value: truncated") }

@@ -26,7 +26,12 @@ enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringConvertibl
     case localRevocationImmediate
     case refreshAndIDTokensReadOnDemand
     case endReturnsTheTokenSet
-    case version1TokenSetStillDecodes
+    case tamperedLookupColumnsRefused
+    case sealedSessionSwappedBetweenRows
+    case sealedAbsoluteDeadlineEnforced
+    case legacyRowVerifiedAndResealed
+    case legacyRowWithUnverifiableClaimsRefused
+    case reencryptSealsLegacyRowsAndSkipsTampered
 
     var testDescription: String { rawValue }
 
@@ -55,7 +60,14 @@ enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringConvertibl
         case .localRevocationImmediate: try await CacheCases.localRevocationImmediate(fixture)
         case .refreshAndIDTokensReadOnDemand: try await TokenCases.refreshAndIDTokensReadOnDemand(fixture)
         case .endReturnsTheTokenSet: try await TokenCases.endReturnsTheTokenSet(fixture)
-        case .version1TokenSetStillDecodes: try await TokenCases.version1TokenSetStillDecodes(fixture)
+        case .tamperedLookupColumnsRefused: try await SealedIdentityCases.tamperedLookupColumnsRefused(fixture)
+        case .sealedSessionSwappedBetweenRows: try await SealedIdentityCases.sealedSessionSwappedBetweenRows(fixture)
+        case .sealedAbsoluteDeadlineEnforced: try await SealedIdentityCases.sealedAbsoluteDeadlineEnforced(fixture)
+        case .legacyRowVerifiedAndResealed: try await SealedIdentityCases.legacyRowVerifiedAndResealed(fixture)
+        case .legacyRowWithUnverifiableClaimsRefused:
+            try await SealedIdentityCases.legacyRowWithUnverifiableClaimsRefused(fixture)
+        case .reencryptSealsLegacyRowsAndSkipsTampered:
+            try await SealedIdentityCases.reencryptSealsLegacyRowsAndSkipsTampered(fixture)
         }
     }
 }

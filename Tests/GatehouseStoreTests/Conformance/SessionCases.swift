@@ -14,12 +14,16 @@ enum SessionCases {
         #expect(created.idHash == id.hash)
         #expect(created.version == 1)
 
-        // The driver holds only the hash, the claims and sealed tokens.
+        // The driver holds the hash, lookup copies of the subject and sid, and the sealed
+        // session: no clear claims, no clear token.
         let row = try #require(try await f.driver.session(id.hash))
         #expect(row.subject == identity.subject)
         #expect(row.idpSessionID == identity.sessionID)
-        #expect(!containsSubsequence(row.sealedTokens, Array(tokens.accessToken.utf8)))
-        #expect(!containsSubsequence(row.sealedTokens, Array((tokens.refreshToken ?? "-").utf8)))
+        #expect(row.legacyClaims == nil)
+        #expect(!containsSubsequence(row.sealed, Array(tokens.accessToken.utf8)))
+        #expect(!containsSubsequence(row.sealed, Array((tokens.refreshToken ?? "-").utf8)))
+        #expect(!containsSubsequence(row.sealed, Array((identity.email ?? "-").utf8)))
+        #expect(!containsSubsequence(row.sealed, Array(identity.subject.utf8)))
 
         // A second instance has no cache: this reads the driver.
         let loaded = try #require(try await f.store().load(id))

@@ -21,11 +21,7 @@ enum TokenCases {
 
         // Rotate the stored tokens behind the cache (as another instance would).
         let rotated = f.tokens("rotated")
-        let row = try #require(try await f.driver.session(id.hash))
-        _ = try #require(
-            try await f.driver.updateTokens(
-                id.hash, expectedVersion: row.version, sealedTokens: try store.sealTokens(rotated, for: id.hash),
-                absoluteExpiresAt: row.absoluteExpiresAt))
+        try await f.resealTokens(of: id.hash, with: rotated, store: store)
         #expect(try await store.load(id)?.tokens.accessToken == tokens.accessToken, "the cached view is unchanged")
         let full = try #require(try await store.loadWithTokenSet(hash: id.hash))
         #expect(counting.count("session") == 1, "the token set came from the driver")
@@ -67,30 +63,5 @@ enum TokenCases {
         try await f.replaceSealedTokens(of: unreadable.hash, with: [0x01, 0x02, 0x03])
         #expect(try await store.end(unreadable.hash) == nil, "nothing to revoke")
         #expect(try await f.driver.session(unreadable.hash) == nil, "but deleted all the same")
-    }
-
-    /// Rows sealed before the binary format (JSON, version 1) still load, refresh and end.
-    static func version1TokenSetStillDecodes(_ f: StoreFixture) async throws {
-        let store = try f.store()
-        let tokens = f.tokens(raw: ["refresh_expires_in": .number(1800), "session_state": .string("abc")])
-        let (id, _) = try await store.create(identity: f.identity(), provider: "oidc", tokens: tokens)
-        let current = try #require(try await f.driver.session(id.hash))
-        let opened = try store.keyRing.open(current.sealedTokens, purpose: .sessionTokens, boundTo: id.hash)
-        #expect(opened.plaintext.first == TokenSetFormat.version2, "new rows are written in version 2")
-
-        let version1 = Array(try JSONEncoder().encode(tokens))
-        #expect(version1.first == UInt8(ascii: "{"))
-        try await f.replaceSealedTokens(
-            of: id.hash, with: try store.keyRing.seal(version1, purpose: .sessionTokens, boundTo: id.hash))
-        let loaded = try #require(try await f.store().load(id))
-        #expect(loaded.tokens == SessionTokens(tokens))
-        let full = try #require(try await f.store().loadWithTokenSet(hash: id.hash))
-        #expect(full.tokenSet == tokens)
-        // The next write seals version 2.
-        let refreshed = f.tokens("after-v1")
-        _ = try #require(try await store.updateTokens(full.session, to: refreshed))
-        let rewritten = try #require(try await f.driver.session(id.hash))
-        #expect(try store.keyRing.open(rewritten.sealedTokens, purpose: .sessionTokens, boundTo: id.hash).plaintext.first == 0x02)
-        #expect(try await store.end(id.hash)?.tokenSet == refreshed)
     }
 }

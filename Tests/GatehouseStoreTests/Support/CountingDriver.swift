@@ -34,11 +34,11 @@ final class CountingDriver: StorageDriver {
     }
 
     func updateTokens(
-        _ idHash: SessionHash, expectedVersion: Int64, sealedTokens: [UInt8], absoluteExpiresAt: Int64
+        _ idHash: SessionHash, expectedVersion: Int64, sealed: [UInt8], absoluteExpiresAt: Int64
     ) async throws -> SessionRow? {
         record("updateTokens")
         return try await base.updateTokens(
-            idHash, expectedVersion: expectedVersion, sealedTokens: sealedTokens, absoluteExpiresAt: absoluteExpiresAt)
+            idHash, expectedVersion: expectedVersion, sealed: sealed, absoluteExpiresAt: absoluteExpiresAt)
     }
 
     func deleteSession(_ idHash: SessionHash) async throws -> Bool {

@@ -1,0 +1,130 @@
+import GatehouseOAuth
+
+/// What a session's sealed column holds besides its tokens: everything that decides who a
+/// request belongs to and until when, so that write access to the database without the key
+/// cannot change it (AES-GCM authenticates it, bound to the row's id hash: see ``KeyRing``).
+///
+/// The plaintext, binary (``CompactWriter``), the token set last:
+///
+///     0x01 | created at | absolute deadline | provider | identity | token set (TokenSetFormat v2)
+///
+/// Times are milliseconds since 1970 as 64-bit integers. `identity` is
+/// `flags | issuer | subject | [email] | [name] | [preferred username] | groups | [sid]`, with
+/// `flags` 1 email, 2 `email_verified` stated, 4 `email_verified` true, 8 name, 16 preferred
+/// username, 32 sid; `groups` is a count and then its strings.
+///
+/// The row keeps clear copies of the subject, the IdP session id, the provider, the creation
+/// time and the absolute deadline for lookups (logout by subject or `sid`, purging, listing);
+/// ``check(against:)`` refuses a row whose copies differ from the sealed values.
+struct SessionPayload: Sendable, Equatable {
+    var identity: Identity
+    var provider: String
+    var createdAt: Int64
+    var absoluteExpiresAt: Int64
+
+    static let version1: UInt8 = 0x01
+
+    private static let hasEmail: UInt8 = 1
+    private static let hasEmailVerified: UInt8 = 2
+    private static let emailVerified: UInt8 = 4
+    private static let hasName: UInt8 = 8
+    private static let hasPreferredUsername: UInt8 = 16
+    private static let hasSessionID: UInt8 = 32
+
+    /// The plaintext of this payload followed by `tokens`.
+    func encode(with tokens: TokenSet) throws -> [UInt8] {
+        var flags: UInt8 = 0
+        if identity.email != nil { flags |= Self.hasEmail }
+        if let verified = identity.emailVerified {
+            flags |= Self.hasEmailVerified
+            if verified { flags |= Self.emailVerified }
+        }
+        if identity.name != nil { flags |= Self.hasName }
+        if identity.preferredUsername != nil { flags |= Self.hasPreferredUsername }
+        if identity.sessionID != nil { flags |= Self.hasSessionID }
+        var writer = CompactWriter(capacity: 96 + identity.subject.utf8.count + identity.issuer.utf8.count)
+        writer.byte(Self.version1)
+        writer.int64(createdAt)
+        writer.int64(absoluteExpiresAt)
+        writer.string(provider)
+        writer.byte(flags)
+        writer.string(identity.issuer)
+        writer.string(identity.subject)
+        if let email = identity.email { writer.string(email) }
+        if let name = identity.name { writer.string(name) }
+        if let preferredUsername = identity.preferredUsername { writer.string(preferredUsername) }
+        writer.length(identity.groups.count)
+        for group in identity.groups { writer.string(group) }
+        if let sessionID = identity.sessionID { writer.string(sessionID) }
+        try TokenSetFormat.encode(tokens, into: &writer)
+        return writer.bytes
+    }
+
+    /// The payload and the request-time view of its tokens (the refresh and ID tokens are not
+    /// decoded).
+    ///
+    /// - Throws: ``StoreError/corrupt`` when the plaintext is not a valid payload.
+    static func decodeWithSessionTokens(_ plaintext: [UInt8]) throws -> (SessionPayload, SessionTokens) {
+        let (payload, start) = try decode(plaintext)
+        return (payload, try TokenSetFormat.decodeSessionTokens(plaintext, from: start))
+    }
+
+    /// The payload and its complete token set; throws as ``decodeWithSessionTokens(_:)``.
+    static func decodeWithTokenSet(_ plaintext: [UInt8]) throws -> (SessionPayload, TokenSet) {
+        let (payload, start) = try decode(plaintext)
+        return (payload, try TokenSetFormat.decodeTokenSet(plaintext, from: start))
+    }
+
+    /// The payload and where its token set starts.
+    private static func decode(_ plaintext: [UInt8]) throws -> (SessionPayload, Int) {
+        guard plaintext.first == version1 else {
+            throw StoreError.corrupt.withDetail("sealed session of an unknown format")
+        }
+        var reader = CompactReader(plaintext, offset: 1)
+        let createdAt = try reader.int64()
+        let absoluteExpiresAt = try reader.int64()
+        let provider = try reader.string()
+        let flags = try reader.byte()
+        let issuer = try reader.string()
+        let subject = try reader.string()
+        let email = flags & hasEmail != 0 ? try reader.string() : nil
+        let name = flags & hasName != 0 ? try reader.string() : nil
+        let preferredUsername = flags & hasPreferredUsername != 0 ? try reader.string() : nil
+        let count = try reader.length()
+        var groups: [String] = []
+        groups.reserveCapacity(count)
+        for _ in 0..<count { groups.append(try reader.string()) }
+        let sessionID = flags & hasSessionID != 0 ? try reader.string() : nil
+        let identity = Identity(
+            issuer: issuer, subject: subject, email: email,
+            emailVerified: flags & hasEmailVerified != 0 ? flags & emailVerified != 0 : nil, name: name,
+            preferredUsername: preferredUsername, groups: groups, sessionID: sessionID)
+        let payload = SessionPayload(
+            identity: identity, provider: provider, createdAt: createdAt, absoluteExpiresAt: absoluteExpiresAt)
+        return (payload, reader.offset)
+    }
+
+    /// Refuses a row whose clear lookup columns differ from the sealed values: someone wrote
+    /// to the database (another user's subject to dodge a logout, a later deadline…).
+    ///
+    /// - Throws: ``StoreError/tampered`` naming the column (never a value).
+    func check(against row: SessionRow) throws {
+        let mismatch: String? =
+            if row.subject != identity.subject {
+                "subject"
+            } else if row.idpSessionID != identity.sessionID {
+                "idp_session_id"
+            } else if row.provider != provider {
+                "provider"
+            } else if row.createdAt != createdAt {
+                "created_at"
+            } else if row.absoluteExpiresAt != absoluteExpiresAt {
+                "absolute_expires_at"
+            } else {
+                nil
+            }
+        if let mismatch {
+            throw StoreError.tampered.withDetail("the \(mismatch) column does not match the sealed session")
+        }
+    }
+}
