@@ -19,6 +19,8 @@ public struct ReverseProxy: Sendable {
     let passAccessToken: Bool
     /// The scheme reported in `X-Forwarded-Proto` when no trusted proxy states one.
     let publicScheme: String
+    /// The public host for `X-Forwarded-Host` and `GATEHOUSE_STRIP_REQUEST_HEADERS`.
+    let headerSettings: ProxyHeaders.Settings
     /// How long the upstream may take to send its response head. Default 60 seconds. The
     /// body then streams without a deadline (long downloads, server-sent events).
     let headTimeout: Duration
@@ -28,7 +30,8 @@ public struct ReverseProxy: Sendable {
 
     public init(
         client: HTTPClient, upstream: String, trustedProxies: TrustedProxies, passAccessToken: Bool,
-        publicScheme: String, headTimeout: Duration = .seconds(60), upstreamDuration: DurationHistogram? = nil,
+        publicScheme: String, publicHost: String? = nil, stripRequestHeaders: [String] = [],
+        headTimeout: Duration = .seconds(60), upstreamDuration: DurationHistogram? = nil,
         logger: Logger
     ) {
         self.client = client
@@ -36,6 +39,7 @@ public struct ReverseProxy: Sendable {
         self.trustedProxies = trustedProxies
         self.passAccessToken = passAccessToken
         self.publicScheme = publicScheme
+        self.headerSettings = ProxyHeaders.Settings(publicHost: publicHost, stripped: stripRequestHeaders)
         self.headTimeout = headTimeout
         self.upstreamDuration = upstreamDuration
         self.logger = logger
@@ -80,6 +84,7 @@ public struct ReverseProxy: Sendable {
         outgoing.method = .init(rawValue: request.method.rawValue)
         outgoing.headers = ProxyHeaders.request(
             request.head, peerIP: peerIP, trusted: trustedProxies.trusts(peerIP), defaultScheme: publicScheme,
+            settings: headerSettings,
             principal: principal, passAccessToken: passAccessToken)
         if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {
             if length > 0 { outgoing.body = .stream(request.body, length: .known(length)) }

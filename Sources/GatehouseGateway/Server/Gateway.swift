@@ -54,6 +54,7 @@ public struct Gateway: Sendable {
             client: httpClient, upstream: configuration.upstream, trustedProxies: configuration.trustedProxies,
             passAccessToken: configuration.passAccessToken,
             publicScheme: configuration.publicURL.lowercased().hasPrefix("https:") ? "https" : "http",
+            publicHost: configuration.publicHost, stripRequestHeaders: configuration.stripRequestHeaders,
             headTimeout: configuration.upstreamTimeout, upstreamDuration: metrics.upstreamDuration, logger: logger)
         self.admission = RequestAdmission(
             auth: auth, skipAuthRoutes: configuration.skipAuthRoutes,

@@ -2,7 +2,7 @@ import GatehouseHummingbird
 import Hummingbird
 
 /// The gateway's front door: Gatehouse's own endpoints (`/oauth2/*`, `/healthz`, `/readyz`,
-/// `/metrics`) go to the router; everything else is admitted (``RequestAdmission``) and
+/// on the main listener) go to the router; everything else is admitted (``RequestAdmission``) and
 /// proxied.
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = GatehouseRequestContext
@@ -13,7 +13,7 @@ struct GatewayMiddleware: RouterMiddleware {
 
     /// Paths the gateway answers itself (never proxied).
     static func isGatewayPath(_ path: some StringProtocol) -> Bool {
-        path == "/oauth2" || path.hasPrefix("/oauth2/") || path == "/healthz" || path == "/readyz" || path == "/metrics"
+        path == "/oauth2" || path.hasPrefix("/oauth2/") || path == "/healthz" || path == "/readyz"
     }
 
     func handle(

@@ -121,7 +121,7 @@ struct WebSocketPassThrough: Sendable {
         fields.add(
             contentsOf: ProxyHeaders.request(
                 request.head, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP),
-                defaultScheme: proxy.publicScheme, principal: principal, passAccessToken: proxy.passAccessToken))
+                defaultScheme: proxy.publicScheme, settings: proxy.headerSettings, principal: principal, passAccessToken: proxy.passAccessToken))
         fields.add(name: "Connection", value: "Upgrade")
         fields.add(name: "Upgrade", value: "websocket")
         // The target admission was decided on (isHandshake checked it), exactly.

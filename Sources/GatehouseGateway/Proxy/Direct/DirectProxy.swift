@@ -64,7 +64,7 @@ struct DirectProxy: Sendable {
         headers.add(name: "Host", value: upstream.authority)
         ProxyHeaders.request(
             fields: fields, authority: nil, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP),
-            defaultScheme: proxy.publicScheme, principal: principal, passAccessToken: proxy.passAccessToken,
+            defaultScheme: proxy.publicScheme, settings: proxy.headerSettings, principal: principal, passAccessToken: proxy.passAccessToken,
             into: &headers)
         // Framing: the client's, restated (ProxyHeaders drops both fields) and written as is:
         // the upstream connection's encoder never adds, removes or changes framing fields
