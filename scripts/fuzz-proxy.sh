@@ -27,7 +27,11 @@ if [ -f /tmp/gatehouse-test-env.sh ]; then
     # shellcheck disable=SC1091
     source /tmp/gatehouse-test-env.sh
 fi
-swift build --build-tests >/dev/null
+if ! swift build --build-tests >/tmp/gatehouse-fuzz-build.log 2>&1; then
+    grep -E "error" /tmp/gatehouse-fuzz-build.log | head -20
+    echo "proxy fuzz: the build failed (/tmp/gatehouse-fuzz-build.log)" >&2
+    exit 2
+fi
 
 log="$(mktemp -t gatehouse-fuzz.XXXXXX)"
 trace="$log.trace"
@@ -36,7 +40,8 @@ status=0
 GATEHOUSE_FUZZ_SEED="$seed" GATEHOUSE_FUZZ_SECONDS="$seconds" GATEHOUSE_FUZZ_TRACE=1 \
     swift test --skip-build --filter 'ProxyFuzzTests' >"$log" 2>"$trace" || status=$?
 
-grep -E '^proxy fuzz' "$log" || true
+# swift test passes the trace (the test's standard error) on with the rest: keep it out.
+grep -E '^proxy fuzz' "$log" | grep -v -E ': case [0-9]+ ' || true
 if [ "$status" -eq 0 ]; then
     echo "proxy fuzz: passed, seed $seed"
     rm -f "$log" "$trace"
@@ -47,7 +52,7 @@ if grep -q -E 'Fatal error|Program crashed' "$log" "$trace"; then
     echo "proxy fuzz: the test process CRASHED (the gateway runs in it):"
     grep -h -m3 -E 'Fatal error|Program crashed' "$log" "$trace" || true
     echo "proxy fuzz: cases in flight (last started):"
-    grep -E '^proxy fuzz \[' "$trace" | tail -n 20 | cut -c1-400
+    cat "$log" "$trace" | grep -E '^proxy fuzz \[.*: case [0-9]+ ' | tail -n 20 | cut -c1-400
 fi
 echo "proxy fuzz: FAILED, seed $seed (rerun: GATEHOUSE_FUZZ_SEED=$seed scripts/fuzz-proxy.sh $seconds)"
 exit 1
