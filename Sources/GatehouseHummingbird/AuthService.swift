@@ -22,6 +22,8 @@ public final class AuthService: Sendable {
     let refresher: TokenRefresher
     /// The `jti`s of accepted back-channel logout tokens (one cache per application).
     public let logoutReplayCache: ReplayCache
+    /// Caps on logins in flight (``AuthSettings/pendingLimits``).
+    let loginLimiter: PendingLoginLimiter
     /// Where the routes, the middleware and the gateway log (never a secret or token).
     public let logger: Logger
 
@@ -37,6 +39,7 @@ public final class AuthService: Sendable {
         self.cookies = AuthCookies(secure: settings.cookieSecure)
         self.refresher = TokenRefresher(store: store, client: client, leeway: settings.refreshLeeway, logger: logger)
         self.logoutReplayCache = ReplayCache()
+        self.loginLimiter = PendingLoginLimiter(limits: settings.pendingLimits)
         self.logger = logger
     }
 

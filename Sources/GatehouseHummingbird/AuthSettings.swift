@@ -7,18 +7,24 @@ public struct AuthSettings: Sendable {
     public var cookieSecure: Bool
     /// Who may sign in. Default: anyone the IdP authenticates.
     public var rules: AccessRules
-    /// The most logins a browser may have in flight at once (one binding cookie each).
-    /// Default 8.
+    /// The most logins a browser may have in flight at once (one binding cookie each, about
+    /// 100 bytes in its `Cookie` header). A start beyond it gives up the browser's oldest login
+    /// (its pending authorization and cookie) instead of refusing, so a browser restoring many
+    /// tabs at once is still sent to the IdP. Default 32 (about 3 KiB of cookies).
     public var maxLoginsInFlight: Int
+    /// Caps on logins in flight across all browsers (pending authorizations in the store).
+    public var pendingLimits: PendingLoginLimits
     /// How long a login may take between `/oauth2/start` and the callback (the binding
     /// cookie's lifetime). Default 10 minutes, as the pending authorization.
     public var loginLifetime: Duration
-    /// A browser that starts this many sign-ins within ``loopWindow`` is in a redirect loop and
-    /// gets a diagnostic page instead of another trip to the IdP. Default 12; never below
-    /// ``maxLoginsInFlight`` + 2, so that many tabs signing in at once are not mistaken for a loop.
+    /// A browser that comes back to `/oauth2/start` right after completing a sign-in this many
+    /// times within ``loopWindow`` is in a redirect loop and gets a diagnostic page instead of
+    /// another trip to the IdP (see `LoginLoopGuard`). Parallel starts never count. Default 11.
     public var loopThreshold: Int
     /// See ``loopThreshold``. Default 2 minutes.
     public var loopWindow: Duration
+    /// How soon after a completed sign-in a start counts as bouncing back. Default 30 seconds.
+    public var loopBounceInterval: Duration
     /// Refresh the access token when it expires within this. Default 60 seconds.
     public var refreshLeeway: Duration
     /// `post_logout_redirect_uri` at the IdP's end-session endpoint. Default: the public URL
@@ -37,10 +43,12 @@ public struct AuthSettings: Sendable {
         publicURL: String,
         cookieSecure: Bool = true,
         rules: AccessRules = AccessRules(),
-        maxLoginsInFlight: Int = 8,
+        maxLoginsInFlight: Int = 32,
+        pendingLimits: PendingLoginLimits = PendingLoginLimits(),
         loginLifetime: Duration = .seconds(600),
-        loopThreshold: Int = 12,
+        loopThreshold: Int = 11,
         loopWindow: Duration = .seconds(120),
+        loopBounceInterval: Duration = .seconds(30),
         refreshLeeway: Duration = .seconds(60),
         postLogoutRedirectURI: String? = nil,
         endIdPSession: Bool = true,
@@ -52,9 +60,11 @@ public struct AuthSettings: Sendable {
         self.cookieSecure = cookieSecure
         self.rules = rules
         self.maxLoginsInFlight = max(1, maxLoginsInFlight)
+        self.pendingLimits = pendingLimits
         self.loginLifetime = loginLifetime
-        self.loopThreshold = max(loopThreshold, self.maxLoginsInFlight + 2)
+        self.loopThreshold = max(1, loopThreshold)
         self.loopWindow = loopWindow
+        self.loopBounceInterval = loopBounceInterval
         self.refreshLeeway = refreshLeeway
         self.postLogoutRedirectURI = postLogoutRedirectURI
         self.endIdPSession = endIdPSession

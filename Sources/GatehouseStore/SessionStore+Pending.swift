@@ -3,12 +3,6 @@ public import GatehouseOAuth
 import Logging
 
 extension SessionStore {
-    /// The sealed part of a pending authorization.
-    private struct PendingSecret: Codable {
-        var codeVerifier: String
-        var redirectURI: String
-    }
-
     /// Stores a login in flight under the hash of its `state`, for
     /// ``Configuration/pendingLifetime``. The PKCE verifier (with the redirect URI) is sealed,
     /// bound to the state hash; the browser-binding cookie value is kept only as a hash.
@@ -16,14 +10,7 @@ extension SessionStore {
         _ pending: PendingAuthorization, bindingValue: String, returnPath: String, provider: String
     ) async throws {
         let stateHash = SessionHash(of: pending.state)
-        let secret: [UInt8]
-        do {
-            secret = Array(
-                try JSONEncoder().encode(
-                    PendingSecret(codeVerifier: pending.codeVerifier, redirectURI: pending.redirectURI)))
-        } catch {
-            throw StoreError.corrupt.withDetail("pending authorization cannot be encoded")
-        }
+        let secret = PendingSecret(codeVerifier: pending.codeVerifier, redirectURI: pending.redirectURI).encoded()
         let now = clock.now.storeMilliseconds
         try await driver.insertPending(
             PendingRow(
@@ -35,21 +22,64 @@ extension SessionStore {
     }
 
     /// Takes the pending authorization for a callback's `state` out of the store: of any
-    /// number of concurrent callers exactly one gets it, and it cannot be used again.
+    /// number of concurrent callers exactly one gets it, and it cannot be used again. This
+    /// form does not check a browser binding; callbacks use
+    /// ``consumePending(state:bindingValue:)``.
     ///
     /// - Returns: `nil` when unknown, already used, expired, or unreadable (logged).
     public func consumePending(state: String) async throws -> StoredPending? {
         let stateHash = SessionHash(of: state)
         let now = clock.now.storeMilliseconds
         guard let row = try await driver.takePending(stateHash, now: now), row.expiresAt > now else { return nil }
+        return opened(row, state: state)
+    }
+
+    /// Takes the pending authorization for a callback's `state` only when `bindingValue` (the
+    /// browser-binding cookie) is the one it was saved with (DESIGN §1: check the binding, then
+    /// consume). A wrong or missing binding consumes nothing, so a forged callback cannot use
+    /// up another browser's login; of any number of concurrent callers with the right binding
+    /// exactly one gets it.
+    public func consumePending(state: String, bindingValue: String?) async throws -> PendingConsumption {
+        let stateHash = SessionHash(of: state)
+        // A missing cookie compares with a hash no binding value has.
+        let bindingHash = bindingValue.map { SessionHash(of: $0) } ?? SessionHash(of: "")
+        switch try await driver.takePending(stateHash, bindingHash: bindingHash, now: clock.now.storeMilliseconds) {
+        case .taken(let row):
+            return opened(row, state: state).map(PendingConsumption.consumed) ?? .unknown
+        case .bindingMismatch:
+            return .bindingMismatch
+        case .none:
+            return .unknown
+        }
+    }
+
+    /// Deletes the pending authorization a browser holds the binding cookie of, named by the
+    /// first bytes of its state hash (the cookie's name carries them): a browser with too many
+    /// logins in flight gives up its oldest. Whether one was deleted.
+    public func discardPending(stateHashPrefix: [UInt8], bindingValue: String) async throws -> Bool {
+        try await driver.deletePending(stateHashPrefix: stateHashPrefix, bindingHash: SessionHash(of: bindingValue))
+    }
+
+    /// The number of pending authorizations (logins in flight) that have not expired, in
+    /// every process sharing the store.
+    public func pendingCount() async throws -> Int {
+        try await driver.countPending(activeAt: clock.now.storeMilliseconds)
+    }
+
+    /// Deletes at most `batchSize` expired pending authorizations; how many.
+    public func purgeExpiredPending(batchSize: Int = 1000) async throws -> Int {
+        try await driver.purgeExpiredPending(now: clock.now.storeMilliseconds, limit: max(1, batchSize))
+    }
+
+    private func opened(_ row: PendingRow, state: String) -> StoredPending? {
         let secret: PendingSecret
         do {
-            let opened = try keyRing.open(row.sealedVerifier, purpose: .pendingVerifier, boundTo: stateHash)
-            secret = try JSONDecoder().decode(PendingSecret.self, from: Data(opened.plaintext))
+            let opened = try keyRing.open(row.sealedVerifier, purpose: .pendingVerifier, boundTo: row.stateHash)
+            secret = try PendingSecret(decoding: opened.plaintext)
         } catch {
             logger.error(
                 "pending authorization cannot be read; the login fails",
-                metadata: ["state": "\(stateHash.shortDescription)", "error": "\(Self.logCode(error))"])
+                metadata: ["state": "\(row.stateHash.shortDescription)", "error": "\(Self.logCode(error))"])
             return nil
         }
         return StoredPending(
@@ -58,5 +88,39 @@ extension SessionStore {
                 createdAt: Date(storeMilliseconds: row.createdAt)),
             bindingHash: row.bindingHash, returnPath: row.returnPath, provider: row.provider,
             expiresAt: Date(storeMilliseconds: row.expiresAt))
+    }
+}
+
+/// The sealed part of a pending authorization: `02`, the verifier's length (one byte), the
+/// verifier, then the redirect URI (UTF-8). Rows written before this format hold JSON
+/// (`{"codeVerifier":…,"redirectURI":…}`, 35 bytes more), still read.
+struct PendingSecret: Codable, Equatable {
+    var codeVerifier: String
+    var redirectURI: String
+
+    private static let compactFormat: UInt8 = 0x02
+
+    init(codeVerifier: String, redirectURI: String) {
+        self.codeVerifier = codeVerifier
+        self.redirectURI = redirectURI
+    }
+
+    func encoded() -> [UInt8] {
+        let verifier = Array(codeVerifier.utf8)
+        // RFC 7636 §4.1: a verifier is 43 to 128 characters; anything longer keeps the old form.
+        guard verifier.count <= Int(UInt8.max) else { return Array((try? JSONEncoder().encode(self)) ?? Data()) }
+        return [Self.compactFormat, UInt8(verifier.count)] + verifier + Array(redirectURI.utf8)
+    }
+
+    init(decoding bytes: [UInt8]) throws {
+        if bytes.first == Self.compactFormat, bytes.count >= 2, bytes.count >= 2 + Int(bytes[1]) {
+            let verifierEnd = 2 + Int(bytes[1])
+            guard let verifier = String(validating: bytes[2..<verifierEnd], as: UTF8.self),
+                let redirectURI = String(validating: bytes[verifierEnd...], as: UTF8.self)
+            else { throw StoreError.corrupt.withDetail("pending authorization is not UTF-8") }
+            self.init(codeVerifier: verifier, redirectURI: redirectURI)
+        } else {
+            self = try JSONDecoder().decode(PendingSecret.self, from: Data(bytes))
+        }
     }
 }

@@ -104,6 +104,7 @@ extension GatewayConfiguration {
         }
         skipAuthRoutes = try SkipAuthRoutes(parsing: values.list("SKIP_AUTH_ROUTES"))
         trustedProxies = try TrustedProxies(parsing: values.list("TRUSTED_PROXIES"))
+        (maxPendingLogins, maxPendingLoginsPerClient) = try Self.pendingLogins(values)
         stripRequestHeaders = try ConfigParsing.fieldNames(
             values.list("STRIP_REQUEST_HEADERS"), variable: "GATEHOUSE_STRIP_REQUEST_HEADERS")
         if let listen = values.string("METRICS_LISTEN") {

@@ -116,6 +116,13 @@ public struct GatewayConfiguration: Sendable {
     public var skipAuthRoutes = SkipAuthRoutes(prefixes: [])
     /// `GATEHOUSE_TRUSTED_PROXIES`. Default none.
     public var trustedProxies = TrustedProxies(ranges: [])
+    /// `GATEHOUSE_MAX_PENDING_LOGINS`: the most logins in flight (started, not yet back from
+    /// the IdP) in all, counted in the store; beyond it `/oauth2/start` answers `429`. Default
+    /// 100,000.
+    public var maxPendingLogins: Int = 100_000
+    /// `GATEHOUSE_MAX_PENDING_LOGINS_PER_CLIENT`: the same per client address (IPv6 by /64,
+    /// `X-Forwarded-For` believed from ``trustedProxies``), per gateway process. Default 300.
+    public var maxPendingLoginsPerClient: Int = 300
     /// `GATEHOUSE_STRIP_REQUEST_HEADERS`: more request fields never forwarded to the upstream,
     /// from anyone (any letter case, `_` spellings too), beyond the identity and
     /// client-address fields always handled. Default none.
@@ -134,6 +141,8 @@ public struct GatewayConfiguration: Sendable {
 
     /// The settings of the `/oauth2/*` routes.
     public var authSettings: AuthSettings {
-        AuthSettings(publicURL: publicURL, cookieSecure: cookieSecure, rules: rules, accessTokenRequired: passAccessToken)
+        AuthSettings(
+            publicURL: publicURL, cookieSecure: cookieSecure, rules: rules, pendingLimits: pendingLoginLimits,
+            accessTokenRequired: passAccessToken)
     }
 }

@@ -20,9 +20,14 @@ public struct AuthState: Sendable {
 public protocol SessionRequestContext: RequestContext {
     /// Filled in by ``SessionMiddleware`` (or lazily by the `/oauth2/*` handlers).
     var auth: AuthState { get set }
+    /// The IP address of the TCP peer, for the per-client cap on logins in flight
+    /// (``PendingLoginLimits``). Default `nil` (not counted per client).
+    var peerIP: String? { get }
 }
 
 extension SessionRequestContext {
+    public var peerIP: String? { nil }
+
     /// The signed-in session, if any.
     public var session: Session? { auth.session }
 }

@@ -4,9 +4,10 @@ import Hummingbird
 import Logging
 
 extension OAuthRoutes {
-    /// `GET /oauth2/callback`: consume the pending authorization (single use), check this
-    /// browser's binding cookie, exchange the code and validate the ID token, apply the access
-    /// rules, then create a session under a new id and return to the saved path.
+    /// `GET /oauth2/callback`: check this browser's binding cookie and consume the pending
+    /// authorization in one step (single use; a wrong binding consumes nothing, DESIGN §1),
+    /// exchange the code and validate the ID token, apply the access rules, then create a
+    /// session under a new id and return to the saved path.
     func callback(_ request: Request, context: Context) async -> Response {
         let parameters: CallbackParameters
         do {
@@ -21,24 +22,30 @@ extension OAuthRoutes {
         }
         let bindingName = auth.cookies.bindingName(forState: state)
         let clearBinding = auth.cookies.clearBinding(name: bindingName)
-        let stored: StoredPending?
+        let consumption: PendingConsumption
         do {
-            stored = try await auth.store.consumePending(state: state)
+            consumption = try await auth.store.consumePending(
+                state: state, bindingValue: request.cookies[bindingName]?.value)
         } catch {
             auth.logger.error("cannot read a pending login", metadata: ["error": "\(AuthService.errorCode(error))"])
             return Self.storeUnavailable
         }
-        // Unknown, expired or already used (a replayed callback): RFC 6749 §10.12.
-        guard let stored else {
+        let stored: StoredPending
+        switch consumption {
+        case .consumed(let pending):
+            stored = pending
+            auth.loginLimiter.ended(key: PendingLoginLimiter.key(stateHashPrefix: SessionHash(of: state).bytes))
+        case .unknown:
+            // Unknown, expired or already used (a replayed callback): RFC 6749 §10.12.
             AuthMetrics.login(.unknownState)
             var page = Self.loginFailed(.badRequest, category: "unknown_state")
             page.message = "This sign-in link has expired or was already used."
             return Self.page(page, cookies: [clearBinding])
-        }
-        guard let bindingValue = request.cookies[bindingName]?.value, stored.isBound(to: bindingValue) else {
+        case .bindingMismatch:
+            // Left in place: the browser that started it can still finish it.
             auth.logger.notice("callback without this browser's binding cookie (login CSRF or another browser)")
             AuthMetrics.login(.bindingMismatch)
-            var page = Self.loginFailed(.badRequest, category: "browser_binding_mismatch", returnPath: stored.returnPath)
+            var page = Self.loginFailed(.badRequest, category: "browser_binding_mismatch")
             page.message = "This sign-in was started in another browser or has expired. Please start again."
             return Self.page(page, cookies: [clearBinding])
         }
@@ -76,8 +83,19 @@ extension OAuthRoutes {
         auth.logger.info(
             "signed in", metadata: ["subject": "\(session.identity.subject)", "session": "\(session.idHash.shortDescription)"])
         AuthMetrics.login(.succeeded)
-        let maxAge = Int(session.absoluteExpiresAt.timeIntervalSince(auth.store.clock.now))
-        return Self.redirect(to: stored.returnPath, cookies: [auth.cookies.session(id, maxAge: maxAge), clearBinding])
+        let now = auth.store.clock.now
+        let maxAge = Int(session.absoluteExpiresAt.timeIntervalSince(now))
+        // For the loop guard: a start right after this completion is a bounce.
+        var loop = LoginLoopGuard(
+            cookieValue: request.cookies[auth.cookies.loopName]?.value, now: now, window: auth.settings.loopWindow)
+        loop.recordCompletion(now: now)
+        let loopCookie = auth.cookies.loop(
+            value: loop.cookieValue,
+            maxAge: max(
+                loop.secondsLeft(now: now, window: auth.settings.loopWindow),
+                Int(auth.settings.loopBounceInterval.components.seconds)))
+        return Self.redirect(
+            to: stored.returnPath, cookies: [auth.cookies.session(id, maxAge: maxAge), clearBinding, loopCookie])
     }
 
     /// A new login replaces the browser's old session: delete it rather than leave it orphaned.

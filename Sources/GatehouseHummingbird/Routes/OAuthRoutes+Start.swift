@@ -1,40 +1,59 @@
+import Foundation
 import GatehouseOAuth
 import GatehouseStore
 import Hummingbird
 import Logging
 
 extension OAuthRoutes {
+    /// The most of a browser's logins one start gives up (a client sending hundreds of binding
+    /// cookies costs the store no more than this per request).
+    static var maximumGivenUpPerStart: Int { 4 }
+
     /// `GET /oauth2/start?rd=/path`: a new pending authorization (state, nonce, PKCE) kept
     /// server-side, a binding cookie for this browser, and a `302` to the IdP.
     ///
     /// Each login in flight has its own binding cookie (named after its state's hash), so
-    /// several tabs can sign in at once; at most ``AuthSettings/maxLoginsInFlight`` per browser.
-    /// A browser that keeps coming back here is stopped by ``LoginLoopGuard``.
+    /// several tabs can sign in at once. Beyond ``AuthSettings/maxLoginsInFlight`` the
+    /// browser's oldest login is given up (its pending authorization deleted, its cookie
+    /// cleared), and so it is when a cap of ``AuthSettings/pendingLimits`` is reached and the
+    /// browser has a login of its own to give up; otherwise a cap answers `429` with
+    /// `Retry-After`. A browser that keeps bouncing back here is stopped by ``LoginLoopGuard``.
     func start(_ request: Request, context: Context) async -> Response {
         let returnPath = ReturnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
         let now = auth.store.clock.now
-        let loop = LoginLoopGuard(
+        var cookies: [Cookie] = []
+        var loop = LoginLoopGuard(
             cookieValue: request.cookies[auth.cookies.loopName]?.value, now: now, window: auth.settings.loopWindow)
-        guard loop.count < auth.settings.loopThreshold else {
-            auth.logger.warning(
-                "redirect loop: sign-in stopped", metadata: ["starts": "\(loop.count)"])
-            AuthMetrics.login(.redirectLoop)
-            return Self.page(
-                LoginLoopGuard.page(count: loop.count, returnPath: returnPath),
-                cookies: [auth.cookies.loop(value: "", maxAge: 0)])
+        if loop.recordStart(now: now, bounceInterval: auth.settings.loopBounceInterval) {
+            guard loop.bounces < auth.settings.loopThreshold else {
+                auth.logger.warning("redirect loop: sign-in stopped", metadata: ["bounces": "\(loop.bounces)"])
+                AuthMetrics.login(.redirectLoop)
+                return Self.page(
+                    LoginLoopGuard.page(bounces: loop.bounces, returnPath: returnPath),
+                    cookies: [auth.cookies.loop(value: "", maxAge: 0)])
+            }
+            cookies.append(
+                auth.cookies.loop(
+                    value: loop.cookieValue, maxAge: loop.secondsLeft(now: now, window: auth.settings.loopWindow)))
         }
-        let loopCookie = auth.cookies.loop(
-            value: loop.cookieValue, maxAge: loop.secondsLeft(now: now, window: auth.settings.loopWindow))
-        let inFlight = auth.cookies.bindingNames(in: request)
-        guard inFlight.count < auth.settings.maxLoginsInFlight else {
-            auth.logger.notice("too many logins in flight in one browser", metadata: ["count": "\(inFlight.count)"])
-            AuthMetrics.login(.tooManyInFlight)
-            return Self.page(
-                Page(
-                    status: .tooManyRequests, title: "Too many sign-ins in progress",
-                    message: "This browser has started too many sign-ins that have not finished. "
-                        + "Finish one of them, or wait ten minutes and try again.",
-                    category: "too_many_logins"))
+        let limiter = auth.loginLimiter
+        let client = limiter.limits.clientAddress(request, context.peerIP).map { ClientAddressKey.key(for: $0) ?? $0 }
+        var inFlight = auth.cookies.bindings(in: request)[...]
+        // Room for this login in the browser's cookies.
+        let excess = inFlight.count - (auth.settings.maxLoginsInFlight - 1)
+        for binding in inFlight.prefix(min(max(0, excess), Self.maximumGivenUpPerStart)) {
+            cookies.append(await giveUp(binding))
+            inFlight.removeFirst()
+        }
+        await limiter.refreshIfDue(store: auth.store, logger: auth.logger)
+        var admission = limiter.admission(client: client, now: now)
+        if admission != .admitted, let oldest = inFlight.first {
+            // At a cap: a browser with logins of its own swaps its oldest for this one.
+            cookies.append(await giveUp(oldest))
+            admission = limiter.admission(client: client, now: now)
+        }
+        guard admission == .admitted else {
+            return tooManyLogins(request, admission: admission, client: client, now: now)
         }
         let authorization: AuthorizationRequest
         do {
@@ -48,7 +67,7 @@ extension OAuthRoutes {
                     message: "The identity provider cannot be reached right now. Please try again in a moment.",
                     category: error.code.rawValue))
         }
-        let bindingValue = SessionID.generate().value
+        let bindingValue = AuthCookies.newBindingValue(now: now)
         do {
             try await auth.store.savePending(
                 authorization.pending, bindingValue: bindingValue, returnPath: returnPath,
@@ -57,10 +76,59 @@ extension OAuthRoutes {
             auth.logger.error("cannot store a pending login", metadata: ["error": "\(AuthService.errorCode(error))"])
             return Self.storeUnavailable
         }
+        let stateHash = SessionHash(of: authorization.pending.state)
+        limiter.started(
+            key: PendingLoginLimiter.key(stateHashPrefix: stateHash.bytes), client: client,
+            expiresAt: now.addingTimeInterval(TimeInterval(auth.store.configuration.pendingLifetime.components.seconds)))
         let cookie = auth.cookies.binding(
             name: auth.cookies.bindingName(forState: authorization.pending.state), value: bindingValue,
             maxAge: Int(auth.settings.loginLifetime.components.seconds))
         AuthMetrics.login(.started)
-        return Self.redirect(to: authorization.url.absoluteString, cookies: [cookie, loopCookie])
+        return Self.redirect(to: authorization.url.absoluteString, cookies: [cookie] + cookies)
+    }
+
+    /// Gives up one of the browser's logins: deletes its pending authorization (when this
+    /// browser's binding matches) and returns the cookie that clears its binding.
+    private func giveUp(_ binding: BindingCookie) async -> Cookie {
+        if let prefix = binding.stateHashPrefix,
+            (try? await auth.store.discardPending(stateHashPrefix: prefix, bindingValue: binding.value)) == true
+        {
+            auth.loginLimiter.ended(key: PendingLoginLimiter.key(stateHashPrefix: prefix))
+        }
+        AuthMetrics.login(.givenUp)
+        return auth.cookies.clearBinding(name: binding.name)
+    }
+
+    /// `429` with `Retry-After`: a page for navigations, JSON otherwise; logged (at most one
+    /// line a second, with the number of refusals since the last).
+    private func tooManyLogins(
+        _ request: Request, admission: PendingLoginLimiter.Admission, client: String?, now: Date
+    ) -> Response {
+        let perClient = admission == .clientLimit
+        if let refused = auth.loginLimiter.refusalToLog(now: now) {
+            auth.logger.notice(
+                "login refused: too many logins in flight",
+                metadata: [
+                    "limit": "\(perClient ? "per_client" : "global")", "client": "\(client ?? "-")",
+                    "refused": "\(refused)",
+                ])
+        }
+        AuthMetrics.login(.tooManyPending)
+        let message =
+            perClient
+            ? "Too many sign-ins have been started from your network without finishing. Please wait a moment and try again."
+            : "Too many sign-ins are in progress right now. Please wait a moment and try again."
+        var response: Response
+        if LoginChallenge.isNavigation(request) {
+            response = Page(
+                status: .tooManyRequests, title: "Too many sign-ins in progress", message: message,
+                category: "too_many_logins"
+            ).response()
+        } else {
+            response = JSONResponse.oauthError("too_many_logins", description: message, status: .tooManyRequests)
+        }
+        response.headers[.retryAfter] = String(max(1, auth.loginLimiter.limits.retryAfter.components.seconds))
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 }

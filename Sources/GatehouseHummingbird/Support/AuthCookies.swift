@@ -60,19 +60,73 @@ public struct AuthCookies: Sendable {
 
     /// The names of the binding cookies `request` carries.
     public func bindingNames(in request: Request) -> [String] {
-        var names: [String] = []
+        bindings(in: request).map(\.name)
+    }
+
+    /// The binding cookies `request` carries, oldest first (by the start time in their value;
+    /// values without one count as oldest).
+    public func bindings(in request: Request) -> [BindingCookie] {
+        var found: [BindingCookie] = []
         for header in request.headers[values: .cookie] {
             for part in header.split(separator: ";") {
-                let name = part.drop { $0 == " " }.prefix { $0 != "=" }
-                if name.hasPrefix(bindingPrefix) { names.append(String(name)) }
+                let pair = part.drop { $0 == " " }
+                let name = pair.prefix { $0 != "=" }
+                guard name.hasPrefix(bindingPrefix) else { continue }
+                let value = pair.dropFirst(name.count + 1)
+                found.append(BindingCookie(name: String(name), value: String(value), prefixLength: bindingPrefix.count))
             }
         }
-        return names
+        return found.sorted { $0.startedAt < $1.startedAt }
+    }
+
+    /// A new binding cookie value: the start time (Unix milliseconds, to find a browser's
+    /// oldest login), a dot, and 256 random bits. The store keeps only its hash, so the time
+    /// cannot be changed without breaking the binding.
+    static func newBindingValue(now: Date) -> String {
+        "\(Int64((now.timeIntervalSince1970 * 1000).rounded(.down))).\(SessionID.generate().value)"
     }
 
     private func make(_ name: String, value: String, maxAge: Int) -> Cookie {
         Cookie(
             name: name, value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true,
             sameSite: .lax)
+    }
+}
+
+/// A binding cookie as a request carries it.
+public struct BindingCookie: Sendable, Hashable {
+    public let name: String
+    public let value: String
+    /// When its login started (Unix milliseconds), from the value; 0 when the value has none.
+    public let startedAt: Int64
+    /// The first bytes of its login's state hash, from the name (`nil` when the name is not
+    /// one Gatehouse made).
+    public let stateHashPrefix: [UInt8]?
+
+    init(name: String, value: String, prefixLength: Int) {
+        self.name = name
+        self.value = value
+        let time = value.prefix { $0 != "." }
+        self.startedAt = time.count < value.count && time.count <= 15 && time.allSatisfy { $0.isASCII && $0.isNumber }
+            ? Int64(time) ?? 0 : 0
+        let hex = Array(name.utf8.dropFirst(prefixLength))
+        if hex.count == 12 {
+            var bytes: [UInt8] = []
+            for index in stride(from: 0, to: hex.count, by: 2) {
+                guard let high = Self.nibble(hex[index]), let low = Self.nibble(hex[index + 1]) else { break }
+                bytes.append(high << 4 | low)
+            }
+            self.stateHashPrefix = bytes.count == 6 ? bytes : nil
+        } else {
+            self.stateHashPrefix = nil
+        }
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        default: nil
+        }
     }
 }

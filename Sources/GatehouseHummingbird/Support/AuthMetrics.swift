@@ -11,7 +11,10 @@ enum AuthMetrics {
         case denied
         case unknownState = "unknown_state"
         case bindingMismatch = "binding_mismatch"
-        case tooManyInFlight = "too_many_in_flight"
+        /// Refused by a cap on logins in flight (`429`).
+        case tooManyPending = "too_many_pending"
+        /// A browser's oldest login given up to make room for a new one.
+        case givenUp = "given_up"
         case redirectLoop = "redirect_loop"
         case idpUnavailable = "idp_unavailable"
     }

@@ -110,6 +110,39 @@ public final class MemoryDriver: StorageDriver {
         }
     }
 
+    public func takePending(_ stateHash: SessionHash, bindingHash: SessionHash, now: Int64) async throws -> PendingTake {
+        state.withLock { state in
+            guard let row = state.pending[stateHash] else { return .none }
+            guard row.bindingHash == bindingHash else { return row.expiresAt > now ? .bindingMismatch : .none }
+            state.pending[stateHash] = nil
+            return row.expiresAt > now ? .taken(row) : .none
+        }
+    }
+
+    public func deletePending(stateHashPrefix: [UInt8], bindingHash: SessionHash) async throws -> Bool {
+        state.withLock { state in
+            guard !stateHashPrefix.isEmpty,
+                let hash = state.pending.first(where: { key, row in
+                    key.bytes.starts(with: stateHashPrefix) && row.bindingHash == bindingHash
+                })?.key
+            else { return false }
+            state.pending[hash] = nil
+            return true
+        }
+    }
+
+    public func countPending(activeAt now: Int64) async throws -> Int {
+        state.withLock { state in state.pending.values.count { $0.expiresAt > now } }
+    }
+
+    public func purgeExpiredPending(now: Int64, limit: Int) async throws -> Int {
+        state.withLock { state in
+            let expired = Array(state.pending.values.lazy.filter { $0.expiresAt <= now }.prefix(max(0, limit)).map(\.stateHash))
+            for hash in expired { state.pending[hash] = nil }
+            return expired.count
+        }
+    }
+
     public func purgeExpired(now: Int64, limit: Int) async throws -> Int {
         state.withLock { state in
             var remaining = max(0, limit)

@@ -25,6 +25,71 @@ extension PostgresDriver {
         return row
     }
 
+    /// `DELETE … WHERE state_hash = … AND binding_hash = … RETURNING`: only the bound browser
+    /// takes the row (one caller in any process); otherwise a read tells a live row bound to
+    /// another browser (left in place) from no row at all.
+    public func takePending(_ stateHash: SessionHash, bindingHash: SessionHash, now: Int64) async throws -> PendingTake {
+        let taken = try await rows(
+            "takePending",
+            """
+            DELETE FROM gatehouse_pending
+            WHERE state_hash = \(Self.bytea(stateHash.bytes)) AND binding_hash = \(Self.bytea(bindingHash.bytes))
+            RETURNING \(unescaped: Self.pendingColumns)
+            """)
+        if let row = try taken.first.map(Self.pendingRow) {
+            return now < row.expiresAt ? .taken(row) : .none
+        }
+        let live = try await rows(
+            "takePending",
+            """
+            SELECT count(*) FROM gatehouse_pending
+            WHERE state_hash = \(Self.bytea(stateHash.bytes)) AND expires_at > \(now)
+            """)
+        return try Self.singleInt(live) > 0 ? .bindingMismatch : .none
+    }
+
+    /// A range on the primary key (the prefix padded with `00` and `FF` bytes) and the binding.
+    public func deletePending(stateHashPrefix: [UInt8], bindingHash: SessionHash) async throws -> Bool {
+        guard let (low, high) = SessionHash.bounds(prefix: stateHashPrefix) else { return false }
+        let deleted = try await rows(
+            "deletePending",
+            """
+            DELETE FROM gatehouse_pending
+            WHERE state_hash BETWEEN \(Self.bytea(low)) AND \(Self.bytea(high))
+              AND binding_hash = \(Self.bytea(bindingHash.bytes))
+            RETURNING 1
+            """)
+        return !deleted.isEmpty
+    }
+
+    public func countPending(activeAt now: Int64) async throws -> Int {
+        let count = try await rows(
+            "countPending", "SELECT count(*) FROM gatehouse_pending WHERE expires_at > \(now)")
+        return Int(try Self.singleInt(count))
+    }
+
+    public func purgeExpiredPending(now: Int64, limit: Int) async throws -> Int {
+        guard limit > 0 else { return 0 }
+        return Int(try await purgePendingBatch(now: now, limit: Int64(limit)))
+    }
+
+    /// One bounded batch of expired pending rows (a MATERIALIZED CTE, so the LIMIT is evaluated
+    /// once; `SKIP LOCKED` lets several gateways purge side by side).
+    private func purgePendingBatch(now: Int64, limit: Int64) async throws -> Int64 {
+        try Self.singleInt(
+            try await rows(
+                "purgeExpired",
+                """
+                WITH batch AS MATERIALIZED (
+                    SELECT state_hash FROM gatehouse_pending WHERE expires_at <= \(now)
+                    LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+                deleted AS (
+                    DELETE FROM gatehouse_pending p USING batch b WHERE p.state_hash = b.state_hash
+                    RETURNING 1)
+                SELECT count(*) FROM deleted
+                """))
+    }
+
     /// Deletes at most `limit` expired rows: sessions first, then pending authorizations, each
     /// in one bounded statement (the batch is a MATERIALIZED CTE, so its LIMIT is evaluated once). `SKIP LOCKED` lets several gateways purge side by side.
     public func purgeExpired(now: Int64, limit: Int) async throws -> Int {
@@ -44,18 +109,6 @@ extension PostgresDriver {
                 """))
         let left = Int64(limit) - sessions
         guard left > 0 else { return Int(sessions) }
-        let pending = try Self.singleInt(
-            try await rows(
-                "purgeExpired",
-                """
-                WITH batch AS MATERIALIZED (
-                    SELECT state_hash FROM gatehouse_pending WHERE expires_at <= \(now)
-                    LIMIT \(left) FOR UPDATE SKIP LOCKED),
-                deleted AS (
-                    DELETE FROM gatehouse_pending p USING batch b WHERE p.state_hash = b.state_hash
-                    RETURNING 1)
-                SELECT count(*) FROM deleted
-                """))
-        return Int(sessions + pending)
+        return Int(sessions + (try await purgePendingBatch(now: now, limit: left)))
     }
 }

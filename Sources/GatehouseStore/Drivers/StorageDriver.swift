@@ -52,6 +52,22 @@ public protocol StorageDriver: Sendable {
     /// removed and not returned.
     func takePending(_ stateHash: SessionHash, now: Int64) async throws -> PendingRow?
 
+    /// Takes the pending authorization only for the browser it is bound to, atomically: when
+    /// `bindingHash` matches, the row is deleted and returned to exactly one caller; when it
+    /// does not, nothing is deleted (a wrong binding consumes nothing, DESIGN §1).
+    func takePending(_ stateHash: SessionHash, bindingHash: SessionHash, now: Int64) async throws -> PendingTake
+
+    /// Deletes the pending authorization whose state hash starts with `stateHashPrefix` and
+    /// whose binding hash is `bindingHash` (a browser giving up its oldest login); whether
+    /// one was deleted.
+    func deletePending(stateHashPrefix: [UInt8], bindingHash: SessionHash) async throws -> Bool
+
+    /// The number of pending authorizations not expired at `now`.
+    func countPending(activeAt now: Int64) async throws -> Int
+
+    /// Deletes at most `limit` expired pending authorizations (not sessions); how many.
+    func purgeExpiredPending(now: Int64, limit: Int) async throws -> Int
+
     /// Deletes at most `limit` expired sessions and pending authorizations; how many.
     func purgeExpired(now: Int64, limit: Int) async throws -> Int
 

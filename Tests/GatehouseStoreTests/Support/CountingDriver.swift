@@ -71,6 +71,20 @@ final class CountingDriver: StorageDriver {
         try await base.takePending(stateHash, now: now)
     }
 
+    func takePending(_ stateHash: SessionHash, bindingHash: SessionHash, now: Int64) async throws -> PendingTake {
+        try await base.takePending(stateHash, bindingHash: bindingHash, now: now)
+    }
+
+    func deletePending(stateHashPrefix: [UInt8], bindingHash: SessionHash) async throws -> Bool {
+        try await base.deletePending(stateHashPrefix: stateHashPrefix, bindingHash: bindingHash)
+    }
+
+    func countPending(activeAt now: Int64) async throws -> Int { try await base.countPending(activeAt: now) }
+
+    func purgeExpiredPending(now: Int64, limit: Int) async throws -> Int {
+        try await base.purgeExpiredPending(now: now, limit: limit)
+    }
+
     func purgeExpired(now: Int64, limit: Int) async throws -> Int { try await base.purgeExpired(now: now, limit: limit) }
 
     func withSessionLock<T: Sendable>(
