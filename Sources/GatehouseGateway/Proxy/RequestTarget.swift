@@ -6,7 +6,7 @@
 /// Refused (`400`), because an upstream may read them differently from the gateway (RFC 3986
 /// §5.2.4 dot removal, servlet path parameters, Windows separators, double decoding):
 /// - anything but origin form (`/path?query`), or a path starting with `//` (it reads as an
-///   authority);
+///   authority); a raw `\` in the path (a separator to some servers);
 /// - a fragment (`#` is never sent by a browser; HTTP clients drop what follows it);
 /// - `%00`, a control byte, a byte outside ASCII, or a malformed percent escape;
 /// - a dot segment — `.` or `..`, also percent-encoded (`%2e`), also before a `;` parameter
@@ -15,7 +15,7 @@
 ///   (`%252e`, `%252F`, `%2523`, `%25%32%65`).
 ///
 /// `%2F` and `%5C` are otherwise left alone: never decoded for matching, forwarded as they came.
-/// A literal `\\` is forwarded as `%5C` (see ``forwarded``) and is a separator for the dot check.
+/// `%5C` counts as a separator for the dot check.
 struct RequestTarget: Sendable {
     /// Why a target is refused: a stable code and a sentence for the client.
     struct Refusal: Error, Equatable, Sendable {
@@ -27,6 +27,8 @@ struct RequestTarget: Sendable {
         static let fragment = Refusal(code: "fragment_in_target", message: "A request target cannot contain a fragment (#).")
         static let badByte = Refusal(
             code: "bad_request_target", message: "The request target contains a NUL, a control character or a malformed percent escape.")
+        static let backslash = Refusal(
+            code: "backslash_in_target", message: "The request path cannot contain a backslash; send it percent-encoded (%5C).")
         static let dotSegment = Refusal(
             code: "dot_segment_in_target", message: "The request path cannot contain . or .. segments, plain or encoded.")
         static let doubleEncoding = Refusal(
@@ -47,6 +49,9 @@ struct RequestTarget: Sendable {
         let second = bytes.index(after: bytes.startIndex)
         if second < bytes.endIndex, bytes[second] == UInt8(ascii: "/") { throw .notOriginForm }
         try Self.checkBytes(bytes)
+        // A raw `\` in the path: a separator to some servers (IIS, Windows, some frameworks),
+        // an ordinary byte to others.
+        if bytes.prefix(while: { $0 != UInt8(ascii: "?") }).contains(UInt8(ascii: "\\")) { throw .backslash }
         let forwarded = Self.encodingStrayBytes(String(raw))
         let path = forwarded.utf8.firstIndex(of: UInt8(ascii: "?")).map { forwarded[..<$0] } ?? forwarded[...]
         try Self.checkSegments(Array(path.utf8))

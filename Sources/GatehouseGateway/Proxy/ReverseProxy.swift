@@ -86,6 +86,10 @@ public struct ReverseProxy: Sendable {
             request.head, peerIP: peerIP, trusted: trustedProxies.trusts(peerIP), defaultScheme: publicScheme,
             settings: headerSettings,
             principal: principal, passAccessToken: passAccessToken)
+        // One upstream connection per request on this path: AsyncHTTPClient's pool would reuse
+        // a connection after signs of desync it cannot report (bytes after a response, an
+        // unexpected 1xx). The hot path (DirectProxy) pools its own, paranoid connections.
+        outgoing.headers.replaceOrAdd(name: "Connection", value: "close")
         if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {
             if length > 0 { outgoing.body = .stream(request.body, length: .known(length)) }
         } else if request.headers[.transferEncoding] != nil {
@@ -100,6 +104,11 @@ public struct ReverseProxy: Sendable {
             } catch {
                 upstreamDuration?.record(ContinuousClock.now - started)
                 throw error
+            }
+            guard response.status.code >= 200 else {
+                // A 101 (or other 1xx as final answer) to a request that asked for no upgrade.
+                logger.warning("upstream answered with an informational status", metadata: ["status": "\(response.status.code)"])
+                return Self.unavailablePage.response()
             }
             let status = HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase)
             let headers = ProxyHeaders.responseFields(response.headers)

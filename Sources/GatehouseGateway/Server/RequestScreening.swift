@@ -15,6 +15,8 @@ import NIOHTTP1
 ///   malformed `Content-Length` values (`400`), and a body on `TRACE` (`400`: RFC 9110 §9.3.8
 ///   forbids it, and NIO's encoder would send it unframed).
 /// - The target, by ``RequestTarget`` (`400`).
+///
+/// The one request it changes: `M-SEARCH`, which NIO would otherwise forward as `MSEARCH`.
 final class RequestScreening: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -124,9 +126,15 @@ final class RequestScreening: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
-        guard case .head(let head) = unwrapInboundIn(data), let refusal = Self.check(head) else {
-            context.fireChannelRead(data)
-            return
+        guard case .head(var head) = unwrapInboundIn(data) else { return context.fireChannelRead(data) }
+        guard let refusal = Self.check(head) else {
+            if head.method == .MSEARCH {
+                // NIO reads `M-SEARCH` as `.MSEARCH`, whose name it writes as `MSEARCH`: the
+                // method goes on as received.
+                head.method = .RAW(value: "M-SEARCH")
+                return context.fireChannelRead(wrapInboundOut(.head(head)))
+            }
+            return context.fireChannelRead(data)
         }
         refused = true
         logger.notice(

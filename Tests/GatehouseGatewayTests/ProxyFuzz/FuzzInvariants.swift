@@ -7,7 +7,9 @@ enum AdmissionOracle {
     static let skipAuthRoutes = [["public"]]
 
     /// The target the upstream must receive when the gateway forwards `target`: an
-    /// origin-form target byte for byte, the path and query of an absolute-form one (RFC 9112
+    /// origin-form target byte for byte — except that printable bytes RFC 3986 allows nowhere
+    /// in a URI (`"`, `<`, `>`, `[`, `\`, `]`, `^`, `` ` ``, `{`, `|`, `}`) may arrive percent-encoded,
+    /// as every HTTP client sends them — the path and query of an absolute-form one (RFC 9112
     /// §3.2.2); `nil` for anything else (authority form, `*`), which must never be forwarded.
     static func forwardedTarget(_ target: String) -> String? {
         if target.hasPrefix("/") { return target }
@@ -17,6 +19,22 @@ enum AdmissionOracle {
             return rest[end] == "/" ? String(rest[end...]) : nil
         }
         return nil
+    }
+
+    /// Whether `received` is `expected`, or `expected` with the bytes no URI may hold
+    /// percent-encoded (upper-case hex), each the same way.
+    static func isSameTarget(_ received: String, _ expected: String) -> Bool {
+        if received == expected { return true }
+        let stray = Set("\"<>[\\]^`{|}".utf8)
+        var encoded: [UInt8] = []
+        for byte in expected.utf8 {
+            if stray.contains(byte) {
+                encoded += Array("%".utf8) + Array(String(byte, radix: 16, uppercase: true).utf8)
+            } else {
+                encoded.append(byte)
+            }
+        }
+        return Array(received.utf8) == encoded
     }
 
     /// Why a request without a session may not reach the upstream for `target`, or `nil` when
@@ -290,7 +308,7 @@ final class FuzzLedger: Sendable {
                 record("the upstream received another method", case: unit.caseIndex, "client \(unit.method): \(raw)")
             }
             if let expected = AdmissionOracle.forwardedTarget(unit.target) {
-                if request.target != expected {
+                if !AdmissionOracle.isSameTarget(request.target, expected) {
                     record(
                         "the upstream received another target than the one decided on", case: unit.caseIndex,
                         "client \(unit.target), expected \(expected): \(raw)")

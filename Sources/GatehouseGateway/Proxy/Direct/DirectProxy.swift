@@ -95,6 +95,8 @@ struct DirectProxy: Sendable {
 
     /// RFC 9110 §9.2.1 (``OriginCheck/isUnsafe(_:)`` for the router's types).
     static let safeMethods: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .TRACE]
+    /// RFC 9110 §9.2.2: the methods a request may be retried with.
+    static let idempotentMethods: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE]
 
     /// The principal when it is known without waiting: a settled session, or nobody on a
     /// skip-auth route when no session cookie was sent. A bearer token (when accepted at all)

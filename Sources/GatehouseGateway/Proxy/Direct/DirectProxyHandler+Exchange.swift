@@ -153,9 +153,10 @@ extension DirectProxyHandler {
             context?.close(promise: nil)
             return
         }
-        if reusedConnection, !retried, !plan.hasBody {
+        if reusedConnection, !retried, !plan.hasBody, let request, DirectProxy.idempotentMethods.contains(request.method) {
             // A kept-alive connection the upstream had closed just before we wrote: try once
-            // more on a new one (the request had no body, so it can be sent again whole).
+            // more on a new one (an idempotent request without a body can be sent again whole,
+            // RFC 9112 §9.3.1; anything else might have been acted on).
             retried = true
             phase = .connecting
             keptParts = requestEnded ? [.end(nil)] : []
