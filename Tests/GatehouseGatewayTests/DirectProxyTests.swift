@@ -129,7 +129,10 @@ struct DirectProxyTests {
         let router = try await Self.upstreamView(direct: false)
         #expect(direct.counts.direct == 1 && direct.counts.router == 0, "\(direct.counts)")
         #expect(router.counts.direct == 0 && router.counts.router == 1, "\(router.counts)")
-        #expect(direct.fields == router.fields)
+        // The router path alone asks for an upstream connection of its own (ReverseProxy:
+        // AsyncHTTPClient's pool cannot be told of signs of desync).
+        #expect(router.fields.contains("connection: close"))
+        #expect(direct.fields == router.fields.filter { $0 != "connection: close" })
         #expect(direct.fields.contains { $0.hasPrefix("x-forwarded-user: ") })
         #expect(!direct.fields.contains("x-forwarded-user: mallory"))
         #expect(direct.fields.contains("x-keep-me: 2"))
@@ -289,9 +292,13 @@ struct DirectProxyTests {
                 ],
                 configure: { $0.upstreamIdleTimeout = idleTimeout }
             ) { fixture in
+                let started = ContinuousClock.now
                 #expect(try await fixture.browser().send("GET", "/one").body == "ok")
+                let stillOpen = upstream.closed == 0
                 #expect(try await Self.proxiedCounts(fixture).direct == 1)
-                #expect(upstream.accepted == 1 && upstream.closed == 0)
+                #expect(upstream.accepted == 1)
+                // Open right after the answer, unless a loaded machine took longer than the timeout.
+                if ContinuousClock.now - started < idleTimeout { #expect(stillOpen) }
                 let deadline = ContinuousClock.now + .seconds(5)
                 while upstream.closed == 0, ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(100))
