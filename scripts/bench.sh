@@ -6,12 +6,17 @@
 #   apache     Apache httpd 2.4 (mpm_event) + mod_auth_openidc, holding a session
 #              (server-cache sessions in shm), ProxyPass to the upstream
 #   gatehouse  `gatehouse serve` (release build, SQLite store), holding a session
+#   gatehouse-baseline
+#              the same, built from BENCH_BASELINE (the commit before the first security fix
+#              of issue 10) in a git worktree (.test-artifacts/bench/baseline-src, scratch path
+#              .build-baseline): same configuration, its own port, store and session
 #
 # both relying parties signed in against the same django-oauth-toolkit IdP
 # (scripts/start-idp.sh, port 9310) by a scripted browser (scripts/bench/login.py).
 #
 # Measures, interleaving the contenders in every round so all see the same conditions:
-#   1. peak:  wrk -t2 -c64 -d10s with the session cookie: req/s, p50, p99
+#   1. peak:  wrk -t2 -c64 -d10s with the session cookie: req/s, p50, p99, and the CPU each
+#             server process used per request (/proc/PID/stat utime + stime over the wrk run)
 #   2. half:  every contender at the same fixed rate = half of gatehouse's median peak
 #             (wrk with a pacing Lua script, scripts/bench/paced.lua, -c32): achieved rate,
 #             p50/p99, and p99 "added" over the upstream alone at that rate
@@ -22,19 +27,30 @@
 #             The IdP sets TCP_NODELAY as production servers do (scripts/idp/idp/apps.py);
 #             IDP_DEV_SERVER_SOCKETS=true keeps Django's development-server default
 #             (Nagle on), whose 40 ms stalls on kept-alive connections then dominate.
-# then prints a table, the ratios and the targets. Diagnostics, not in the ratios: the same
-# binary with GATEHOUSE_DIRECT_PROXY=false holding its own session (peak phase: every request
-# through the router, the baseline of the direct path); system calls per request (strace -c, separate runs); and
-# a perf profile of gatehouse under wrk -c64 (separate run). Everything started here is
-# stopped by PID on exit. Configs, logs, raw wrk output, strace and perf data:
+# then prints a table, the ratios and the targets, and gatehouse against its baseline build
+# (peak and half-load phases): median req/s and CPU per request, ratio current / baseline, and
+# PASS/FAIL of issue 10's rule (req/s at least 95 %, CPU per request at most 105 % of the
+# baseline's, peak phase; the script exits 1 on FAIL, after the report). Diagnostics, not in
+# the ratios: the same binary with GATEHOUSE_DIRECT_PROXY=false holding its own session (peak
+# phase: every request through the router, the baseline of the direct path); system calls per
+# request (strace -c, separate runs); and a perf profile of gatehouse under wrk -c64 (separate
+# run). Everything started here is stopped by PID on exit. Configs, logs, raw wrk output, strace and perf data:
 # .test-artifacts/bench/run/.
 #
 # Environment (all optional): BENCH_ROUNDS (3), BENCH_DURATION (10s), BENCH_LOGINS (300),
 # BENCH_LOGIN_CONCURRENCY (8), BENCH_LOGIN_ROUNDS (3), BENCH_PERF (1 = strace counts and perf
 # profile when those tools work), BENCH_DIAG (1 = the router-path gatehouse row),
 # BENCH_LOGINS_ONLY (1 = only phase 4, the logins),
-# BENCH_SKIP_BUILD (1 = use the existing release binary), BENCH_PORT_BASE (9310: IdP,
-# +10 upstream, +11 nginx, +12 gatehouse, +13 apache, +14 router-path gatehouse).
+# BENCH_SKIP_BUILD (1 = use the existing release binaries), BENCH_PORT_BASE (9310: IdP,
+# +10 upstream, +11 nginx, +12 gatehouse, +13 apache, +14 router-path gatehouse,
+# +15 baseline gatehouse),
+# BENCH_BASELINE (a commit; default the parent of the first commit whose message starts with
+# "Security fix: no request the gateway did not admit", else 5158695; none = no baseline),
+# BENCH_BASELINE_ONLY (1 = quick mode: only the peak rounds of upstream, gatehouse and
+# gatehouse-baseline, no Apache, no other phases),
+# BENCH_CURRENT (a commit to bench as "gatehouse" instead of the working tree: built in a
+# worktree, .test-artifacts/bench/current-src, scratch path .build-current; the shared
+# working tree may hold uncommitted edits).
 # Needs: wrk, nginx, apache2 + libapache2-mod-auth-openidc, python3-venv (apt-get install -y
 # wrk nginx apache2 libapache2-mod-auth-openidc python3-venv).
 set -euo pipefail
@@ -57,8 +73,10 @@ nginx_port=$((base + 11))
 gh_port=$((base + 12))
 ap_port=$((base + 13))
 ghp_port=$((base + 14))
+ghb_port=$((base + 15))
 diag=${BENCH_DIAG:-1}
 logins_only=${BENCH_LOGINS_ONLY:-0}
+baseline_only=${BENCH_BASELINE_ONLY:-0}
 threads=2
 connections=64
 paced_connections=32
@@ -68,26 +86,105 @@ for tool in wrk nginx apache2 curl python3; do
 done
 [[ -f /usr/lib/apache2/modules/mod_auth_openidc.so ]] \
     || { echo "bench: mod_auth_openidc is missing (apt-get install -y libapache2-mod-auth-openidc)" >&2; exit 1; }
-for port in "$idp_port" "$up_port" "$nginx_port" "$gh_port" "$ap_port" "$ghp_port"; do
+for port in "$idp_port" "$up_port" "$nginx_port" "$gh_port" "$ap_port" "$ghp_port" "$ghb_port"; do
     if ss -Hltn "sport = :$port" | grep -q .; then
         echo "bench: port $port is already in use; set BENCH_PORT_BASE" >&2
         exit 1
     fi
 done
 
-# --- release build (a no-op when up to date) ---
-if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
-    echo "bench: swift build -c release --scratch-path .build-release --product gatehouse"
-    swift build -c release --scratch-path .build-release --product gatehouse 2>&1 | tail -n 3
+# --- which code: the working tree (or BENCH_CURRENT) and the baseline commit ---
+# commit_of REV: the full hash of a commit, or nothing.
+commit_of() { git rev-parse --verify --quiet "$1^{commit}" 2>/dev/null || true; }
+baseline=${BENCH_BASELINE:-}
+if [[ -z $baseline ]]; then
+    first_fix=$(git log --reverse --format=%H \
+        --grep='^Security fix: no request the gateway did not admit' 2>/dev/null | head -n1 || true)
+    baseline=5158695
+    [[ -n $first_fix ]] && baseline=$(commit_of "$first_fix^")
 fi
-gatehouse_bin="$root/.build-release/release/gatehouse"
+if [[ $baseline == none ]]; then
+    baseline_hash=""
+    [[ $baseline_only == 1 ]] && { echo "bench: BENCH_BASELINE_ONLY=1 needs a baseline" >&2; exit 1; }
+else
+    baseline_hash=$(commit_of "$baseline")
+    [[ -n $baseline_hash ]] || { echo "bench: BENCH_BASELINE=$baseline is not a commit here" >&2; exit 1; }
+fi
+if [[ -n ${BENCH_CURRENT:-} ]]; then
+    current_hash=$(commit_of "$BENCH_CURRENT")
+    [[ -n $current_hash ]] || { echo "bench: BENCH_CURRENT=$BENCH_CURRENT is not a commit here" >&2; exit 1; }
+    current_label=${current_hash:0:7}
+else
+    current_hash=""
+    current_label=$(git rev-parse --short=7 HEAD 2>/dev/null || echo "working tree")
+    # Uncommitted edits to what the binary is built from are built too: say so.
+    if [[ -n $(git status --porcelain -- Sources Package.swift 2>/dev/null) ]]; then
+        current_label="$current_label+uncommitted"
+    fi
+fi
+
+# worktree_at DIR COMMIT: a detached git worktree of this repository at COMMIT (created, or
+# moved there), with this tree's Package.resolved so both builds use the same dependencies.
+worktree_at() {
+    local dir=$1 commit=$2
+    if [[ ! -e $dir/.git ]]; then
+        rm -rf "$dir"
+        # --force: a worktree registered here whose directory was deleted is reused.
+        git worktree add --quiet --force --detach "$dir" "$commit"
+    elif [[ $(git -C "$dir" rev-parse HEAD) != "$commit" ]]; then
+        git -C "$dir" checkout --quiet --detach "$commit"
+    fi
+    if [[ -f $root/Package.resolved ]]; then cp "$root/Package.resolved" "$dir/Package.resolved"; fi
+}
+# release_build SOURCE_DIR SCRATCH: `swift build -c release` of the gatehouse product.
+release_build() {
+    echo "bench: swift build -c release --scratch-path ${2#"$root"/} --product gatehouse (in ${1#"$root"/})"
+    (cd "$1" && swift build -c release --scratch-path "$2" --product gatehouse 2>&1 | tail -n 3)
+}
+
+# --- release builds (no-ops when up to date) ---
+if [[ -n $current_hash ]]; then
+    gatehouse_scratch="$root/.build-current"
+else
+    gatehouse_scratch="$root/.build-release"
+fi
+baseline_scratch="$root/.build-baseline"
+if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
+    if [[ -n $current_hash ]]; then
+        worktree_at "$art/current-src" "$current_hash"
+        release_build "$art/current-src" "$gatehouse_scratch"
+    else
+        release_build "$root" "$gatehouse_scratch"
+    fi
+    if [[ -n $baseline_hash ]]; then
+        worktree_at "$art/baseline-src" "$baseline_hash"
+        release_build "$art/baseline-src" "$baseline_scratch"
+    fi
+fi
+gatehouse_bin="$gatehouse_scratch/release/gatehouse"
 [[ -x $gatehouse_bin ]] || { echo "bench: $gatehouse_bin not built" >&2; exit 1; }
+baseline_bin="$baseline_scratch/release/gatehouse"
+if [[ -n $baseline_hash ]]; then
+    [[ -x $baseline_bin ]] || { echo "bench: $baseline_bin not built" >&2; exit 1; }
+    # BENCH_SKIP_BUILD=1 may find a binary of another commit: the worktree tells which.
+    if [[ ${BENCH_SKIP_BUILD:-0} == 1 && -e $art/baseline-src/.git \
+        && $(git -C "$art/baseline-src" rev-parse HEAD) != "$baseline_hash" ]]; then
+        echo "bench: $baseline_bin was built from another commit than $baseline; build without BENCH_SKIP_BUILD" >&2
+        exit 1
+    fi
+    echo "bench: gatehouse = $current_label, gatehouse-baseline = ${baseline_hash:0:7}"
+fi
 
 rm -rf "$art/run"
 mkdir -p "$art/run"
 run="$art/run"
 results="$run/results.txt"
 : >"$results"
+if [[ $baseline_only == 1 ]]; then
+    diag=0
+    want_perf=0
+    logins_only=0
+fi
 
 # --- stop everything we started, by PID ---
 pids=()
@@ -107,6 +204,19 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# cpu_ticks PID...: user + system CPU clock ticks used so far by these processes (all threads).
+cpu_ticks() {
+    local pid total=0 fields
+    for pid in "$@"; do
+        fields=$(sed -E 's/^.*\) //' "/proc/$pid/stat" 2>/dev/null) || continue
+        set -- $fields
+        total=$((total + ${12} + ${13}))
+    done
+    echo "$total"
+}
+apache_pids() { echo "$apache_pid" $(pgrep -P "$apache_pid"); }
+ticks_per_s=$(getconf CLK_TCK)
 
 wait_http() { # URL SECONDS PID
     local deadline=$((SECONDS + $2))
@@ -162,6 +272,7 @@ http {
 EOF
 nginx -c "$run/nginx.conf" -e "$run/nginx-error.log" >"$run/nginx.out" 2>&1 &
 pids+=($!)
+nginx_pid=$!
 wait_http "http://127.0.0.1:$up_port/" 10 "${pids[-1]}"
 wait_http "http://127.0.0.1:$nginx_port/" 10 "${pids[-1]}"
 
@@ -172,7 +283,9 @@ IDP_CPU_LOG=true bash scripts/start-idp.sh "$idp_port" true >"$run/start-idp.out
 idp_pid=$(cat "$root/.test-artifacts/idp-$idp_port.pid")
 issuer="http://127.0.0.1:$idp_port/o"
 
-# --- 3. Apache + mod_auth_openidc ---
+# --- 3. Apache + mod_auth_openidc (not in the quick baseline mode) ---
+apache_pid=""
+if [[ $baseline_only != 1 ]]; then
 mkdir -p "$run/apache/run"
 chown www-data:www-data "$run/apache/run" 2>/dev/null || true
 mods=/usr/lib/apache2/modules
@@ -236,14 +349,17 @@ pids+=($!)
 apache_pid=$!
 # Unauthenticated: 302 to the IdP (curl -f accepts it).
 wait_http "http://127.0.0.1:$ap_port/" 15 "${pids[-1]}"
+fi
 
 # --- 4. gatehouse ---
 keys=$("$gatehouse_bin" keys generate)
 # start_gatehouse NAME PORT [VAR=value ...]: a release gatehouse with its own SQLite store,
 # started in the background and waited for (/readyz); extra variables are added to its env.
+# gatehouse-baseline runs the baseline commit's binary, every other name the current one.
 start_gatehouse() {
-    local name=$1 port=$2
+    local name=$1 port=$2 bin=$gatehouse_bin
     shift 2
+    [[ $name == gatehouse-baseline ]] && bin=$baseline_bin
     rm -f "$run/$name.db" "$run/$name.db-wal" "$run/$name.db-shm"
     env GATEHOUSE_LISTEN="127.0.0.1:$port" \
         GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$port" \
@@ -256,7 +372,7 @@ start_gatehouse() {
         GATEHOUSE_COOKIE_SECURE=false \
         GATEHOUSE_LOG_LEVEL=warning \
         "$@" \
-        "$gatehouse_bin" serve >"$run/$name.log" 2>&1 &
+        "$bin" serve >"$run/$name.log" 2>&1 &
     pids+=($!)
     wait_http "http://127.0.0.1:$port/readyz" 30 "${pids[-1]}"
 }
@@ -265,19 +381,35 @@ gatehouse_pid=${pids[-1]}
 
 # Baseline (peak phase, no ratios): the same binary with the direct path off, so every
 # request goes through Hummingbird's router and AsyncHTTPClient (the design before DirectProxy).
+router_pid=""
 if [[ $diag == 1 ]]; then
     start_gatehouse gatehouse-router "$ghp_port" GATEHOUSE_DIRECT_PROXY=false
+    router_pid=${pids[-1]}
+fi
+# The baseline build: same configuration, its own port and store.
+baseline_pid=""
+if [[ -n $baseline_hash ]]; then
+    start_gatehouse gatehouse-baseline "$ghb_port"
+    baseline_pid=${pids[-1]}
 fi
 
 # --- sessions: one scripted login each ---
 venv_python="$root/.venv/bin/python"
 login() { timeout 120 "$venv_python" "$bench_dir/login.py" "$@"; }
 gh_cookie=$(login cookie "http://127.0.0.1:$gh_port" gatehouse "$run/www/index.html")
-ap_cookie=$(login cookie "http://127.0.0.1:$ap_port" mod_auth_openidc_session "$run/www/index.html")
-pairs=("$gh_port|$gh_cookie" "$ap_port|$ap_cookie")
+pairs=("$gh_port|$gh_cookie")
+ap_cookie=""
+if [[ -n $apache_pid ]]; then
+    ap_cookie=$(login cookie "http://127.0.0.1:$ap_port" mod_auth_openidc_session "$run/www/index.html")
+    pairs+=("$ap_port|$ap_cookie")
+fi
 if [[ $diag == 1 ]]; then
     ghr_cookie=$(login cookie "http://127.0.0.1:$ghp_port" gatehouse "$run/www/index.html")
     pairs+=("$ghp_port|$ghr_cookie")
+fi
+if [[ -n $baseline_pid ]]; then
+    ghb_cookie=$(login cookie "http://127.0.0.1:$ghb_port" gatehouse "$run/www/index.html")
+    pairs+=("$ghb_port|$ghb_cookie")
 fi
 for pair in "${pairs[@]}"; do
     port=${pair%%|*}
@@ -285,7 +417,7 @@ for pair in "${pairs[@]}"; do
     curl -fsS --max-time 5 -H "Cookie: $cookie" "http://127.0.0.1:$port/" | cmp -s - "$run/www/index.html" \
         || { echo "bench: the session cookie for :$port does not reach the upstream" >&2; exit 1; }
 done
-echo "bench: signed in (gatehouse and mod_auth_openidc sessions hold)"
+echo "bench: signed in (the sessions of every relying party hold)"
 
 declare -A url cookie_header
 url[upstream]="http://127.0.0.1:$up_port/"
@@ -293,12 +425,32 @@ url[nginx]="http://127.0.0.1:$nginx_port/"
 url[apache]="http://127.0.0.1:$ap_port/"
 url[gatehouse]="http://127.0.0.1:$gh_port/"
 url[gatehouse-router]="http://127.0.0.1:$ghp_port/"
-# The same header for everyone: each server ignores the other's cookie. The router-path
-# gatehouse uses the same cookie name as the other, so it gets its own instead.
-cookie_all="$gh_cookie; $ap_cookie"
+url[gatehouse-baseline]="http://127.0.0.1:$ghb_port/"
+# The same header for everyone: each server ignores the other's cookie. The router-path and
+# baseline gatehouses use the same cookie name as the other, so they get their own instead.
+cookie_all="$gh_cookie${ap_cookie:+; $ap_cookie}"
+declare -A cookie_of
+cookie_of[gatehouse-router]="${ghr_cookie:-}${ap_cookie:+; $ap_cookie}"
+cookie_of[gatehouse-baseline]="${ghb_cookie:-}${ap_cookie:+; $ap_cookie}"
 contenders=(upstream nginx apache gatehouse)
+[[ $baseline_only == 1 ]] && contenders=(upstream gatehouse)
 peak_contenders=("${contenders[@]}")
 [[ $diag == 1 ]] && peak_contenders+=(gatehouse-router)
+[[ -n $baseline_pid ]] && peak_contenders+=(gatehouse-baseline)
+half_contenders=("${contenders[@]}")
+[[ -n $baseline_pid ]] && half_contenders+=(gatehouse-baseline)
+
+# server_pids CONTENDER: the processes that serve it, for its CPU per request (nginx's
+# workers serve the upstream and the nginx proxy both; Apache's CPU leaves the upstream out).
+server_pids() {
+    case $1 in
+        upstream | nginx) pgrep -P "$nginx_pid" | tr '\n' ' ' ;;
+        apache) apache_pids ;;
+        gatehouse) echo "$gatehouse_pid" ;;
+        gatehouse-router) echo "$router_pid" ;;
+        gatehouse-baseline) echo "$baseline_pid" ;;
+    esac
+}
 
 # wrk_run PHASE CONTENDER ROUND DURATION CONNECTIONS [extra wrk args...]
 wrk_run() {
@@ -306,13 +458,18 @@ wrk_run() {
     shift 5
     local out="$run/wrk-$phase-$who-$round.txt"
     # The URL before the extra arguments: those may end with `-- ARGS` for the Lua script.
-    local header="Cookie: $cookie_all"
-    [[ $who == gatehouse-router ]] && header="Cookie: $ghr_cookie; $ap_cookie"
+    local header="Cookie: ${cookie_of[$who]:-$cookie_all}"
+    local server cpu_before cpu_ms
+    server=$(server_pids "$who")
+    cpu_before=$(cpu_ticks $server)
     timeout 120 wrk -t"$threads" -c"$conns" -d"$dur" --latency -H "$header" "${url[$who]}" "$@" >"$out" 2>&1 || true
+    # The server's CPU (user + system, every thread) over the wrk run, in ms.
+    cpu_ms=$(awk -v t=$(($(cpu_ticks $server) - cpu_before)) -v hz="$ticks_per_s" 'BEGIN { printf "%.0f", t * 1000 / hz }')
     local line
     line=$(grep '^BENCH ' "$out" | head -n1 || true)
     [[ -n $line ]] || { echo "bench: wrk produced no summary for $who; see $out" >&2; exit 1; }
-    echo "$phase $who $round ${line#BENCH }" >>"$results"
+    line=${line#BENCH }
+    echo "$phase $who $round ${line%\}},\"cpu_ms\":$cpu_ms}" >>"$results"
 }
 
 rotate() { # ROUND NAME...: the names, order rotated by ROUND
@@ -341,18 +498,26 @@ for ((r = 1; r <= rounds; r++)); do
     done
 done
 
+# The quick baseline mode stops after the peak rounds.
+if [[ $baseline_only == 1 ]]; then
+    later_rounds=0
+    login_rounds=0
+else
+    later_rounds=$rounds
+fi
+
 # --- phase 2: everyone at half of gatehouse's median peak ---
-((rounds > 0)) && half=$(python3 "$bench_dir/summarize.py" "$results" --half-peak)
+((later_rounds > 0)) && half=$(python3 "$bench_dir/summarize.py" "$results" --half-peak)
 cat "$bench_dir/paced.lua" "$bench_dir/report.lua" >"$run/paced-report.lua"
-for ((r = 1; r <= rounds; r++)); do
-    for who in $(rotate "$r" "${contenders[@]}"); do
+for ((r = 1; r <= later_rounds; r++)); do
+    for who in $(rotate "$r" "${half_contenders[@]}"); do
         echo "bench: fixed rate $half/s round $r/$rounds: $who"
         wrk_run half "$who" "$r" "$duration" "$paced_connections" -s "$run/paced-report.lua" -- "$half" "$threads"
     done
 done
 
 # --- phase 3: closed loop with 8 connections ---
-for ((r = 1; r <= rounds; r++)); do
+for ((r = 1; r <= later_rounds; r++)); do
     for who in $(rotate "$r" "${contenders[@]}"); do
         echo "bench: -c8 round $r/$rounds: $who"
         wrk_run c8 "$who" "$r" "$duration" 8 -s "$bench_dir/report.lua"
@@ -360,18 +525,6 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 # --- phase 4: full logins per second ---
-# cpu_ticks PID...: user + system CPU clock ticks used so far by these processes (all threads).
-cpu_ticks() {
-    local pid total=0 fields
-    for pid in "$@"; do
-        fields=$(sed -E 's/^.*\) //' "/proc/$pid/stat" 2>/dev/null) || continue
-        set -- $fields
-        total=$((total + ${12} + ${13}))
-    done
-    echo "$total"
-}
-apache_pids() { echo "$apache_pid" $(pgrep -P "$apache_pid"); }
-ticks_per_s=$(getconf CLK_TCK)
 for ((r = 1; r <= login_rounds; r++)); do
     order=(gatehouse apache)
     ((r % 2 == 0)) && order=(apache gatehouse)
@@ -433,11 +586,17 @@ fi
 
 echo
 python3 "$bench_dir/summarize.py" "$results" --threads "$threads" --connections "$connections" \
-    --paced-connections "$paced_connections" --duration "$duration" --rounds "$rounds" | tee "$run/summary.txt"
+    --paced-connections "$paced_connections" --duration "$duration" --rounds "$rounds" \
+    --current "$current_label" --baseline "${baseline_hash:0:7}" | tee "$run/summary.txt"
 if [[ -s $run/perf-self.txt ]]; then
     echo
     echo "gatehouse profile under wrk -c$connections (perf, self time, top symbols; full: $run/perf-self.txt):"
     grep -E '^ +[0-9]' "$run/perf-self.txt" | sed -E 's/[ -]+$//' | cut -c1-160 | head -n 30
     echo "by library:"
     grep -E '^ +[0-9]' "$run/perf-dso.txt" | sed -E 's/[ -]+$//' | head -n 8
+fi
+# Issue 10's rule, after the whole report: the exit status says whether it held.
+if [[ -n $baseline_pid ]] && ((rounds > 0)); then
+    python3 "$bench_dir/summarize.py" "$results" --baseline-check \
+        || { echo "bench: gatehouse regressed against its baseline ${baseline_hash:0:7} (see above)" >&2; exit 1; }
 fi

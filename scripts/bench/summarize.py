@@ -1,10 +1,14 @@
 """Tables, ratios and targets for scripts/bench.sh from its results file.
 
 Each line of the results file: PHASE CONTENDER ROUND JSON (wrk's summary from report.lua,
-or login.py's). Figures are medians over the rounds; every round is listed as well.
+with the server's CPU over the run as cpu_ms, or login.py's). Figures are medians over the
+rounds; every round is listed as well.
 
-  summarize.py RESULTS --half-peak     print half of gatehouse's median peak req/s (an integer)
-  summarize.py RESULTS [--threads …]   print the report
+  summarize.py RESULTS --half-peak       print half of gatehouse's median peak req/s (an integer)
+  summarize.py RESULTS --baseline-check  exit 1 unless gatehouse holds issue 10's rule against
+                                         gatehouse-baseline (peak phase, medians): req/s at
+                                         least 95 %, CPU per request at most 105 % of its
+  summarize.py RESULTS [--threads …]     print the report
 """
 import argparse
 import json
@@ -17,8 +21,11 @@ NAMES = {
     "apache": "Apache + mod_auth_openidc",
     "gatehouse": "gatehouse serve",
     "gatehouse-router": "(baseline) gatehouse, router path",
+    "gatehouse-baseline": "gatehouse, baseline build",
 }
-ORDER = ["upstream", "nginx", "apache", "gatehouse", "gatehouse-router"]
+ORDER = ["upstream", "nginx", "apache", "gatehouse", "gatehouse-router", "gatehouse-baseline"]
+# Issue 10: the current code against the commit before its security fixes.
+TOLERANCE = 0.05
 
 
 def load(path):
@@ -29,7 +36,10 @@ def load(path):
             if not line:
                 continue
             phase, who, rnd, payload = line.split(" ", 3)
-            data.setdefault(phase, {}).setdefault(who, []).append((int(rnd), json.loads(payload)))
+            run = json.loads(payload)
+            if run.get("cpu_ms") is not None and run.get("requests"):
+                run["cpu_us_per_request"] = run["cpu_ms"] * 1000 / run["requests"]
+            data.setdefault(phase, {}).setdefault(who, []).append((int(rnd), run))
     return data
 
 
@@ -46,6 +56,34 @@ def verdict(ok):
     return "MET" if ok else "NOT MET"
 
 
+def us(value):
+    return f"{value:.1f} µs" if value is not None else "-"
+
+
+def round_ratios(phase, a, b, key):
+    """a's value over b's in each round both ran (they ran back to back)."""
+    ra = dict((n, r.get(key)) for n, r in phase.get(a, []))
+    rb = dict((n, r.get(key)) for n, r in phase.get(b, []))
+    return [ra[n] / rb[n] for n in sorted(ra) if ra[n] is not None and rb.get(n)]
+
+
+def baseline_ratios(data):
+    """(req/s ratio, CPU per request ratio) of gatehouse over gatehouse-baseline, peak medians."""
+    peak = data.get("peak", {})
+    if "gatehouse" not in peak or "gatehouse-baseline" not in peak:
+        return None
+    cur, old = peak["gatehouse"], peak["gatehouse-baseline"]
+    rps = med(cur, "rps") / med(old, "rps")
+    cpu_cur, cpu_old = med(cur, "cpu_us_per_request"), med(old, "cpu_us_per_request")
+    cpu = cpu_cur / cpu_old if cpu_cur is not None and cpu_old else None
+    return rps, cpu
+
+
+def baseline_holds(ratios):
+    rps, cpu = ratios
+    return rps >= 1 - TOLERANCE and cpu is not None and cpu <= 1 + TOLERANCE
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("results")
@@ -55,12 +93,18 @@ def main():
     parser.add_argument("--paced-connections", default="32")
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--rounds", default="3")
+    parser.add_argument("--baseline-check", action="store_true")
+    parser.add_argument("--current", default="working tree", help="label of the current code")
+    parser.add_argument("--baseline", default="", help="label of the baseline commit")
     args = parser.parse_args()
     data = load(args.results)
 
     if args.half_peak:
         print(int(med(data["peak"]["gatehouse"], "rps") / 2))
         return 0
+    if args.baseline_check:
+        ratios = baseline_ratios(data)
+        return 0 if ratios is not None and baseline_holds(ratios) else 1
 
     out = []
     p = out.append
@@ -68,16 +112,21 @@ def main():
     if peak:
         p(f"== 1. peak: wrk -t{args.threads} -c{args.connections} -d{args.duration} --latency, "
           f"session cookie; median of {args.rounds} interleaved rounds ==")
-        p(f"{'contender':34} {'req/s':>10} {'p50':>10} {'p99':>10} {'B/resp':>7} {'bad':>5}   req/s per round")
+        p(f"{'contender':34} {'req/s':>10} {'p50':>10} {'p99':>10} {'B/resp':>7} {'bad':>5} "
+          f"{'CPU/req':>9}   req/s per round")
         for who in ORDER:
             runs = peak.get(who)
             if not runs:
                 continue
-            per_round = " ".join(f"{r['rps']:.0f}" for _, r in sorted(runs, key=lambda x: x[0]))
+            rps_rounds = " ".join(f"{r['rps']:.0f}" for _, r in sorted(runs, key=lambda x: x[0]))
             bytes_per = med(runs, "bytes") / max(1, med(runs, "requests"))
             bad = sum(r["bad"] for _, r in runs)
             p(f"{NAMES[who]:34} {med(runs, 'rps'):>10.0f} {ms(med(runs, 'p50_us')):>10} "
-              f"{ms(med(runs, 'p99_us')):>10} {bytes_per:>7.0f} {bad:>5}   {per_round}")
+              f"{ms(med(runs, 'p99_us')):>10} {bytes_per:>7.0f} {bad:>5} "
+              f"{us(med(runs, 'cpu_us_per_request')):>9}   {rps_rounds}")
+        p("(CPU/req: the serving processes' user + system CPU over the run per request; nginx's "
+          "workers serve both the upstream and its proxy, Apache's row leaves the upstream out)")
+    if peak and all(w in peak for w in ("gatehouse", "apache", "nginx")):
         gh, ap, ng = (med(peak[w], "rps") for w in ("gatehouse", "apache", "nginx"))
         # Ratios per round too (the contenders of one round ran back to back).
         def per_round_ratio(a, b):
@@ -94,11 +143,11 @@ def main():
     half = data.get("half", {})
     if peak and half:
         p("")
-        target_rate = int(gh / 2)
+        target_rate = int(med(peak["gatehouse"], "rps") / 2)
         p(f"== 2. fixed rate = half of gatehouse's peak (~{target_rate}/s): wrk -t{args.threads} "
           f"-c{args.paced_connections} -d{args.duration} paced by scripts/bench/paced.lua "
           f"(1 ms timer ticks); median of {args.rounds} rounds ==")
-        p(f"{'contender':34} {'achieved/s':>10} {'p50':>10} {'p99':>10} {'p99.9':>10} {'p99 added':>10}")
+        p(f"{'contender':34} {'achieved/s':>10} {'p50':>10} {'p99':>10} {'p99.9':>10} {'p99 added':>10} {'CPU/req':>9}")
         base99 = med(half["upstream"], "p99_us")
         base50 = med(half["upstream"], "p50_us")
         for who in ORDER:
@@ -108,7 +157,7 @@ def main():
             added = med(runs, "p99_us") - base99
             p(f"{NAMES[who]:34} {med(runs, 'rps'):>10.0f} {ms(med(runs, 'p50_us')):>10} "
               f"{ms(med(runs, 'p99_us')):>10} {ms(med(runs, 'p999_us')):>10} "
-              f"{'-' if who == 'upstream' else ms(added):>10}")
+              f"{'-' if who == 'upstream' else ms(added):>10} {us(med(runs, 'cpu_us_per_request')):>9}")
         # Added latency per round: same round, same conditions.
         gh_r = dict((n, r) for n, r in half["gatehouse"])
         up_r = dict((n, r) for n, r in half["upstream"])
@@ -178,6 +227,38 @@ def main():
                 p(f"{NAMES[who]:34} {per[who]:>6.1f} per request   ({note})")
         if "upstream" in per and "nginx" in per:
             p(f"{'  => nginx proxy alone':34} {per['nginx'] - per['upstream']:>6.1f} per request   (nginx - upstream)")
+    ratios = baseline_ratios(data)
+    if ratios is not None:
+        p("")
+        p(f"== gatehouse {args.current} against its baseline {args.baseline or 'build'} "
+          f"(same configuration, own port and store, interleaved in every round) ==")
+        p(f"{'phase':6} {'build':22} {'req/s':>10} {'CPU/req':>10} {'p99':>10}   req/s and CPU/req per round")
+        for phase_name in ("peak", "half"):
+            phase = data.get(phase_name, {})
+            if "gatehouse" not in phase or "gatehouse-baseline" not in phase:
+                continue
+            for who, label in (("gatehouse", f"current {args.current}"),
+                               ("gatehouse-baseline", f"baseline {args.baseline}")):
+                runs = sorted(phase[who], key=lambda x: x[0])
+                rounds = ", ".join(f"{r['rps']:.0f}/{us(r.get('cpu_us_per_request'))}" for _, r in runs)
+                p(f"{phase_name:6} {label:22} {med(runs, 'rps'):>10.0f} "
+                  f"{us(med(runs, 'cpu_us_per_request')):>10} {ms(med(runs, 'p99_us')):>10}   {rounds}")
+            rps_r = round_ratios(phase, "gatehouse", "gatehouse-baseline", "rps")
+            cpu_r = round_ratios(phase, "gatehouse", "gatehouse-baseline", "cpu_us_per_request")
+            cur, old = phase["gatehouse"], phase["gatehouse-baseline"]
+            cpu_old = med(old, "cpu_us_per_request")
+            cpu_ratio = med(cur, "cpu_us_per_request") / cpu_old if cpu_old else float("nan")
+            p(f"{phase_name:6} {'current / baseline':22} {med(cur, 'rps') / med(old, 'rps'):>10.3f} "
+              f"{cpu_ratio:>10.3f} {'':>10}   per round: req/s {' '.join(f'{x:.3f}' for x in rps_r)}, "
+              f"CPU/req {' '.join(f'{x:.3f}' for x in cpu_r)}")
+        rps, cpu = ratios
+        p("")
+        p(f"rule (issue 10, peak phase medians): req/s >= {100 * (1 - TOLERANCE):.0f}% of the baseline's "
+          f"({100 * rps:.1f}%: {'PASS' if rps >= 1 - TOLERANCE else 'FAIL'}), "
+          f"CPU per request <= {100 * (1 + TOLERANCE):.0f}% of the baseline's "
+          f"({'-' if cpu is None else f'{100 * cpu:.1f}%'}: "
+          f"{'PASS' if cpu is not None and cpu <= 1 + TOLERANCE else 'FAIL'})   "
+          f"=> {'PASS' if baseline_holds(ratios) else 'FAIL'}")
     print("\n".join(out))
     return 0
 
