@@ -54,7 +54,7 @@ struct RequestTarget: Sendable {
         if bytes.prefix(while: { $0 != UInt8(ascii: "?") }).contains(UInt8(ascii: "\\")) { throw .backslash }
         let forwarded = Self.encodingStrayBytes(String(raw))
         let path = forwarded.utf8.firstIndex(of: UInt8(ascii: "?")).map { forwarded[..<$0] } ?? forwarded[...]
-        try Self.checkSegments(Array(path.utf8))
+        try Self.checkSegments(path.utf8)
         self.forwarded = forwarded
         self.path = path
     }
@@ -128,45 +128,58 @@ struct RequestTarget: Sendable {
     }
 
     /// Dot segments, with `/`, `\`, `%2F` and `%5C` all taken as separators and a `;` parameter
-    /// ignored, so that no upstream's reading finds one.
-    private static func checkSegments(_ path: [UInt8]) throws(Refusal) {
-        var segment: [UInt8] = []
+    /// ignored, so that no upstream's reading finds one. Runs on every request: no allocation
+    /// (a segment is only ever judged empty, `.`, `..` or anything else).
+    private static func checkSegments(_ path: Substring.UTF8View) throws(Refusal) {
+        let outcome: Refusal?? = path.withContiguousStorageIfAvailable { checkSegments(in: $0) }
+        if let outcome {
+            if let refusal = outcome { throw refusal }
+            return
+        }
+        if let refusal = Array(path).withUnsafeBufferPointer({ checkSegments(in: $0) }) { throw refusal }
+    }
+
+    private static func checkSegments(in path: UnsafeBufferPointer<UInt8>) -> Refusal? {
+        /// Dots in the current segment so far; `nil` once it holds anything else.
+        var dots: Int? = 0
         var inParameter = false
         var index = 0
-        func endSegment() throws(Refusal) {
-            if segment == [UInt8(ascii: ".")] || segment == [UInt8(ascii: "."), UInt8(ascii: ".")] { throw .dotSegment }
-            segment.removeAll(keepingCapacity: true)
-            inParameter = false
-        }
-        while index < path.count {
-            let byte = path[index]
-            if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\") {
-                try endSegment()
-                index += 1
-                continue
-            }
-            if byte == UInt8(ascii: "%"), index + 2 < path.count,
-                let high = hexValue(path[index + 1]), let low = hexValue(path[index + 2])
-            {
-                let decoded = high << 4 | low
-                index += 3
-                if decoded == UInt8(ascii: "/") || decoded == UInt8(ascii: "\\") {
-                    try endSegment()
-                } else if decoded == UInt8(ascii: ";") {
+        let dot = UInt8(ascii: ".")
+        while index <= path.count {
+            var content: UInt8?
+            var separator = index == path.count
+            if !separator {
+                let byte = path[index]
+                if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\") {
+                    separator = true
+                } else if byte == UInt8(ascii: "%"), index + 2 < path.count,
+                    let high = hexValue(path[index + 1]), let low = hexValue(path[index + 2])
+                {
+                    let decoded = high << 4 | low
+                    index += 2
+                    if decoded == UInt8(ascii: "/") || decoded == UInt8(ascii: "\\") {
+                        separator = true
+                    } else if decoded == UInt8(ascii: ";") {
+                        inParameter = true
+                    } else {
+                        content = decoded
+                    }
+                } else if byte == UInt8(ascii: ";") {
                     inParameter = true
-                } else if !inParameter {
-                    segment.append(decoded)
+                } else {
+                    content = byte
                 }
-                continue
             }
-            if byte == UInt8(ascii: ";") {
-                inParameter = true
-            } else if !inParameter {
-                segment.append(byte)
+            if separator {
+                if dots == 1 || dots == 2 { return .dotSegment }
+                dots = 0
+                inParameter = false
+            } else if let content, !inParameter {
+                dots = content == dot ? dots.map { $0 + 1 } : nil
             }
             index += 1
         }
-        try endSegment()
+        return nil
     }
 
     static func hexValue(_ byte: UInt8) -> UInt8? {

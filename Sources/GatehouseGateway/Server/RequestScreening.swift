@@ -62,11 +62,15 @@ final class RequestScreening: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private static func checkHost(_ head: HTTPRequestHead) -> Refusal? {
-        let hosts = head.headers["host"]
-        if hosts.count > 1 {
-            return Refusal(.badRequest, "bad_host", "A request must carry exactly one Host header.")
+        // Counted without collecting the values (this runs on every request).
+        var host: String?
+        for (name, value) in head.headers where name.utf8.count == 4 && ProxyHeaders.lowercasedASCII(name) == "host" {
+            if host != nil {
+                return Refusal(.badRequest, "bad_host", "A request must carry exactly one Host header.")
+            }
+            host = value
         }
-        guard let host = hosts.first else {
+        guard let host else {
             guard head.version == .http1_0 else {
                 return Refusal(.badRequest, "bad_host", "An HTTP/1.1 request must carry a Host header.")
             }
