@@ -29,8 +29,11 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private(set) var completedResponses = 0
     /// Body bytes the request in flight may still send; `nil`: chunked.
     private var bodyBytesLeft: Int?
-    /// Desynchronised or closed: never used again.
+    /// Desynchronised, closed, or past an unexpected 1xx: never used again.
     private var isRetired = false
+    /// ``desynchronised(_:)`` has closed it (a retired connection may still be finishing its
+    /// exchange, and must still be closed at the next sign of desync).
+    private var isDesynchronised = false
     /// ``UpstreamDesyncGuard`` is handing a read to the decoder: a response that ends meanwhile
     /// returns the connection to its pool only once the whole read is checked.
     private var isReading = false
@@ -103,7 +106,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// request in flight. The exchange, if any, learns it as a close (`502` unless its answer
     /// had started).
     func desynchronised(_ reason: String) {
-        guard !isRetired else { return }
+        guard !isDesynchronised else { return }
+        isDesynchronised = true
         isRetired = true
         awaitsResponse = false
         logger.warning("upstream connection out of step; closed", metadata: ["reason": "\(reason)"])
