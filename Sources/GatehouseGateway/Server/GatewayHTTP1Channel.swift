@@ -30,9 +30,14 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: .init())
             try sync.addHandler(ClientReadTimeout(timeout: TimeAmount(clientTimeout), bodyRate: bodyRate, logger: logger))
-            try sync.addHandler(RequestScreening(logger: logger))
-            try sync.addHandler(HTTP10Answers())
-            if let direct { try sync.addHandler(DirectProxyHandler(proxy: direct)) }
+            if let direct {
+                // DirectProxyHandler screens each request itself (RequestScreening's decision).
+                try sync.addHandler(HTTP10Answers())
+                try sync.addHandler(DirectProxyHandler(proxy: direct))
+            } else {
+                try sync.addHandler(RequestScreening(logger: logger))
+                try sync.addHandler(HTTP10Answers())
+            }
             try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try sync.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
             return try NIOAsyncChannel(

@@ -5,7 +5,9 @@ import NIOHTTP1
 /// Right after NIO's codec, before anything else sees a request (the direct path, the router,
 /// the WebSocket handshake, Gatehouse's own endpoints): refuses every request whose framing or
 /// target could be read two ways, answers why, and closes the connection — nothing of such a
-/// request reaches the upstream. ``check(_:)`` is the decision (pure, tested on its own).
+/// request reaches the upstream. ``screen(_:)`` is the decision (pure, tested on its own);
+/// with the direct path on, ``DirectProxyHandler`` takes this handler's place and asks it
+/// itself, so that the target is parsed once.
 ///
 /// - `CONNECT`: a reverse proxy has no tunnel to offer (`400`).
 /// - `Host` (RFC 9112 §3.2): none in an HTTP/1.1 request, more than one, or one that is not a
@@ -46,35 +48,91 @@ final class RequestScreening: ChannelInboundHandler, RemovableChannelHandler {
         self.logger = logger
     }
 
-    /// Why `head` is refused, or `nil` when it may go on.
-    static func check(_ head: HTTPRequestHead) -> Refusal? {
-        if head.method == .CONNECT {
-            return Refusal(.badRequest, "connect_refused", "This gateway is not a forward proxy: CONNECT is refused.")
-        }
-        if let refusal = checkHost(head) { return refusal }
-        if let refusal = checkFraming(head) { return refusal }
-        do {
-            _ = try RequestTarget(head.uri)
-        } catch {
-            return Refusal(error)
-        }
-        return nil
+    /// What screening learned about an admitted request, so that nothing parses it twice.
+    struct Screened {
+        /// The target decision: the path admission is decided on and the target sent upstream.
+        let target: RequestTarget
+        /// The body's announced length (`0`: none); `nil`: chunked.
+        let bodyLength: Int?
     }
 
-    private static func checkHost(_ head: HTTPRequestHead) -> Refusal? {
-        // Counted without collecting the values (this runs on every request).
+    /// Why `head` is refused, or `nil` when it may go on.
+    static func check(_ head: HTTPRequestHead) -> Refusal? {
+        do {
+            _ = try screen(head)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// Screens `head`: what it says about itself, or why it is refused. One pass over the
+    /// fields, no copies of their values (this runs on every request).
+    static func screen(_ head: HTTPRequestHead) throws(Refusal) -> Screened {
+        if head.method == .CONNECT {
+            throw Refusal(.badRequest, "connect_refused", "This gateway is not a forward proxy: CONNECT is refused.")
+        }
         var host: String?
-        for (name, value) in head.headers where name.utf8.count == 4 && ProxyHeaders.lowercasedASCII(name) == "host" {
-            if host != nil {
-                return Refusal(.badRequest, "bad_host", "A request must carry exactly one Host header.")
+        var hosts = 0
+        var encoding: String?
+        var encodings = 0
+        var length: String?
+        var lengths = 0
+        for (name, value) in head.headers {
+            switch name.utf8.count {
+            case 4 where ProxyHeaders.equalsIgnoringASCIICase(name, "host".utf8):
+                hosts += 1
+                host = value
+            case 14 where ProxyHeaders.equalsIgnoringASCIICase(name, "content-length".utf8):
+                lengths += 1
+                length = value
+            case 17 where ProxyHeaders.equalsIgnoringASCIICase(name, "transfer-encoding".utf8):
+                encodings += 1
+                encoding = value
+            default:
+                continue
             }
-            host = value
+        }
+        try checkHost(host, count: hosts, version: head.version)
+        // Framing (RFC 9112 §6).
+        var bodyLength: Int? = 0
+        if let encoding {
+            if head.version == .http1_0 {
+                throw Refusal(.badRequest, "bad_framing", "Transfer-Encoding is not part of HTTP/1.0.")
+            }
+            guard encodings == 1, isChunked(encoding) else {
+                throw Refusal(.notImplemented, "unsupported_transfer_encoding", "Only Transfer-Encoding: chunked is supported.")
+            }
+            if lengths > 0 {
+                throw Refusal(.badRequest, "bad_framing", "A request cannot carry both Content-Length and Transfer-Encoding.")
+            }
+            bodyLength = nil
+        }
+        if let length {
+            guard lengths == 1, let count = contentLength(length) else {
+                throw Refusal(.badRequest, "bad_framing", "Content-Length must be one decimal number.")
+            }
+            bodyLength = count
+        }
+        if head.method == .TRACE, bodyLength != 0 {
+            throw Refusal(.badRequest, "bad_framing", "A TRACE request cannot carry a body.")
+        }
+        do {
+            return Screened(target: try RequestTarget(head.uri), bodyLength: bodyLength)
+        } catch {
+            throw Refusal(error)
+        }
+    }
+
+    private static func checkHost(_ host: String?, count: Int, version: HTTPVersion) throws(Refusal) {
+        if count > 1 {
+            throw Refusal(.badRequest, "bad_host", "A request must carry exactly one Host header.")
         }
         guard let host else {
-            guard head.version == .http1_0 else {
-                return Refusal(.badRequest, "bad_host", "An HTTP/1.1 request must carry a Host header.")
+            guard version == .http1_0 else {
+                throw Refusal(.badRequest, "bad_host", "An HTTP/1.1 request must carry a Host header.")
             }
-            return nil
+            return
         }
         let allowed = { (byte: UInt8) -> Bool in
             switch byte {
@@ -87,36 +145,13 @@ final class RequestScreening: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
         guard !host.isEmpty, host.utf8.count <= 255, host.utf8.allSatisfy(allowed) else {
-            return Refusal(.badRequest, "bad_host", "The Host header must be a plain host name or address and port.")
+            throw Refusal(.badRequest, "bad_host", "The Host header must be a plain host name or address and port.")
         }
-        return nil
     }
 
-    private static func checkFraming(_ head: HTTPRequestHead) -> Refusal? {
-        let encodings = head.headers["transfer-encoding"]
-        let lengths = head.headers["content-length"]
-        if !encodings.isEmpty {
-            if head.version == .http1_0 {
-                return Refusal(.badRequest, "bad_framing", "Transfer-Encoding is not part of HTTP/1.0.")
-            }
-            guard encodings.count == 1, encodings[0].trimmingWhitespace().lowercased() == "chunked" else {
-                return Refusal(.notImplemented, "unsupported_transfer_encoding", "Only Transfer-Encoding: chunked is supported.")
-            }
-            if !lengths.isEmpty {
-                return Refusal(.badRequest, "bad_framing", "A request cannot carry both Content-Length and Transfer-Encoding.")
-            }
-        }
-        var bodyLength = encodings.isEmpty ? 0 : 1
-        if !lengths.isEmpty {
-            guard lengths.count == 1, let length = contentLength(lengths[0]) else {
-                return Refusal(.badRequest, "bad_framing", "Content-Length must be one decimal number.")
-            }
-            bodyLength = length
-        }
-        if head.method == .TRACE, bodyLength > 0 {
-            return Refusal(.badRequest, "bad_framing", "A TRACE request cannot carry a body.")
-        }
-        return nil
+    /// Exactly `chunked`, in any letter case, with optional whitespace around it.
+    private static func isChunked(_ value: String) -> Bool {
+        ProxyHeaders.equalsIgnoringASCIICase(String(value.trimmingWhitespace()), "chunked".utf8)
     }
 
     /// A `Content-Length` value: decimal digits only (no sign, no spaces inside, no list).
@@ -131,16 +166,27 @@ final class RequestScreening: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
         guard case .head(var head) = unwrapInboundIn(data) else { return context.fireChannelRead(data) }
-        guard let refusal = Self.check(head) else {
-            if head.method == .MSEARCH {
-                // NIO reads `M-SEARCH` as `.MSEARCH`, whose name it writes as `MSEARCH`: the
-                // method goes on as received.
-                head.method = .RAW(value: "M-SEARCH")
-                return context.fireChannelRead(wrapInboundOut(.head(head)))
-            }
-            return context.fireChannelRead(data)
+        do {
+            _ = try Self.screen(head)
+        } catch {
+            refused = true
+            return Self.refuse(head, error, context: context, logger: logger)
         }
-        refused = true
+        guard !Self.renameMethod(&head) else { return context.fireChannelRead(wrapInboundOut(.head(head))) }
+        context.fireChannelRead(data)
+    }
+
+    /// NIO reads `M-SEARCH` as `.MSEARCH`, whose name it writes as `MSEARCH`: the method goes
+    /// on as received. Whether `head` changed.
+    static func renameMethod(_ head: inout HTTPRequestHead) -> Bool {
+        guard head.method == .MSEARCH else { return false }
+        head.method = .RAW(value: "M-SEARCH")
+        return true
+    }
+
+    /// Answers a refused request on `context` (JSON: the code and why), logs it, and closes the
+    /// connection once the answer is out.
+    static func refuse(_ head: HTTPRequestHead, _ refusal: Refusal, context: ChannelHandlerContext, logger: Logger) {
         logger.notice(
             "request refused before admission",
             metadata: ["method": "\(head.method.rawValue.prefix(24))", "reason": "\(refusal.code)"])
@@ -149,9 +195,10 @@ final class RequestScreening: ChannelInboundHandler, RemovableChannelHandler {
             "Connection": "close", "Content-Type": "application/json", "Cache-Control": "no-store",
             "Content-Length": String(body.readableBytes),
         ]
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: refusal.status, headers: headers))), promise: nil)
-        if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+        let responseHead = HTTPResponseHead(version: .http1_1, status: refusal.status, headers: headers)
+        context.write(NIOAny(HTTPServerResponsePart.head(responseHead)), promise: nil)
+        if head.method != .HEAD { context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil) }
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
     }

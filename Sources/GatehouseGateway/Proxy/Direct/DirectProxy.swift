@@ -48,11 +48,10 @@ struct DirectProxy: Sendable {
             address: upstream, idleTimeout: idleTimeout, maxConnections: maxConnections, logger: proxy.logger)
     }
 
-    /// The plan for `request`, or `nil` when the router must handle it.
-    func plan(_ request: HTTPRequestHead, peerIP: String?) -> Plan? {
-        // RequestScreening refused bad targets and framing already; the same decision gives
-        // the path admission is decided on and the exact target sent.
-        guard request.method != .CONNECT, let target = try? RequestTarget(request.uri) else { return nil }
+    /// The plan for `request` (admitted by ``RequestScreening``, which read its target and
+    /// framing), or `nil` when the router must handle it.
+    func plan(_ request: HTTPRequestHead, screened: RequestScreening.Screened, peerIP: String?) -> Plan? {
+        let target = screened.target
         let path = target.path
         let fields = request.headers
         guard !GatewayMiddleware.isGatewayPath(path), !fields.contains(name: "upgrade"), !fields.contains(name: "expect"),
@@ -70,16 +69,7 @@ struct DirectProxy: Sendable {
         // the upstream connection's encoder never adds, removes or changes framing fields
         // (UpstreamPool), so what NIO's decoder read as this request's body is exactly the body
         // the upstream is told about, whatever the method.
-        var bodyLength: Int?  // nil: chunked
-        let lengths = fields["content-length"]
-        if !lengths.isEmpty {
-            guard lengths.count == 1, let count = RequestScreening.contentLength(lengths[0]) else { return nil }
-            bodyLength = count
-        } else if fields.contains(name: "transfer-encoding") {
-            bodyLength = nil
-        } else {
-            bodyLength = 0
-        }
+        let bodyLength = screened.bodyLength
         if let bodyLength {
             if bodyLength > 0 || request.method == .POST || request.method == .PUT || request.method == .PATCH {
                 headers.add(name: "Content-Length", value: String(bodyLength))

@@ -50,7 +50,7 @@ extension DirectProxyHandler {
         phase = .exchanging(connection)
         connection.exchange = self
         if !retried { proxy.metrics.proxiedDirect.increment() }
-        connection.send(.head(plan.head))
+        connection.send(head: plan.head, bodyLength: plan.bodyLength)
         for part in keptParts { send(part, to: connection, flush: false) }
         keptParts = []
         connection.flush()

@@ -1,8 +1,9 @@
 import NIOCore
 import NIOHTTP1
 
-/// Sits on each client connection right after NIO's HTTP/1.1 codec (``GatewayHTTP1Channel``)
-/// and proxies the requests ``DirectProxy`` can plan on the event loop; every other request
+/// Sits on each client connection right after NIO's HTTP/1.1 codec (``GatewayHTTP1Channel``),
+/// screens every request there (``RequestScreening/screen(_:)``: refused ones are answered and
+/// the connection closes), and proxies the requests ``DirectProxy`` can plan on the event loop; every other request
 /// goes on, unchanged, to the conversion to Swift HTTP Types and Hummingbird's request loop.
 ///
 /// One request at a time is in flight per connection, in order: while the router owes answers,
@@ -36,6 +37,8 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var context: ChannelHandlerContext?
     var peerIP: String?
     var phase = Phase.idle
+    /// A request was refused by screening: the connection is closing, nothing more is read.
+    var refused = false
 
     // The exchange in flight.
     var request: HTTPRequestHead?
@@ -88,15 +91,29 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        route(unwrapInboundIn(data))
+        guard !refused else { return }
+        guard case .head(var head) = unwrapInboundIn(data) else { return route(unwrapInboundIn(data)) }
+        // RequestScreening's decision, taken here in its place (one parse of the target).
+        let screened: RequestScreening.Screened
+        do {
+            screened = try RequestScreening.screen(head)
+        } catch {
+            refused = true
+            return RequestScreening.refuse(head, error, context: context, logger: proxy.proxy.logger)
+        }
+        _ = RequestScreening.renameMethod(&head)
+        route(.head(head), screened: screened)
     }
 
-    func route(_ part: HTTPServerRequestPart) {
+    /// `screened`: the screening of a head just read (`nil` for held heads: asked again).
+    func route(_ part: HTTPServerRequestPart, screened: RequestScreening.Screened? = nil) {
         switch part {
         case .head(let head):
             switch phase {
             case .idle:
-                if routerAnswersOwed == 0, let plan = proxy.plan(head, peerIP: peerIP) {
+                if routerAnswersOwed == 0, let screened = screened ?? (try? RequestScreening.screen(head)),
+                    let plan = proxy.plan(head, screened: screened, peerIP: peerIP)
+                {
                     begin(head, plan: plan)
                 } else {
                     toRouter(part)

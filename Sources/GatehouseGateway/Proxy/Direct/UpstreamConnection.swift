@@ -154,12 +154,20 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         context.read()
     }
 
+    /// Sends a request head whose body is `bodyLength` bytes long (`nil`: chunked).
+    func send(head: HTTPRequestHead, bodyLength: Int?) {
+        awaitsResponse = true
+        bodyBytesLeft = bodyLength
+        context?.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    /// Sends a part of the request body, or its end.
     func send(_ part: HTTPClientRequestPart) {
         switch part {
         case .head(let head):
-            awaitsResponse = true
             let lengths = head.headers["content-length"]
-            bodyBytesLeft = lengths.isEmpty ? (head.headers.contains(name: "transfer-encoding") ? nil : 0) : Int(lengths[0])
+            let chunked = head.headers.contains(name: "transfer-encoding")
+            return send(head: head, bodyLength: lengths.isEmpty ? (chunked ? nil : 0) : Int(lengths[0]))
         case .body(let data):
             // The body read from the client cannot outgrow what its head announced (NIO's
             // decoder frames it); if it ever did, the excess would be a request of its own.
