@@ -11,6 +11,7 @@ extension DirectProxyHandler {
         keptParts = []
         requestEnded = false
         responseStarted = false
+        heldBody = nil
         closeAfterResponse = plan.closeClient
         retried = false
         started = ContinuousClock.now
@@ -109,8 +110,9 @@ extension DirectProxyHandler {
                 wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: fields))),
                 promise: nil)
         case .body(let buffer):
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            holdBody(buffer, context: context)
         case .end:
+            writeHeldBody(context: context)
             if closeAfterResponse || quiesceHeld {
                 // The connection closes once this has gone out.
                 let promise = context.eventLoop.makePromise(of: Void.self)
@@ -125,7 +127,33 @@ extension DirectProxyHandler {
     }
 
     func upstreamReadComplete() {
-        context?.flush()
+        guard let context else { return }
+        writeHeldBody(context: context)
+        context.flush()
+    }
+
+    /// Body parts of one upstream read go to the client as one write where that is cheap:
+    /// ``UpstreamDesyncGuard`` hands each read to the decoder in two steps, so a response's
+    /// last byte usually arrives as a part of its own.
+    private func holdBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        guard var held = heldBody else {
+            heldBody = buffer
+            return
+        }
+        if buffer.readableBytes <= Self.smallBodyPart, held.readableBytes <= Self.coalescedBodyLimit {
+            heldBody = nil  // one reference: the append copies the slice once at most
+            held.writeImmutableBuffer(buffer)
+            heldBody = held
+            return
+        }
+        context.write(wrapOutboundOut(.body(.byteBuffer(held))), promise: nil)
+        heldBody = buffer
+    }
+
+    private func writeHeldBody(context: ChannelHandlerContext) {
+        guard let held = heldBody else { return }
+        heldBody = nil
+        context.write(wrapOutboundOut(.body(.byteBuffer(held))), promise: nil)
     }
 
     private func finishExchange(_ connection: UpstreamConnection) {

@@ -56,6 +56,12 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var headDeadlineAt = NIODeadline.distantFuture
     /// This handler's place in its pool's list of exchanges waiting for a head.
     var waitingIndex: Int?
+    /// A response body part not yet written to the client (``holdBody(_:context:)``).
+    var heldBody: ByteBuffer?
+    /// A body part this small is appended to the one held instead of written apart.
+    static let smallBodyPart = 64
+    /// ... as long as the held part is at most this long (the append may copy it).
+    static let coalescedBodyLimit = 16 * 1024
     /// Completes when the last part of the latest answer has been written.
     var lastWrite: EventLoopFuture<Void>?
 
