@@ -1,9 +1,17 @@
 import Configuration
+import Foundation
+import Yams
 
 /// Raw configuration values: the environment (`GATEHOUSE_CLIENT_ID`) first, then the YAML
 /// file (`client_id`), through swift-configuration. An empty value counts as unset.
-struct ConfigValues: Sendable {
+struct ConfigValues {
     let reader: ConfigReader
+    /// The file's `routes:` list, parsed apart (``RoutesFile``); `nil` when it has none.
+    var routes: Yams.Node? = nil
+
+    /// The file's sections with structure (lists of mappings), which swift-configuration's
+    /// flat keys cannot hold.
+    static let structuredSections: Set<String> = ["routes"]
 
     /// Values from `environment` and, when given, the YAML file at `file`.
     static func load(environment: [String: String], file: String?) async throws -> ConfigValues {
@@ -13,17 +21,60 @@ struct ConfigValues: Sendable {
                 environmentVariables: environment.filter { $0.key.hasPrefix("GATEHOUSE_") },
                 secretsSpecifier: .specific(secrets))
         ]
+        var structured: [String: Yams.Node] = [:]
         if let file {
-            do {
-                let yaml = try await FileProvider<YAMLSnapshot>(filePath: .init(file))
-                // The file's keys have no prefix: `gatehouse.client_id` → `client_id`.
-                providers.append(
-                    yaml.mapKeys { key in AbsoluteConfigKey(Array(key.components.dropFirst()), context: key.context) })
-            } catch {
-                throw ConfigurationError("--config", "cannot read the YAML file \(file): \(error)")
+            let (values, sections) = try fileValues(file, secrets: secrets)
+            providers.append(InMemoryProvider(name: "--config \(file)", values: values))
+            structured = sections
+        }
+        return ConfigValues(reader: ConfigReader(providers: providers), routes: structured["routes"])
+    }
+
+    /// The YAML file's values under the keys ``string(_:secret:)`` reads (`client_id` →
+    /// `gatehouse.client_id`: scalars and lists of scalars), and its structured sections.
+    private static func fileValues(
+        _ file: String, secrets: Set<String>
+    ) throws -> ([AbsoluteConfigKey: ConfigValue], [String: Yams.Node]) {
+        let text: String
+        let root: Yams.Node?
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigurationError("--config", "cannot read the YAML file \(file): \(error)")
+        }
+        guard let root else { return ([:], [:]) }
+        guard let mapping = root.mapping else {
+            throw ConfigurationError("--config", "the YAML file \(file) must be a mapping of settings")
+        }
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        var sections: [String: Yams.Node] = [:]
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.string else {
+                throw ConfigurationError("--config", "every key of \(file) must be a plain name")
+            }
+            if structuredSections.contains(name) {
+                sections[name] = value
+                continue
+            }
+            let key = AbsoluteConfigKey(["gatehouse", name.lowercased()])
+            let isSecret = secrets.contains("GATEHOUSE_" + name.uppercased())
+            switch value {
+            case .scalar(let scalar):
+                values[key] = ConfigValue(.string(scalar.string), isSecret: isSecret)
+            case .sequence(let sequence):
+                let items = try sequence.map { item -> String in
+                    guard let scalar = item.scalar else {
+                        throw ConfigurationError("--config", "\(name) must be a value or a list of values")
+                    }
+                    return scalar.string
+                }
+                values[key] = ConfigValue(.stringArray(items), isSecret: isSecret)
+            case .mapping, .alias:
+                throw ConfigurationError("--config", "\(name) must be a value or a list of values, not a mapping")
             }
         }
-        return ConfigValues(reader: ConfigReader(providers: providers))
+        return (values, sections)
     }
 
     /// The key for a variable name without its prefix (`CLIENT_ID`).

@@ -50,10 +50,18 @@ extension GatewayConfiguration {
         if let timeout = values.string("IDP_TIMEOUT") {
             idpTimeout = try ConfigParsing.duration(timeout, variable: "GATEHOUSE_IDP_TIMEOUT")
         }
-        guard let upstream = values.string("UPSTREAM") else {
-            throw ConfigurationError("GATEHOUSE_UPSTREAM", "is required: the URL of the application behind the gateway")
+        if let routes = values.routes {
+            guard values.string("UPSTREAM") == nil else {
+                throw ConfigurationError(
+                    "GATEHOUSE_UPSTREAM", "set either it (the one default route) or routes: in the config file, not both")
+            }
+            self.routes = try RoutesFile.routes(routes, publicHost: publicHost)
+        } else {
+            guard let upstream = values.string("UPSTREAM") else {
+                throw ConfigurationError("GATEHOUSE_UPSTREAM", "is required: the URL of the application behind the gateway")
+            }
+            self.upstream = try ConfigParsing.baseURL(upstream, variable: "GATEHOUSE_UPSTREAM", isUpstream: true)
         }
-        self.upstream = try ConfigParsing.baseURL(upstream, variable: "GATEHOUSE_UPSTREAM", isUpstream: true)
         let storeAccess = try StoreAccess(values: values)
         store = storeAccess.store
         encryptionKeys = storeAccess.encryptionKeys

@@ -48,8 +48,12 @@ public struct GatewayConfiguration: Sendable {
     /// `GATEHOUSE_UPSTREAM_TIMEOUT`: how long the upstream may take to send its response head
     /// (then `504`); the body streams without a deadline. Default 60 seconds.
     public var upstreamTimeout: Duration = .seconds(60)
-    /// `GATEHOUSE_UPSTREAM`: the app behind the gateway, without a trailing slash. Required.
+    /// `GATEHOUSE_UPSTREAM`: the app behind the gateway, without a trailing slash. Required
+    /// unless the config file lists `routes:` (then empty).
     public var upstream: String = ""
+    /// The config file's `routes:` (DESIGN §2), in order; empty: the one default route the
+    /// environment describes (``upstream``, ``passAccessToken``, ``skipAuthRoutes``).
+    public var routes: [Route] = []
     /// `GATEHOUSE_STORE`. Default `sqlite:gatehouse.db`.
     public var store: Store = .sqlite(path: "gatehouse.db")
     /// `GATEHOUSE_ENCRYPTION_KEYS`: base64 32-byte keys, the first encrypts. Required.
@@ -143,6 +147,14 @@ public struct GatewayConfiguration: Sendable {
     public var authSettings: AuthSettings {
         AuthSettings(
             publicURL: publicURL, cookieSecure: cookieSecure, rules: rules, pendingLimits: pendingLoginLimits,
-            accessTokenRequired: passAccessToken)
+            accessTokenRequired: routeTable.routes.contains { $0.passAccessToken })
+    }
+
+    /// The route table: the file's routes, else the environment's one default route (every
+    /// host, every path, every method).
+    public var routeTable: RouteTable {
+        RouteTable(
+            routes: routes.isEmpty
+                ? [Route(name: Route.defaultName, upstream: upstream, passAccessToken: passAccessToken)] : routes)
     }
 }

@@ -132,7 +132,7 @@ enum ProxyHeaders {
     static func request(
         fields: some Sequence<(name: String, value: String)>, authority: String?, peerIP: String?, trusted: Bool,
         defaultScheme: String, settings: Settings = .none, principal: ProxyPrincipal, passAccessToken: Bool,
-        into result: inout HTTPHeaders
+        identityHeaders: Bool = true, into result: inout HTTPHeaders
     ) {
         // Fields named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
         var listed: Set<String> = []
@@ -177,7 +177,7 @@ enum ProxyHeaders {
         if let peerIP { result.add(name: "X-Forwarded-For", value: forwardedFor.map { $0 + ", " + peerIP } ?? peerIP) }
         result.add(name: "X-Forwarded-Proto", value: forwardedProto ?? defaultScheme)
         if let host = forwardedHost ?? settings.publicHost ?? host { result.add(name: "X-Forwarded-Host", value: host) }
-        if let identity = principal.identity {
+        if identityHeaders, let identity = principal.identity {
             for (name, value) in IdentityHeaders.values(for: identity) {
                 // Through HTTPField, which neutralises characters a claim must not smuggle in.
                 result.add(name: name.rawName, value: HTTPField(name: name, value: value).value)
@@ -191,14 +191,15 @@ enum ProxyHeaders {
     /// The same for a Swift HTTP Types request (the router's side), as a new list.
     static func request(
         _ request: HTTPRequest, peerIP: String?, trusted: Bool, defaultScheme: String, settings: Settings = .none,
-        principal: ProxyPrincipal, passAccessToken: Bool
+        principal: ProxyPrincipal, passAccessToken: Bool, identityHeaders: Bool = true
     ) -> HTTPHeaders {
         var result = HTTPHeaders()
         result.reserveCapacity(request.headerFields.count + 8)
         Self.request(
             fields: request.headerFields.lazy.map { (name: $0.name.rawName, value: $0.value) },
             authority: request.authority, peerIP: peerIP, trusted: trusted, defaultScheme: defaultScheme,
-            settings: settings, principal: principal, passAccessToken: passAccessToken, into: &result)
+            settings: settings, principal: principal, passAccessToken: passAccessToken, identityHeaders: identityHeaders,
+            into: &result)
         return result
     }
 

@@ -14,9 +14,12 @@ public import Prometheus
 public struct ReverseProxy: Sendable {
     let client: HTTPClient
     /// Scheme, authority and optional base path, without a trailing slash.
-    let upstream: String
+    private(set) var upstream: String
     let trustedProxies: TrustedProxies
-    let passAccessToken: Bool
+    private(set) var passAccessToken: Bool
+    /// Whether the identity fields (`X-Forwarded-User`, …) are sent (a route's
+    /// `identity_headers`). Default `true`.
+    private(set) var identityHeaders = true
     /// The scheme reported in `X-Forwarded-Proto` when no trusted proxy states one.
     let publicScheme: String
     /// The public host for `X-Forwarded-Host` and `GATEHOUSE_STRIP_REQUEST_HEADERS`.
@@ -43,6 +46,16 @@ public struct ReverseProxy: Sendable {
         self.headTimeout = headTimeout
         self.upstreamDuration = upstreamDuration
         self.logger = logger
+    }
+
+    /// This proxy for `route`: its upstream, token relay and identity fields; the HTTP client
+    /// and everything else shared.
+    func serving(_ route: Route) -> ReverseProxy {
+        var proxy = self
+        proxy.upstream = route.upstream
+        proxy.passAccessToken = route.passAccessToken
+        proxy.identityHeaders = route.identityHeaders
+        return proxy
     }
 
     /// Responses with a `Content-Length` up to this size are read whole before answering;
@@ -85,7 +98,7 @@ public struct ReverseProxy: Sendable {
         outgoing.headers = ProxyHeaders.request(
             request.head, peerIP: peerIP, trusted: trustedProxies.trusts(peerIP), defaultScheme: publicScheme,
             settings: headerSettings,
-            principal: principal, passAccessToken: passAccessToken)
+            principal: principal, passAccessToken: passAccessToken, identityHeaders: identityHeaders)
         // One upstream connection per request on this path: AsyncHTTPClient's pool would reuse
         // a connection after signs of desync it cannot report (bytes after a response, an
         // unexpected 1xx). The hot path (DirectProxy) pools its own, paranoid connections.

@@ -14,7 +14,8 @@ import ServiceLifecycle
 public struct Gateway: Sendable {
     public let configuration: GatewayConfiguration
     public let auth: AuthService
-    let proxy: ReverseProxy
+    /// The proxy of each route of ``GatewayConfiguration/routeTable``, in order.
+    let proxies: [ReverseProxy]
     let registry: PrometheusCollectorRegistry
     let metrics: GatewayMetrics
     let admission: RequestAdmission
@@ -50,19 +51,21 @@ public struct Gateway: Sendable {
         let client = try Self.makeOAuthClient(configuration, endpointOverrides: endpointOverrides, logger: logger)
         self.auth = AuthService(client: client, store: store, settings: configuration.authSettings, logger: logger)
         let httpClient = ReverseProxy.makeHTTPClient(maxConnections: configuration.upstreamMaxConnections)
-        self.proxy = ReverseProxy(
+        let routes = configuration.routeTable
+        let proxy = ReverseProxy(
             client: httpClient, upstream: configuration.upstream, trustedProxies: configuration.trustedProxies,
             passAccessToken: configuration.passAccessToken,
             publicScheme: configuration.publicURL.lowercased().hasPrefix("https:") ? "https" : "http",
             publicHost: configuration.publicHost, stripRequestHeaders: configuration.stripRequestHeaders,
             headTimeout: configuration.upstreamTimeout, upstreamDuration: metrics.upstreamDuration, logger: logger)
+        self.proxies = routes.routes.map(proxy.serving)
         self.admission = RequestAdmission(
-            auth: auth, skipAuthRoutes: configuration.skipAuthRoutes,
+            auth: auth, routes: routes, skipAuthRoutes: configuration.skipAuthRoutes,
             bearer: configuration.allowBearer
                 ? BearerAuthenticator(
                     client: auth.client, audiences: configuration.bearerAudiences, rules: configuration.rules,
                     logger: logger) : nil,
-            checksCrossSite: configuration.proxyCSRF)
+            checksCrossSite: configuration.proxyCSRF, trustedProxies: configuration.trustedProxies)
         let health = HealthRoutes(auth: auth, registry: registry, activeSessions: metrics.activeSessions)
         self.health = health
         self.services =
@@ -79,7 +82,7 @@ public struct Gateway: Sendable {
     public func router() -> Router<GatehouseRequestContext> {
         let router = Router(context: GatehouseRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
-        router.add(middleware: GatewayMiddleware(admission: admission, proxy: proxy, metrics: metrics))
+        router.add(middleware: GatewayMiddleware(admission: admission, proxies: proxies, metrics: metrics))
         OAuthRoutes<GatehouseRequestContext>(auth).register(on: router)
         health.register(on: router)
         return router
@@ -93,11 +96,11 @@ public struct Gateway: Sendable {
         // With an http:// upstream, WebSocket handshakes are taken over before the router and
         // requests with a settled session are proxied on the event loop (DirectProxy).
         let passThrough = WebSocketPassThrough(
-            admission: admission, proxy: proxy, metrics: metrics, sessionCheck: configuration.webSocketSessionCheck)
+            admission: admission, proxies: proxies, metrics: metrics, sessionCheck: configuration.webSocketSessionCheck)
         let direct =
             configuration.directProxy
             ? DirectProxy(
-                admission: admission, proxy: proxy, metrics: metrics, idleTimeout: configuration.upstreamIdleTimeout,
+                admission: admission, proxies: proxies, metrics: metrics, idleTimeout: configuration.upstreamIdleTimeout,
                 maxConnections: configuration.upstreamMaxConnections)
             : nil
         var application = Application(

@@ -8,8 +8,12 @@ struct GatewayMiddleware: RouterMiddleware {
     typealias Context = GatehouseRequestContext
 
     let admission: RequestAdmission
-    let proxy: ReverseProxy
+    /// The proxy of each route (same order as ``RequestAdmission/routes``).
+    let proxies: [ReverseProxy]
     let metrics: GatewayMetrics
+
+    /// The first route's proxy: logs and refusals that belong to no route.
+    var proxy: ReverseProxy { proxies[0] }
 
     /// Paths the gateway answers itself (never proxied).
     static func isGatewayPath(_ path: some StringProtocol) -> Bool {
@@ -65,16 +69,16 @@ struct GatewayMiddleware: RouterMiddleware {
         }
         if Self.isGatewayPath(request.decidedPath) { return try await next(request, context) }
         var context = context
-        let decision = try await admission.decide(request) {
+        let decision = try await admission.decide(request, peerIP: context.peerIP) {
             try await admission.auth.session(for: request, context: &context)
         }
         switch decision {
         case .answer(let response):
             return response
-        case .proxy(let principal):
+        case .proxy(let principal, let route):
             if let refusal = refuseUpgrade(request) { return refusal }
             metrics.proxiedByRouter.increment()
-            return await proxy.forward(request, peerIP: context.peerIP, principal: principal)
+            return await proxies[route].forward(request, peerIP: context.peerIP, principal: principal)
         }
     }
 

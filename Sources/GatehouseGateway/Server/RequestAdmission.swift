@@ -1,30 +1,86 @@
 import GatehouseHummingbird
+import GatehouseOAuth
 import GatehouseStore
 import Hummingbird
 
-/// Who may reach the upstream: a valid bearer JWT (only with `GATEHOUSE_ALLOW_BEARER`), else a
-/// session, else — on a `GATEHOUSE_SKIP_AUTH_ROUTES` prefix — anybody. Shared by plain
-/// requests (``GatewayMiddleware``) and WebSocket handshakes (``WebSocketPassThrough``).
+/// Which route takes a request and who may reach it there: the one admission function,
+/// shared by plain requests (``GatewayMiddleware``), the direct path (``DirectProxy``, which
+/// asks ``selectRoute(authority:path:method:)`` and ``admits(_:on:)``) and WebSocket
+/// handshakes (``WebSocketPassThrough``).
+///
+/// First the route (``RouteTable``: `404` for none, `405` for a method it does not take,
+/// `400` for a path that reads as different routes), then the principal: a valid bearer JWT
+/// (only with `GATEHOUSE_ALLOW_BEARER`), else a session, else — on a `skip_auth` route or a
+/// `GATEHOUSE_SKIP_AUTH_ROUTES` prefix — anybody; a signed-in principal must pass the route's
+/// `allow` rules (`403`).
 struct RequestAdmission: Sendable {
     enum Decision: Sendable {
-        /// Forward on behalf of this principal.
-        case proxy(ProxyPrincipal)
-        /// Answer with this instead (a login challenge, a refused bearer token).
+        /// Forward on behalf of this principal to this route's upstream (index into the table).
+        case proxy(ProxyPrincipal, route: Int)
+        /// Answer with this instead (a login challenge, a refused bearer token, a refusal).
         case answer(Response)
     }
 
     let auth: AuthService
+    let routes: RouteTable
     let skipAuthRoutes: SkipAuthRoutes
     /// `nil` unless `GATEHOUSE_ALLOW_BEARER` is on.
     let bearer: BearerAuthenticator?
     /// `GATEHOUSE_PROXY_CSRF`: unsafe methods with a session must come from our origin.
     let checksCrossSite: Bool
+    /// Whose `X-Forwarded-Host` names the authority routes are matched on.
+    let trustedProxies: TrustedProxies
+
+    /// The route for a request to `authority` (``authority(host:forwardedHost:peerIP:)``), on
+    /// the path ``RequestTarget`` decided.
+    func selectRoute(authority: Substring?, path: Substring, method: String) -> RouteTable.Selection {
+        routes.select(authority: authority, path: path, method: method)
+    }
+
+    /// The authority routes are matched on: `X-Forwarded-Host` (its first value) from a
+    /// trusted proxy, else `Host`.
+    func authority(host: Substring?, forwardedHost: Substring?, peerIP: String?) -> Substring? {
+        guard routes.namesHosts else { return host }
+        if let forwardedHost, trustedProxies.trusts(peerIP) {
+            return forwardedHost.prefix { $0 != "," }.drop { $0 == " " }
+        }
+        return host
+    }
+
+    /// Whether `identity` passes `route`'s `allow` rules (`nil`), else the rule it fails.
+    func admits(_ identity: Identity, on route: Route) -> AccessRules.Refusal? {
+        route.allow.check(identity)
+    }
+
+    /// Whether a request without a principal may reach `path` on `route`.
+    func isOpen(_ path: Substring, on route: Route) -> Bool {
+        route.skipAuth || skipAuthRoutes.matches(path)
+    }
 
     /// The decision for `request`; `findSession` looks the session up (once).
-    func decide(_ request: Request, findSession: () async throws -> Session?) async throws -> Decision {
+    func decide(
+        _ request: Request, peerIP: String?, findSession: () async throws -> Session?
+    ) async throws -> Decision {
+        let path = request.decidedPath
+        let authority = self.authority(
+            host: request.head.authority.map { Substring($0) },
+            forwardedHost: request.headers[.xForwardedHost].map { Substring($0) }, peerIP: peerIP)
+        let index: Int
+        switch selectRoute(authority: authority, path: path, method: request.method.rawValue) {
+        case .route(let chosen): index = chosen
+        case .noRoute: return .answer(RouteRefusal.notFound(request, logger: auth.logger))
+        case .ambiguous: return .answer(RouteRefusal.ambiguous(request, logger: auth.logger))
+        case .methodNotAllowed(let chosen):
+            return .answer(RouteRefusal.methodNotAllowed(request, route: routes.routes[chosen], logger: auth.logger))
+        }
+        let route = routes.routes[index]
         if let bearer, let token = BearerAuthenticator.token(in: request) {
             switch await bearer.authenticate(token) {
-            case .accepted(let identity): return .proxy(.bearer(identity))
+            case .accepted(let identity):
+                if let refusal = admits(identity, on: route) {
+                    return .answer(RouteRefusal.forbidden(request, route: route, refusal: refusal, logger: auth.logger))
+                }
+                return .proxy(.bearer(identity), route: index)
             case .refused(let response): return .answer(response)
             }
         }
@@ -36,9 +92,12 @@ struct RequestAdmission: Sendable {
                 auth.logger.notice("cross-site request refused", metadata: ["method": "\(request.method)"])
                 return .answer(OriginCheck.refusal(for: request))
             }
-            return .proxy(.session(session))
+            if let refusal = admits(session.identity, on: route) {
+                return .answer(RouteRefusal.forbidden(request, route: route, refusal: refusal, logger: auth.logger))
+            }
+            return .proxy(.session(session), route: index)
         }
-        if skipAuthRoutes.matches(request.decidedPath) { return .proxy(.anonymous) }
+        if isOpen(path, on: route) { return .proxy(.anonymous, route: index) }
         return .answer(LoginChallenge.response(for: request))
     }
 }

@@ -54,6 +54,8 @@ final class RequestScreening: ChannelInboundHandler, RemovableChannelHandler {
         let target: RequestTarget
         /// The body's announced length (`0`: none); `nil`: chunked.
         let bodyLength: Int?
+        /// The `Host` field (checked: one, plain); `nil` in an HTTP/1.0 request without one.
+        let host: String?
     }
 
     /// Why `head` is refused, or `nil` when it may go on.
@@ -118,7 +120,7 @@ final class RequestScreening: ChannelInboundHandler, RemovableChannelHandler {
             throw Refusal(.badRequest, "bad_framing", "A TRACE request cannot carry a body.")
         }
         do {
-            return Screened(target: try RequestTarget(head.uri), bodyLength: bodyLength)
+            return Screened(target: try RequestTarget(head.uri), bodyLength: bodyLength, host: host)
         } catch {
             throw Refusal(error)
         }

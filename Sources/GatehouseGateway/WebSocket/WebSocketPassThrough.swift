@@ -22,18 +22,21 @@ import NIOHTTPTypes
 /// the cache's lifetime) of the session ending: signed out, revoked or expired.
 struct WebSocketPassThrough: Sendable {
     let admission: RequestAdmission
-    let proxy: ReverseProxy
-    let upstream: UpstreamAddress
+    /// Each route's proxy, and its upstream when that is plain `http://` (else `nil`: the
+    /// router answers the upgrade with `501`).
+    let proxies: [ReverseProxy]
+    let upstreams: [UpstreamAddress?]
     let metrics: GatewayMetrics
     /// How often a session's tunnel checks that the session still exists.
     let sessionCheck: Duration
 
-    /// `nil` when the upstream is not plain `http://` (WebSocket upgrades then get `501`).
-    init?(admission: RequestAdmission, proxy: ReverseProxy, metrics: GatewayMetrics, sessionCheck: Duration) {
-        guard let upstream = UpstreamAddress(url: proxy.upstream) else { return nil }
+    /// `nil` when no route's upstream is plain `http://` (WebSocket upgrades then get `501`).
+    init?(admission: RequestAdmission, proxies: [ReverseProxy], metrics: GatewayMetrics, sessionCheck: Duration) {
+        let upstreams = proxies.map { UpstreamAddress(url: $0.upstream) }
+        guard upstreams.contains(where: { $0 != nil }) else { return nil }
         self.admission = admission
-        self.proxy = proxy
-        self.upstream = upstream
+        self.proxies = proxies
+        self.upstreams = upstreams
         self.metrics = metrics
         self.sessionCheck = sessionCheck
     }
@@ -56,14 +59,17 @@ struct WebSocketPassThrough: Sendable {
             // After a request asking for an upgrade, the HTTP/1.1 parser reads nothing more on
             // the connection: unless it became a tunnel, the connection closes after the answer.
             if Self.isHandshake(request), !GatewayMiddleware.isGatewayPath(request.decidedPath),
-                case .proxy(let principal)? = try? await admission.decide(request, findSession: {
-                    try await admission.auth.session(for: request)
-                })
+                case .proxy(let principal, let route)? = try? await admission.decide(
+                    request, peerIP: channel.remoteAddress?.ipAddress,
+                    findSession: { try await admission.auth.session(for: request) }),
+                let upstream = upstreams[route]
             {
+                let proxy = proxies[route]
                 if case .session = principal, !isSameOrigin(request) {
                     try await refuseCrossOrigin(request, responseWriter: responseWriter)
                 } else if try await handshake(
-                    request, principal: principal, responseWriter: responseWriter, channel: channel)
+                    request, principal: principal, proxy: proxy, upstream: upstream, responseWriter: responseWriter,
+                    channel: channel)
                 {
                     return
                 }
@@ -74,6 +80,9 @@ struct WebSocketPassThrough: Sendable {
             channel.close(promise: nil)
         }
     }
+
+    /// The first route's proxy: logs that belong to no route.
+    var proxy: ReverseProxy { proxies[0] }
 
     /// Cross-site WebSocket hijacking: a page elsewhere can open a WebSocket to this origin, and
     /// the browser may attach the session cookie (same-site but cross-origin pages, older
@@ -113,7 +122,8 @@ struct WebSocketPassThrough: Sendable {
     /// Performs the handshake with the upstream and answers the client; `true` when the
     /// connection became a tunnel.
     private func handshake(
-        _ request: Request, principal: ProxyPrincipal, responseWriter: consuming ResponseWriter, channel: any Channel
+        _ request: Request, principal: ProxyPrincipal, proxy: ReverseProxy, upstream: UpstreamAddress,
+        responseWriter: consuming ResponseWriter, channel: any Channel
     ) async throws -> Bool {
         let peerIP = channel.remoteAddress?.ipAddress
         var fields = HTTPHeaders()
@@ -121,7 +131,8 @@ struct WebSocketPassThrough: Sendable {
         fields.add(
             contentsOf: ProxyHeaders.request(
                 request.head, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP),
-                defaultScheme: proxy.publicScheme, settings: proxy.headerSettings, principal: principal, passAccessToken: proxy.passAccessToken))
+                defaultScheme: proxy.publicScheme, settings: proxy.headerSettings, principal: principal, passAccessToken: proxy.passAccessToken,
+                identityHeaders: proxy.identityHeaders))
         fields.add(name: "Connection", value: "Upgrade")
         fields.add(name: "Upgrade", value: "websocket")
         // The target admission was decided on (isHandshake checked it), exactly.

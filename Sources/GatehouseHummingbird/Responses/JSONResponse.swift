@@ -1,8 +1,8 @@
 import Foundation
-import Hummingbird
+package import Hummingbird
 
 /// JSON answers of the `/oauth2/*` endpoints and the login challenge.
-enum JSONResponse {
+package enum JSONResponse {
     /// `value` as JSON with `Cache-Control: no-store`.
     static func make(_ value: some Encodable, status: HTTPResponse.Status) -> Response {
         let encoder = JSONEncoder()
@@ -40,7 +40,7 @@ enum JSONResponse {
     }
 
     /// `{"error": …, "error_description": …}` with `status`.
-    static func oauthError(_ error: String, description: String, status: HTTPResponse.Status) -> Response {
+    package static func oauthError(_ error: String, description: String, status: HTTPResponse.Status) -> Response {
         make(OAuthErrorBody(error: error, errorDescription: description), status: status)
     }
 

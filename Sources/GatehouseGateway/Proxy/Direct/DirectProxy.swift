@@ -23,40 +23,68 @@ struct DirectProxy: Sendable {
         let closeClient: Bool
         /// The body's announced length (`0`: none); `nil`: chunked.
         let bodyLength: Int?
+        /// The route's index in the table and its upstream.
+        let route: Int
+        let target: Target
 
         /// The request announced a body (a positive `Content-Length` or chunked).
         var hasBody: Bool { bodyLength != 0 }
     }
 
-    let admission: RequestAdmission
-    let proxy: ReverseProxy
-    let upstream: UpstreamAddress
-    let metrics: GatewayMetrics
-    let pools: UpstreamPools
-
-    /// `nil` unless the upstream is plain `http://`.
-    init?(
-        admission: RequestAdmission, proxy: ReverseProxy, metrics: GatewayMetrics, idleTimeout: Duration,
-        maxConnections: Int = 512
-    ) {
-        guard let upstream = UpstreamAddress(url: proxy.upstream) else { return nil }
-        self.admission = admission
-        self.proxy = proxy
-        self.upstream = upstream
-        self.metrics = metrics
-        self.pools = UpstreamPools(
-            address: upstream, idleTimeout: idleTimeout, maxConnections: maxConnections, logger: proxy.logger)
+    /// A route whose upstream the direct path serves (plain `http://`), with its own
+    /// connection pools.
+    struct Target: Sendable {
+        let proxy: ReverseProxy
+        let upstream: UpstreamAddress
+        let pools: UpstreamPools
     }
 
-    /// The plan for `request` (admitted by ``RequestScreening``, which read its target and
-    /// framing), or `nil` when the router must handle it.
+    let admission: RequestAdmission
+    /// Per route (the table's order): its target, or `nil` when the router must serve it.
+    let targets: [Target?]
+    let metrics: GatewayMetrics
+
+    /// Settings every route shares (logger, timeouts, forwarding rules): the first route's proxy.
+    let proxy: ReverseProxy
+
+    /// `nil` unless some route's upstream is plain `http://`.
+    init?(
+        admission: RequestAdmission, proxies: [ReverseProxy], metrics: GatewayMetrics, idleTimeout: Duration,
+        maxConnections: Int = 512
+    ) {
+        let targets = proxies.map { proxy -> Target? in
+            guard let upstream = UpstreamAddress(url: proxy.upstream) else { return nil }
+            let pools = UpstreamPools(
+                address: upstream, idleTimeout: idleTimeout, maxConnections: maxConnections, logger: proxy.logger)
+            return Target(proxy: proxy, upstream: upstream, pools: pools)
+        }
+        guard let first = proxies.first, targets.contains(where: { $0 != nil }) else { return nil }
+        self.admission = admission
+        self.targets = targets
+        self.metrics = metrics
+        self.proxy = first
+    }
+
+    /// The plan for `request` (admitted by ``RequestScreening``, which read its target,
+    /// `Host` and framing), or `nil` when the router must handle it: anything but a request
+    /// the route table sends to an `http://` route whose principal is known without waiting.
     func plan(_ request: HTTPRequestHead, screened: RequestScreening.Screened, peerIP: String?) -> Plan? {
         let target = screened.target
         let path = target.path
         let fields = request.headers
-        guard !GatewayMiddleware.isGatewayPath(path), !fields.contains(name: "upgrade"), !fields.contains(name: "expect"),
-            let principal = principal(fields, method: request.method, path: path)
+        guard !GatewayMiddleware.isGatewayPath(path), !fields.contains(name: "upgrade"), !fields.contains(name: "expect")
         else { return nil }
+        let authority = admission.routes.namesHosts
+            ? admission.authority(
+                host: screened.host.map { Substring($0) }, forwardedHost: fields.first(name: "x-forwarded-host").map { Substring($0) },
+                peerIP: peerIP)
+            : nil
+        guard case .route(let index) = admission.selectRoute(authority: authority, path: path, method: request.method.rawValue),
+            let upstreamTarget = targets[index],
+            let principal = principal(fields, method: request.method, path: path, route: admission.routes.routes[index])
+        else { return nil }
+        let upstream = upstreamTarget.upstream
+        let proxy = upstreamTarget.proxy
 
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 8)
@@ -64,7 +92,7 @@ struct DirectProxy: Sendable {
         ProxyHeaders.request(
             fields: fields, authority: nil, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP),
             defaultScheme: proxy.publicScheme, settings: proxy.headerSettings, principal: principal, passAccessToken: proxy.passAccessToken,
-            into: &headers)
+            identityHeaders: proxy.identityHeaders, into: &headers)
         // Framing: the client's, restated (ProxyHeaders drops both fields) and written as is:
         // the upstream connection's encoder never adds, removes or changes framing fields
         // (UpstreamPool), so what NIO's decoder read as this request's body is exactly the body
@@ -80,7 +108,7 @@ struct DirectProxy: Sendable {
         return Plan(
             head: HTTPRequestHead(
                 version: .http1_1, method: request.method, uri: upstream.basePath + target.forwarded, headers: headers),
-            path: path, closeClient: !request.isKeepAlive, bodyLength: bodyLength)
+            path: path, closeClient: !request.isKeepAlive, bodyLength: bodyLength, route: index, target: upstreamTarget)
     }
 
     /// RFC 9110 §9.2.1 (``OriginCheck/isUnsafe(_:)`` for the router's types).
@@ -88,18 +116,21 @@ struct DirectProxy: Sendable {
     /// RFC 9110 §9.2.2: the methods a request may be retried with.
     static let idempotentMethods: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE]
 
-    /// The principal when it is known without waiting: a settled session, or nobody on a
-    /// skip-auth route when no session cookie was sent. A bearer token (when accepted at all)
-    /// or several session cookies are for the router.
-    private func principal(_ fields: HTTPHeaders, method: HTTPMethod, path: Substring) -> ProxyPrincipal? {
+    /// The principal when it is known without waiting: a settled session that passes the
+    /// route's rules, or nobody on an open path when no session cookie was sent. A bearer
+    /// token (when accepted at all), several session cookies, or a refusal are for the router.
+    private func principal(_ fields: HTTPHeaders, method: HTTPMethod, path: Substring, route: Route) -> ProxyPrincipal? {
         if admission.bearer != nil, fields.contains(name: "authorization") { return nil }
         switch SessionCookieLookup(fields, name: admission.auth.cookies.sessionName) {
         case .one(let value):
             // With the cross-site check on, unsafe methods are the router's to check.
             if admission.checksCrossSite, !Self.safeMethods.contains(method) { return nil }
-            return admission.auth.settledSession(cookieValue: value).map(ProxyPrincipal.session)
+            guard let session = admission.auth.settledSession(cookieValue: value),
+                admission.admits(session.identity, on: route) == nil
+            else { return nil }
+            return .session(session)
         case .absent:
-            return admission.skipAuthRoutes.matches(path) ? .anonymous : nil
+            return admission.isOpen(path, on: route) ? .anonymous : nil
         case .ambiguous:
             return nil
         }

@@ -16,6 +16,10 @@ extension DirectProxyHandler {
         retried = false
         started = ContinuousClock.now
         phase = .connecting
+        if poolRoute != plan.route, let context {
+            pool = plan.target.pools.pool(on: context.eventLoop)
+            poolRoute = plan.route
+        }
         if let connection = pool?.takeIdle() {
             reusedConnection = true
             attach(connection)

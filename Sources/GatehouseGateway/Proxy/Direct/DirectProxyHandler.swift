@@ -33,7 +33,9 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     let proxy: DirectProxy
+    /// The pool of the exchange's route on this event loop (kept while requests stay on one route).
     var pool: UpstreamPool?
+    var poolRoute = -1
     var context: ChannelHandlerContext?
     var peerIP: String?
     var phase = Phase.idle
@@ -85,7 +87,6 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.pool = proxy.pools.pool(on: context.eventLoop)
         self.peerIP = context.channel.remoteAddress?.ipAddress
     }
 

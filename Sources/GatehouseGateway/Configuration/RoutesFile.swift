@@ -1,0 +1,151 @@
+import GatehouseHummingbird
+import Yams
+
+/// The YAML file's `routes:` list (DESIGN §2) as ``Route``s. Strict: an unknown or misspelt
+/// field is an error (a typo must never widen access silently), and every error names the
+/// route and field (`routes[1] (admin).match.path_prefix`).
+enum RoutesFile {
+    static let routeFields: Set<String> = [
+        "name", "match", "upstream", "allow", "skip_auth", "pass_access_token", "identity_headers",
+    ]
+    static let matchFields: Set<String> = ["host", "path_prefix", "methods"]
+    static let allowFields: Set<String> = ["emails", "email_domains", "groups"]
+    /// Fields of the full design that this version does not implement yet: refused by name
+    /// rather than ignored.
+    static let notYetSupported: Set<String> = [
+        "providers", "token", "acr_values", "max_age", "require_csrf_header", "claims",
+    ]
+
+    static func routes(_ node: Yams.Node, publicHost: String) throws -> [Route] {
+        guard let sequence = node.sequence, !sequence.isEmpty else {
+            throw ConfigurationError("routes", "must be a non-empty list of routes")
+        }
+        var routes: [Route] = []
+        for (index, item) in sequence.enumerated() {
+            var place = "routes[\(index)]"
+            guard let mapping = item.mapping else { throw ConfigurationError(place, "must be a mapping") }
+            let fields = try strings(mapping, allowed: routeFields, at: place)
+            guard let name = fields["name"]?.string, isName(name) else {
+                throw ConfigurationError(place + ".name", "is required: lower-case letters, digits and -")
+            }
+            place += " (\(name))"
+            guard !routes.contains(where: { $0.name == name }) else {
+                throw ConfigurationError(place + ".name", "is used by an earlier route")
+            }
+            guard let upstreamText = fields["upstream"]?.string else {
+                throw ConfigurationError(place + ".upstream", "is required: the URL of the application")
+            }
+            var route = Route(
+                name: name,
+                upstream: try ConfigParsing.baseURL(upstreamText, variable: place + ".upstream", isUpstream: true))
+            if let match = fields["match"] {
+                try readMatch(match, into: &route, at: place + ".match", publicHost: publicHost)
+            }
+            if let allow = fields["allow"] { route.allow = try readAllow(allow, at: place + ".allow") }
+            route.skipAuth = try bool(fields["skip_auth"], at: place + ".skip_auth") ?? false
+            route.passAccessToken = try bool(fields["pass_access_token"], at: place + ".pass_access_token") ?? false
+            route.identityHeaders = try bool(fields["identity_headers"], at: place + ".identity_headers") ?? true
+            routes.append(route)
+        }
+        if let (hidden, by) = RouteTable(routes: routes).hiddenRoutes.first {
+            throw ConfigurationError(
+                "routes", "route \(hidden) can never match: route \(by) comes first and takes every request it would")
+        }
+        return routes
+    }
+
+    private static func readMatch(_ node: Yams.Node, into route: inout Route, at place: String, publicHost: String) throws {
+        guard let mapping = node.mapping else { throw ConfigurationError(place, "must be a mapping") }
+        let fields = try strings(mapping, allowed: matchFields, at: place)
+        if let host = fields["host"] {
+            guard let text = host.string?.lowercased(), !text.isEmpty,
+                text.utf8.allSatisfy({ isHostByte($0) })
+            else {
+                throw ConfigurationError(place + ".host", "must be a host name, like app.example.com (optionally with :port)")
+            }
+            // The session cookie is host-only: a route on another host would never see it.
+            guard Route.hostName(of: text) == Route.hostName(of: publicHost) else {
+                throw ConfigurationError(
+                    place + ".host", "must be the host of GATEHOUSE_PUBLIC_URL (\(publicHost)): the session cookie is only sent there")
+            }
+            route.host = text
+        }
+        if let prefix = fields["path_prefix"] {
+            guard let text = prefix.string, let segments = RoutePath.prefixSegments(text) else {
+                throw ConfigurationError(
+                    place + ".path_prefix", "must be a plain path like /api (letters, digits, - . _ ~ and /; no dot segments)")
+            }
+            route.pathPrefix = segments
+        }
+        if let methods = fields["methods"] {
+            let names = try list(methods, at: place + ".methods").map { $0.uppercased() }
+            guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5A } })
+            else {
+                throw ConfigurationError(place + ".methods", "must be a list of HTTP methods, like [GET, POST]")
+            }
+            route.methods = Set(names)
+        }
+    }
+
+    private static func readAllow(_ node: Yams.Node, at place: String) throws -> AccessRules {
+        guard let mapping = node.mapping else { throw ConfigurationError(place, "must be a mapping") }
+        let fields = try strings(mapping, allowed: allowFields, at: place)
+        return AccessRules(
+            emails: try fields["emails"].map { try list($0, at: place + ".emails") } ?? [],
+            emailDomains: try fields["email_domains"].map { try list($0, at: place + ".email_domains") } ?? [],
+            groups: try fields["groups"].map { try list($0, at: place + ".groups") } ?? [])
+    }
+
+    /// The mapping's fields by name; unknown names are refused.
+    private static func strings(_ mapping: Yams.Node.Mapping, allowed: Set<String>, at place: String) throws
+        -> [String: Yams.Node]
+    {
+        var fields: [String: Yams.Node] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string else { throw ConfigurationError(place, "has a key that is not a name") }
+            if notYetSupported.contains(name) {
+                throw ConfigurationError("\(place).\(name)", "is not supported by this version of Gatehouse yet")
+            }
+            guard allowed.contains(name) else {
+                throw ConfigurationError(
+                    "\(place).\(name)", "is not a known field (known: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            guard fields[name] == nil else { throw ConfigurationError("\(place).\(name)", "is given twice") }
+            fields[name] = value
+        }
+        return fields
+    }
+
+    private static func list(_ node: Yams.Node, at place: String) throws -> [String] {
+        if let scalar = node.scalar {
+            return scalar.string.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+        }
+        guard let sequence = node.sequence else { throw ConfigurationError(place, "must be a list") }
+        return try sequence.map { item in
+            guard let text = item.string?.trimmingWhitespace(), !text.isEmpty else {
+                throw ConfigurationError(place, "must be a list of non-empty values")
+            }
+            return text
+        }
+    }
+
+    private static func bool(_ node: Yams.Node?, at place: String) throws -> Bool? {
+        guard let node else { return nil }
+        guard let text = node.string else { throw ConfigurationError(place, "must be true or false") }
+        return try ConfigParsing.bool(text, variable: place)
+    }
+
+    private static func isName(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64
+            && text.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isHostByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"),
+            UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
+            true
+        default: false
+        }
+    }
+}

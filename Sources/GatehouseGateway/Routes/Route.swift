@@ -1,0 +1,83 @@
+public import GatehouseHummingbird
+
+/// One entry of the route table (YAML `routes:`, DESIGN §2): which requests it takes (host,
+/// path prefix, methods), where they go, and who may reach them. The environment's settings
+/// make the one default route when the file names none.
+public struct Route: Sendable {
+    /// `name`: `[a-z0-9-]+`, unique; in logs, refusals and metrics.
+    public var name: String
+    /// `match.host`: lower case, with `:port` when the route names one; `nil`: any host.
+    public var host: String?
+    /// `match.path_prefix` as whole segments (`[]` is `/`: every path).
+    public var pathPrefix: [String]
+    /// `match.methods`, upper case; `nil`: any. `GET` admits `HEAD` too.
+    public var methods: Set<String>?
+    /// `upstream`: scheme, authority and optional base path, without a trailing slash.
+    public var upstream: String
+    /// `allow`: who may reach this route once signed in (emails or email domains, groups);
+    /// empty: anyone who may sign in.
+    public var allow: AccessRules
+    /// `skip_auth`: served without a login (a session, when there is one, still identifies).
+    public var skipAuth: Bool
+    /// `pass_access_token`: relay the session's access token as `Authorization: Bearer`.
+    public var passAccessToken: Bool
+    /// `identity_headers`: send `X-Forwarded-User` and the other identity fields.
+    public var identityHeaders: Bool
+
+    public init(
+        name: String, host: String? = nil, pathPrefix: [String] = [], methods: Set<String>? = nil, upstream: String,
+        allow: AccessRules = AccessRules(), skipAuth: Bool = false, passAccessToken: Bool = false,
+        identityHeaders: Bool = true
+    ) {
+        self.name = name
+        self.host = host
+        self.pathPrefix = pathPrefix
+        self.methods = methods
+        self.upstream = upstream
+        self.allow = allow
+        self.skipAuth = skipAuth
+        self.passAccessToken = passAccessToken
+        self.identityHeaders = identityHeaders
+    }
+
+    /// The name of the route the environment describes.
+    public static let defaultName = "default"
+
+    /// Whether the route takes every request (no host, `/`, any method): a table of one such
+    /// route needs no matching at all.
+    var takesEverything: Bool { host == nil && pathPrefix.isEmpty && methods == nil }
+
+    /// Whether `method` (upper case, as sent) is one this route serves.
+    func allows(method: String) -> Bool {
+        guard let methods else { return true }
+        return methods.contains(method) || (method == "HEAD" && methods.contains("GET"))
+    }
+
+    /// The `Allow` field of a `405` (RFC 9110 §15.5.6).
+    var allowField: String {
+        var names = Array(methods ?? [])
+        if names.contains("GET"), !names.contains("HEAD") { names.append("HEAD") }
+        return names.sorted().joined(separator: ", ")
+    }
+
+    /// Whether `authority` (a `Host` value, any case, maybe with a port) is this route's host.
+    func matches(authority: Substring?) -> Bool {
+        guard let host else { return true }
+        guard let authority else { return false }
+        let lowered = authority.lowercased()
+        if lowered == host { return true }
+        // A route host without a port matches the name with any port.
+        let namesPort = host.hasPrefix("[") ? host.contains("]:") : host.contains(":")
+        return !namesPort && Self.hostName(of: lowered) == host
+    }
+
+    /// `authority` without its `:port` (IPv6 literals keep their brackets).
+    static func hostName(of authority: String) -> String {
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return authority }
+            return String(authority[...close])
+        }
+        guard let colon = authority.lastIndex(of: ":") else { return authority }
+        return String(authority[..<colon])
+    }
+}

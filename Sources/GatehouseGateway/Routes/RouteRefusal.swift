@@ -1,0 +1,57 @@
+import GatehouseHummingbird
+import Hummingbird
+import Logging
+
+/// The answers of the route table and the route rules: a page for a browser navigation, JSON
+/// (`error`, `error_description`) for anything else; each logged with its reason.
+enum RouteRefusal {
+    /// `404`: no route takes this host and path.
+    static func notFound(_ request: Request, logger: Logger) -> Response {
+        logger.notice("no route for the request", metadata: ["method": "\(request.method)"])
+        return answer(
+            request, status: .notFound, code: "no_route", title: "Not found",
+            message: "No application is served at this address.")
+    }
+
+    /// `400`: the path selects different routes depending on how it is decoded.
+    static func ambiguous(_ request: Request, logger: Logger) -> Response {
+        logger.notice("request path is ambiguous between routes", metadata: ["method": "\(request.method)"])
+        var response = answer(
+            request, status: .badRequest, code: "ambiguous_path", title: "Bad request",
+            message: "The request path reads as different applications depending on how it is decoded (%2F, ;, escaped letters).")
+        response.headers[.connection] = "close"
+        return response
+    }
+
+    /// `405` with `Allow`: the route takes this host and path, not this method.
+    static func methodNotAllowed(_ request: Request, route: Route, logger: Logger) -> Response {
+        logger.notice("method not allowed on route", metadata: ["route": "\(route.name)", "method": "\(request.method)"])
+        var response = answer(
+            request, status: .methodNotAllowed, code: "method_not_allowed", title: "Method not allowed",
+            message: "This address accepts only \(route.allowField).")
+        response.headers[.allow] = route.allowField
+        return response
+    }
+
+    /// `403`: signed in, but the route's `allow` rules refuse the identity.
+    static func forbidden(_ request: Request, route: Route, refusal: AccessRules.Refusal, logger: Logger) -> Response {
+        logger.notice("route rules refused the request", metadata: ["route": "\(route.name)", "reason": "\(refusal.rawValue)"])
+        let rule =
+            switch refusal {
+            case .email: "its allowed emails and email domains"
+            case .group: "its allowed groups"
+            }
+        return answer(
+            request, status: .forbidden, code: refusal.rawValue, title: "Access denied",
+            message: "You are signed in, but this application (route \(route.name)) admits you only by \(rule).")
+    }
+
+    private static func answer(
+        _ request: Request, status: HTTPResponse.Status, code: String, title: String, message: String
+    ) -> Response {
+        if LoginChallenge.isNavigation(request) {
+            return Page(status: status, title: title, message: message, category: code).response()
+        }
+        return JSONResponse.oauthError(code, description: message, status: status)
+    }
+}

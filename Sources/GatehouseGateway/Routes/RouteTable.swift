@@ -1,0 +1,60 @@
+/// The routes in order; the first whose host and path prefix match takes the request (DESIGN
+/// §2). ``select(authority:path:method:)`` is the one routing decision: the router, the direct
+/// path and the WebSocket handshake all ask it, on the path ``RequestTarget`` decided on.
+public struct RouteTable: Sendable {
+    public let routes: [Route]
+    /// Whether some route names a host (matching then needs the request's authority).
+    let namesHosts: Bool
+
+    public init(routes: [Route]) {
+        self.routes = routes
+        self.namesHosts = routes.contains { $0.host != nil }
+    }
+
+    /// What the table decides for a request.
+    enum Selection: Equatable {
+        /// Proxied under this route (index into ``routes``), after admission.
+        case route(Int)
+        /// The route's host and path match, its methods do not: `405`, never a later route.
+        case methodNotAllowed(Int)
+        /// No route takes the request: `404`.
+        case noRoute
+        /// The path selects different routes depending on how it is decoded (`%2F`, `;`,
+        /// escaped letters): `400`, since the upstream's reading cannot be known.
+        case ambiguous
+    }
+
+    /// The route for a request to `authority` (the trusted `Host`), `path` (as decided by
+    /// ``RequestTarget``, without the query) and `method` (upper case, as sent).
+    func select(authority: Substring?, path: Substring, method: String) -> Selection {
+        if routes.count == 1, routes[0].takesEverything { return .route(0) }
+        var chosen: Int?
+        for (number, reading) in RoutePath.readings(path).enumerated() {
+            let index = routes.firstIndex { route in
+                route.matches(authority: authority) && RoutePath.hasPrefix(reading, route.pathPrefix)
+            }
+            if number == 0 {
+                chosen = index
+            } else if index != chosen {
+                return .ambiguous
+            }
+        }
+        guard let chosen else { return .noRoute }
+        return routes[chosen].allows(method: method) ? .route(chosen) : .methodNotAllowed(chosen)
+    }
+
+    /// Routes that an earlier route hides completely (same or broader host, shorter or equal
+    /// prefix; methods do not matter: a host and path that match stop at the first route):
+    /// `(hidden, by)` names.
+    public var hiddenRoutes: [(hidden: String, by: String)] {
+        var result: [(String, String)] = []
+        for (index, route) in routes.enumerated() {
+            let earlier = routes[..<index].first { other in
+                (other.host == nil || other.host == route.host)
+                    && RoutePath.hasPrefix(route.pathPrefix.map { Substring($0) }, other.pathPrefix)
+            }
+            if let earlier { result.append((route.name, earlier.name)) }
+        }
+        return result
+    }
+}
