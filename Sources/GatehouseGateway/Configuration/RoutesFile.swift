@@ -24,11 +24,13 @@ enum RoutesFile {
         for (index, item) in sequence.enumerated() {
             var place = "routes[\(index)]"
             guard let mapping = item.mapping else { throw ConfigurationError(place, "must be a mapping") }
+            if let given = mapping.first(where: { $0.key.string == "name" })?.value.string, isName(given) {
+                place += " (\(given))"
+            }
             let fields = try strings(mapping, allowed: routeFields, at: place)
             guard let name = fields["name"]?.string, isName(name) else {
                 throw ConfigurationError(place + ".name", "is required: lower-case letters, digits and -")
             }
-            place += " (\(name))"
             guard !routes.contains(where: { $0.name == name }) else {
                 throw ConfigurationError(place + ".name", "is used by an earlier route")
             }

@@ -1,0 +1,168 @@
+import Foundation
+import Testing
+
+@testable import GatehouseGateway
+
+/// The route table's decision (issue 11): first match on host and whole path segments, `405`
+/// without falling through, and paths that read as different routes refused; and the YAML
+/// `routes:` list, strict about what it accepts.
+@Suite("Route table")
+struct RouteTableTests {
+    static let table = RouteTable(routes: [
+        Route(name: "admin", host: "app.example", pathPrefix: ["admin"], methods: ["GET", "POST"], upstream: "http://b"),
+        Route(name: "public", pathPrefix: ["public"], upstream: "http://b", skipAuth: true),
+        Route(name: "api", pathPrefix: ["api", "v1"], methods: ["GET"], upstream: "http://a"),
+        Route(name: "app", host: "app.example", upstream: "http://a"),
+    ])
+
+    func select(_ path: String, method: String = "GET", host: String? = "app.example") -> RouteTable.Selection {
+        Self.table.select(authority: host.map { Substring($0) }, path: Substring(path), method: method)
+    }
+
+    @Test func firstMatchOnHostAndWholeSegments() {
+        #expect(select("/admin") == .route(0))
+        #expect(select("/admin/") == .route(0))
+        #expect(select("/admin/x/y", method: "POST") == .route(0))
+        #expect(select("/admin/x", method: "HEAD") == .route(0), "GET admits HEAD")
+        #expect(select("/administrator") == .route(3), "a prefix is whole segments")
+        #expect(select("/public/a", host: "other.example") == .route(1), "a route without host takes any host")
+        #expect(select("/api/v1/items") == .route(2))
+        #expect(select("/api/v2/items") == .route(3))
+        #expect(select("/x", host: "APP.example:8443") == .route(3), "host: any case, any port")
+        #expect(select("/x", host: "other.example") == .noRoute)
+        #expect(select("/x", host: nil) == .noRoute)
+        #expect(select("/admin/x", host: "other.example") == .noRoute)
+    }
+
+    @Test func wrongMethodIsRefusedWithoutFallingThrough() {
+        #expect(select("/admin/x", method: "DELETE") == .methodNotAllowed(0))
+        #expect(select("/api/v1/items", method: "POST") == .methodNotAllowed(2), "never the app route behind it")
+        #expect(Self.table.routes[0].allowField == "GET, HEAD, POST")
+    }
+
+    /// A path an upstream could read as another route's (decoded letters, `%2F`, `;params`)
+    /// is refused rather than guessed.
+    @Test func pathsThatReadAsAnotherRouteAreAmbiguous() {
+        for path in [
+            "/admin%2Fx", "/%61dmin/x", "/admin;x/y", "/public%2Fa", "/api/v1%2Fitems", "/api%2Fv1/items", "/ap%69/v1",
+            "/admin%3Bx",
+        ] {
+            #expect(select(path) == .ambiguous, "\(path)")
+        }
+        // Escapes that change no route's choice are fine.
+        #expect(select("/admin/a%20b") == .route(0))
+        #expect(select("/files/a%2Fb") == .route(3))
+        #expect(select("/public/a;b") == .route(1))
+        #expect(select("/admin//x") == .route(0))
+    }
+
+    @Test func oneRouteForEverythingNeedsNoMatching() {
+        let single = RouteTable(routes: [Route(name: "default", upstream: "http://a")])
+        #expect(single.select(authority: nil, path: "/%61dmin%2F;x", method: "BREW") == .route(0))
+    }
+
+    @Test func hostsWithPorts() {
+        #expect(Route(name: "r", host: "app.example:8443", upstream: "http://a").matches(authority: "app.example:8443"))
+        #expect(!Route(name: "r", host: "app.example:8443", upstream: "http://a").matches(authority: "app.example"))
+        #expect(Route(name: "r", host: "[::1]", upstream: "http://a").matches(authority: "[::1]:4180"))
+        #expect(!Route(name: "r", host: "app.example", upstream: "http://a").matches(authority: "app.example.evil"))
+    }
+
+    // MARK: The YAML list
+
+    static let environment = [
+        "GATEHOUSE_ISSUER": "https://idp.example",
+        "GATEHOUSE_CLIENT_ID": "app",
+        "GATEHOUSE_CLIENT_SECRET": "s3cret",
+        "GATEHOUSE_PUBLIC_URL": "https://app.example",
+        "GATEHOUSE_ENCRYPTION_KEYS": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    ]
+
+    func load(_ yaml: String, environment: [String: String] = Self.environment) async throws -> GatewayConfiguration {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-routes-\(UUID()).yaml")
+        try Data(yaml.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try await GatewayConfiguration.load(environment: environment, file: file.path)
+    }
+
+    func loadError(_ yaml: String, environment: [String: String] = Self.environment) async -> String? {
+        do {
+            _ = try await load(yaml, environment: environment)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func yamlRoutesAreRead() async throws {
+        let configuration = try await load(
+            """
+            session_max_age: 2d
+            routes:
+              - name: admin
+                match: {host: app.example, path_prefix: /admin/, methods: [get, POST]}
+                upstream: http://127.0.0.1:9000/base/
+                allow: {groups: [admins], email_domains: [example.com]}
+                pass_access_token: true
+              - name: public
+                match: {path_prefix: /public}
+                upstream: https://static.internal
+                skip_auth: true
+                identity_headers: false
+              - name: app
+                upstream: http://127.0.0.1:9001
+            """)
+        #expect(configuration.sessionMaxAge == .seconds(2 * 86400), "flat settings still come from the file")
+        let routes = configuration.routeTable.routes
+        #expect(routes.map(\.name) == ["admin", "public", "app"])
+        #expect(routes[0].host == "app.example")
+        #expect(routes[0].pathPrefix == ["admin"])
+        #expect(routes[0].methods == ["GET", "POST"])
+        #expect(routes[0].upstream == "http://127.0.0.1:9000/base")
+        #expect(routes[0].allow.groups == ["admins"])
+        #expect(routes[0].allow.emailDomains == ["example.com"])
+        #expect(routes[0].passAccessToken && !routes[0].skipAuth && routes[0].identityHeaders)
+        #expect(routes[1].skipAuth && !routes[1].identityHeaders && routes[1].host == nil)
+        #expect(routes[2].pathPrefix == [] && routes[2].methods == nil)
+        #expect(configuration.authSettings.accessTokenRequired, "a route relays the token")
+    }
+
+    @Test func environmentMakesTheOneDefaultRoute() async throws {
+        var environment = Self.environment
+        environment["GATEHOUSE_UPSTREAM"] = "http://127.0.0.1:9000"
+        environment["GATEHOUSE_PASS_ACCESS_TOKEN"] = "true"
+        let routes = try await GatewayConfiguration.load(environment: environment).routeTable.routes
+        #expect(routes.count == 1)
+        #expect(routes[0].name == "default" && routes[0].takesEverything && routes[0].passAccessToken)
+    }
+
+    @Test func badRoutesAreRefusedWithTheirPlace() async throws {
+        let route = "  - name: app\n    upstream: http://127.0.0.1:9001\n"
+        let cases: [(String, String)] = [
+            ("routes:\n" + route + "    skip_auht: true\n", "routes[0] (app).skip_auht"),
+            ("routes:\n" + route + "    acr_values: [mfa]\n", "not supported by this version"),
+            ("routes:\n" + route + "    allow: {claims: {a: b}}\n", "routes[0] (app).allow.claims"),
+            ("routes:\n  - upstream: http://127.0.0.1:9001\n", "routes[0].name"),
+            ("routes:\n  - name: App\n    upstream: http://x\n", "routes[0].name"),
+            ("routes:\n  - name: app\n", "routes[0] (app).upstream"),
+            ("routes:\n" + route + route, "is used by an earlier route"),
+            ("routes:\n" + route + "    match: {path_prefix: /a/../b}\n", "path_prefix"),
+            ("routes:\n" + route + "    match: {path_prefix: /a%2Fb}\n", "path_prefix"),
+            ("routes:\n" + route + "    match: {host: other.example}\n", "must be the host of GATEHOUSE_PUBLIC_URL"),
+            ("routes:\n" + route + "    match: {methods: [\"GET /\"]}\n", "methods"),
+            ("routes:\n" + route + "    skip_auth: yes please\n", "skip_auth"),
+            ("routes: []\n", "non-empty list"),
+            (
+                "routes:\n  - name: all\n    upstream: http://a\n  - name: api\n    match: {path_prefix: /api}\n    upstream: http://b\n",
+                "route api can never match: route all comes first"
+            ),
+        ]
+        for (yaml, expected) in cases {
+            let message = await loadError(yaml)
+            #expect(message?.contains(expected) == true, "\(yaml) → \(message ?? "accepted")")
+        }
+        var both = Self.environment
+        both["GATEHOUSE_UPSTREAM"] = "http://127.0.0.1:9000"
+        #expect(await loadError("routes:\n" + route, environment: both)?.contains("not both") == true)
+    }
+}
