@@ -9,6 +9,8 @@ enum EchoUpstream {
         var path: String
         var query: String?
         var headers: [[String]]
+        /// The `Host` the upstream was sent.
+        var authority: String? = nil
 
         /// Every value of a header (case-insensitive name).
         func values(_ name: String) -> [String] {
@@ -22,7 +24,9 @@ enum EchoUpstream {
     static func with<T: Sendable>(_ body: (Int) async throws -> T) async throws -> T {
         let router = Router()
         router.on("**", method: .get) { request, _ in try respond(request) }
-        router.on("**", method: .post) { request, _ in try respond(request) }
+        for method in [HTTPRequest.Method.post, .put, .patch, .delete] {
+            router.on("**", method: method) { request, _ in try respond(request) }
+        }
         router.get("/redirect") { _, _ in
             Response(status: .found, headers: [.location: "/elsewhere"])
         }
@@ -37,7 +41,7 @@ enum EchoUpstream {
     private static func respond(_ request: Request) throws -> Response {
         let echo = Echo(
             method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
-            headers: request.headers.map { [$0.name.rawName, $0.value] })
+            headers: request.headers.map { [$0.name.rawName, $0.value] }, authority: request.head.authority)
         let data = try JSONEncoder().encode(echo)
         var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         response.headers[.contentType] = "application/json"
