@@ -148,6 +148,8 @@ final class FuzzLedger: Sendable {
     }
 
     var violations: [Violation] { state.withLockedValue { $0.violations } }
+    /// The top-level requests registered so far, by `X-Fuzz-Id`.
+    var units: [String: Unit] { state.withLockedValue { $0.units } }
     var generated: Int { state.withLockedValue { $0.generated } }
     var topLevel: Int { state.withLockedValue { $0.topLevel } }
     /// Connections that still waited for an answer at ``FuzzClient/deadline``.

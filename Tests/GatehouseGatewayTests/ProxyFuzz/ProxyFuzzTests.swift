@@ -88,12 +88,41 @@ struct ProxyFuzzTests {
         }
     }
 
+    /// The routes mode (``RouteOracle``): three YAML routes over two upstreams, both proxy
+    /// paths, half the single-route slice's requests per path; every invariant above plus
+    /// the routes': each upstream gets only its routes' requests, a path that reads as two
+    /// routes reaches neither, and the `admin` route only alice, with its methods.
+    @Test func routeTableForwardsOnlyWhatItAdmitted() async throws {
+        var settings = try Settings(environment: ProcessInfo.processInfo.environment)
+        settings.requestsPerPath = max(1, settings.requestsPerPath / 2)
+        settings.seconds = settings.seconds.map { $0 / 2 }
+        print("proxy fuzz (routes): seed \(settings.seed)")
+        var total = 0
+        for direct in [true, false] {
+            let result = try await RecordingUpstream.with { other in
+                try await Self.run(direct: direct, settings: settings, routesUpstream: other)
+            }
+            total += result.generated
+            print(
+                "proxy fuzz (routes) [\(result.label)]: \(result.generated) generated requests, \(result.upstream) reached "
+                    + "the upstreams, \(result.reports.count) invariant(s) violated")
+            for report in result.reports {
+                print(report.text)
+                Issue.record(Comment(rawValue: "[routes, \(result.label)] \(report.category) (seed \(settings.seed); details above)"))
+            }
+        }
+        if settings.onlyCase == nil, settings.seconds == nil {
+            #expect(total >= 10_000)
+        }
+    }
+
     /// One path: a gateway in front of a fresh ``RecordingUpstream``, two sessions, then the
-    /// cases until the budget is spent.
-    static func run(direct: Bool, settings: Settings) async throws -> PathResult {
+    /// cases until the budget is spent. With `routesUpstream`, the routes mode: the gateway
+    /// has ``RouteOracle/yaml``'s routes, `upstream` is their `a` and `routesUpstream` their `b`.
+    static func run(direct: Bool, settings: Settings, routesUpstream: RecordingUpstream? = nil) async throws -> PathResult {
         let label = direct ? "direct proxy" : "router"
         return try await RecordingUpstream.with { upstream in
-            try await withGateway(upstreamPort: upstream.port, direct: direct) { port, baseURL in
+            try await withGateway(upstreamPort: upstream.port, direct: direct, routesUpstream: routesUpstream?.port) { port, baseURL in
                 // Two real sessions, through the test IdP's login form.
                 var cookies: [String: String] = [:]
                 var cookieName = "gatehouse"
@@ -107,7 +136,8 @@ struct ProxyFuzzTests {
                 let sessions = FuzzSessions(cookieName: cookieName, cookies: cookies)
                 let identities = try await baselineIdentities(sessions, port: port, upstream: upstream)
 
-                let generator = TrafficGenerator(seed: settings.seed, authority: "127.0.0.1:\(port)", sessions: sessions)
+                let generator = TrafficGenerator(
+                    seed: settings.seed, authority: "127.0.0.1:\(port)", sessions: sessions, routes: routesUpstream != nil)
                 let ledger = FuzzLedger(seed: settings.seed, label: label, sessions: sessions)
                 let clock = ContinuousClock()
                 let started = clock.now
@@ -154,15 +184,21 @@ struct ProxyFuzzTests {
                 }
                 // Let the last requests reach the upstream, then compare.
                 var count = -1
-                while upstream.records.count != count {
-                    count = upstream.records.count
+                func received() -> Int { upstream.records.count + (routesUpstream?.records.count ?? 0) }
+                while received() != count {
+                    count = received()
                     try await Task.sleep(for: .milliseconds(300))
                 }
                 let elapsed = clock.now - started
                 ledger.checkUpstream(upstream.records, identities: identities)
+                if let routesUpstream {
+                    ledger.checkUpstream(routesUpstream.records, identities: identities)
+                    ledger.checkRoutes(upstream.records, upstream: "a", identities: identities)
+                    ledger.checkRoutes(routesUpstream.records, upstream: "b", identities: identities)
+                }
                 return PathResult(
                     label: label, generated: ledger.generated, topLevel: ledger.topLevel,
-                    upstream: upstream.records.count - identities.count, timeouts: ledger.timeouts,
+                    upstream: received() - identities.count, timeouts: ledger.timeouts,
                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                     reports: ledger.report())
             }
@@ -188,16 +224,17 @@ struct ProxyFuzzTests {
     }
 
     /// A gateway (SQLite in a temporary directory, a fresh key) in front of `upstreamPort`,
-    /// with `/public` as skip-auth route; `body` gets its port and public URL.
+    /// with `/public` as skip-auth route — or, with `routesUpstream`, ``RouteOracle/yaml``'s
+    /// routes to both; `body` gets its port and public URL.
     static func withGateway(
-        upstreamPort: Int, direct: Bool, _ body: (Int, String) async throws -> PathResult
+        upstreamPort: Int, direct: Bool, routesUpstream: Int? = nil, _ body: (Int, String) async throws -> PathResult
     ) async throws -> PathResult {
         let issuer = try DOT.issuer()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-fuzz-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let port = try TestServer.freePort()
-        let environment = [
+        var environment = [
             "GATEHOUSE_LISTEN": "127.0.0.1:\(port)",
             "GATEHOUSE_PUBLIC_URL": "http://127.0.0.1:\(port)",
             "GATEHOUSE_ISSUER": issuer,
@@ -210,7 +247,17 @@ struct ProxyFuzzTests {
             "GATEHOUSE_SKIP_AUTH_ROUTES": "/public",
             "GATEHOUSE_DIRECT_PROXY": direct ? "true" : "false",
         ]
-        let configuration = try await GatewayConfiguration.load(environment: environment)
+        var file: String?
+        if let routesUpstream {
+            environment["GATEHOUSE_UPSTREAM"] = nil
+            environment["GATEHOUSE_SKIP_AUTH_ROUTES"] = nil
+            let path = directory.appendingPathComponent("gatehouse.yaml")
+            let yaml = RouteOracle.yaml.replacingOccurrences(of: "UPSTREAM_A", with: "\(upstreamPort)")
+                .replacingOccurrences(of: "UPSTREAM_B", with: "\(routesUpstream)")
+            try Data(yaml.utf8).write(to: path)
+            file = path.path
+        }
+        let configuration = try await GatewayConfiguration.load(environment: environment, file: file)
         var logger = Logger(label: "gatehouse.fuzz")
         logger.logLevel = .critical
         let gateway = try Gateway(configuration: configuration, logger: logger)

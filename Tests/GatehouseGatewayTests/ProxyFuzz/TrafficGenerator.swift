@@ -69,6 +69,8 @@ struct TrafficGenerator: Sendable {
     /// The gateway's `host:port`, for `Host` and absolute-form targets.
     let authority: String
     let sessions: FuzzSessions
+    /// The routes mode (``RouteOracle``): more spellings of `/admin`.
+    var routes = false
 
     func makeCase(_ index: Int) -> FuzzCase {
         var random = FuzzRandom(seed: seed ^ (UInt64(truncatingIfNeeded: index) &* 0xD6E8_FEB8_6659_FD93))
@@ -269,6 +271,12 @@ struct TrafficGenerator: Sendable {
         }
         if random.chance(0.015), let slash = target.dropFirst().firstIndex(of: "/") {
             target.replaceSubrange(slash...slash, with: "\\")
+        }
+        if routes, random.chance(0.08), target.contains("admin") {
+            // Readings of another route's name (the routes mode only: the single-route slice
+            // keeps its sequence of cases).
+            target = target.replacingFirst(
+                "admin", with: random.pick(["%61dmin", "adm%69n", "admin;x=1", "ADMIN", "admin%2F..%2Fpublic", "admin%3B"]))
         }
         if random.chance(0.06) {
             target = random.pick(["http://\(authority)", "http://evil.example", "HTTP://\(authority)"]) + target
