@@ -203,6 +203,29 @@ struct DirectProxyTests {
         }
     }
 
+    /// A request screening refuses, pipelined behind others, is answered after their answers
+    /// (found by the fuzzer: seed 16409242196748068304, case 28354, where the `400` overtook
+    /// the answer still owed and the client took it for its first request's).
+    @Test(arguments: [true, false]) func refusalWaitsForTheAnswersBeforeIt(direct: Bool) async throws {
+        try await GatewayFixture.with(environment: ["GATEHOUSE_DIRECT_PROXY": direct ? "true" : "false"]) { fixture in
+            let browser = fixture.browser()
+            try await browser.logIn()
+            let cookie = browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+            let port = try #require(URL(string: fixture.baseURL)?.port)
+            func get(_ path: String) -> String {
+                "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nCookie: \(cookie)\r\n\r\n"
+            }
+            let (responses, closed) = try await RawHTTPClient.exchange(
+                port: port, get("/one") + get("/oauth2/userinfo") + get("/two%00") + get("/three"), count: 4)
+            try #require(responses.count == 3, "\(responses.map(\.status))")
+            #expect(responses.map(\.status) == [200, 200, 400])
+            #expect(responses[0].body.contains(#""path":"\/one""#))
+            #expect(responses[1].body.contains(#""subject""#))
+            #expect(responses[2].body.contains("bad_request_target"))
+            #expect(closed, "the connection closes after the refusal; /three is never read")
+        }
+    }
+
     @Test func clientConnectionCloseIsHonoured() async throws {
         try await GatewayFixture.with(environment: ["GATEHOUSE_SKIP_AUTH_ROUTES": "/public"]) { fixture in
             let port = try #require(URL(string: fixture.baseURL)?.port)

@@ -19,9 +19,10 @@ import NIOHTTP1
 /// - The target, by ``RequestTarget`` (`400`).
 ///
 /// The one request it changes: `M-SEARCH`, which NIO would otherwise forward as `MSEARCH`.
-final class RequestScreening: ChannelInboundHandler, RemovableChannelHandler {
+final class RequestScreening: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     /// A refused request: the status and why.
@@ -43,6 +44,10 @@ final class RequestScreening: ChannelInboundHandler, RemovableChannelHandler {
 
     private let logger: Logger
     private var refused = false
+    /// Requests passed on whose answers have not ended: a refusal waits for them (answers go
+    /// out in request order).
+    private var answersOwed = 0
+    private var pendingRefusal: (head: HTTPRequestHead, refusal: Refusal)?
 
     init(logger: Logger) {
         self.logger = logger
@@ -172,10 +177,25 @@ final class RequestScreening: ChannelInboundHandler, RemovableChannelHandler {
             _ = try Self.screen(head)
         } catch {
             refused = true
+            guard answersOwed == 0 else {
+                pendingRefusal = (head, error)
+                return
+            }
             return Self.refuse(head, error, context: context, logger: logger)
         }
+        answersOwed += 1
         guard !Self.renameMethod(&head) else { return context.fireChannelRead(wrapInboundOut(.head(head))) }
         context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        context.write(data, promise: promise)
+        guard case .end = unwrapOutboundIn(data), answersOwed > 0 else { return }
+        answersOwed -= 1
+        if answersOwed == 0, let (head, refusal) = pendingRefusal {
+            pendingRefusal = nil
+            Self.refuse(head, refusal, context: context, logger: logger)
+        }
     }
 
     /// NIO reads `M-SEARCH` as `.MSEARCH`, whose name it writes as `MSEARCH`: the method goes

@@ -39,8 +39,10 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var context: ChannelHandlerContext?
     var peerIP: String?
     var phase = Phase.idle
-    /// A request was refused by screening: the connection is closing, nothing more is read.
+    /// A request was refused by screening: nothing more is read, and the connection closes
+    /// after its answer (``pendingRefusal`` until the answers before it are out).
     var refused = false
+    var pendingRefusal: (head: HTTPRequestHead, refusal: RequestScreening.Refusal)?
 
     // The exchange in flight.
     var request: HTTPRequestHead?
@@ -105,8 +107,11 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         do {
             screened = try RequestScreening.screen(head)
         } catch {
+            // Answered in order: after the exchange in flight, held requests and the router's
+            // answers owed.
             refused = true
-            return RequestScreening.refuse(head, error, context: context, logger: proxy.proxy.logger)
+            pendingRefusal = (head, error)
+            return answerRefusalWhenDue()
         }
         _ = RequestScreening.renameMethod(&head)
         route(.head(head), screened: screened)
@@ -209,8 +214,19 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), routerAnswersOwed > 0 { routerAnswersOwed -= 1 }
+        guard case .end = unwrapOutboundIn(data), routerAnswersOwed > 0 else { return context.write(data, promise: promise) }
+        routerAnswersOwed -= 1
         context.write(data, promise: promise)
+        answerRefusalWhenDue()
+    }
+
+    /// Answers a refused request once every answer before it is out.
+    func answerRefusalWhenDue() {
+        guard let (head, refusal) = pendingRefusal, isIdle, routerAnswersOwed == 0, heldParts.isEmpty, let context
+        else { return }
+        pendingRefusal = nil
+        phase = .closing
+        RequestScreening.refuse(head, refusal, context: context, logger: proxy.proxy.logger)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -262,6 +278,7 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             route(part)
         }
         deliverRouterReads()
+        answerRefusalWhenDue()
         if inputClosedHeld, isIdle {
             inputClosedHeld = false
             context?.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
