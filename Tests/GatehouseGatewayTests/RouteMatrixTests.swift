@@ -107,7 +107,7 @@ struct RouteMatrixTests {
             try await EchoUpstream.with { upstreamB in
                 let yaml = Self.yaml.replacingOccurrences(of: "UPSTREAM_A", with: "\(upstreamA)")
                     .replacingOccurrences(of: "UPSTREAM_B", with: "\(upstreamB)")
-                try await Self.withGateway(yaml: yaml, direct: direct) { port in
+                try await Self.withGateway(yaml: yaml, direct: direct) { port, metricsPort in
                     var cookies: [Who: String] = [:]
                     var cookieName = ""
                     for (who, password) in [(Who.alice, "alice-password-1"), (.bob, "bob-password-1")] {
@@ -128,6 +128,17 @@ struct RouteMatrixTests {
                                 "round \(round): \(test.who) \(test.method) \(test.path) host \(test.host ?? "public") navigation \(test.navigation)")
                         }
                     }
+                    // Answers are counted under their route's name, on both paths.
+                    let metrics = try await GatewayBrowser(baseURL: "http://127.0.0.1:\(metricsPort)").send("GET", "/metrics").body
+                    func count(_ route: String, _ status: Int) -> Double? {
+                        PrometheusText.value(of: #"gatehouse_http_requests_total{route="\#(route)",status="\#(status)"}"#, in: metrics)
+                    }
+                    #expect(count("admin", 200) == 4)
+                    #expect(count("admin", 405) == 4)
+                    #expect(count("api", 200) == 4)
+                    #expect(count("api", 403) == 2)
+                    #expect(count("api", 405) == 2)
+                    #expect(count("public", 200) == 6)
                 }
             }
         }
@@ -156,14 +167,16 @@ struct RouteMatrixTests {
 
     /// A gateway whose routes come from `yaml` (as `--config`), on SQLite in a temporary
     /// directory, the test IdP as its provider.
-    static func withGateway(yaml: String, direct: Bool, _ body: (Int) async throws -> Void) async throws {
+    static func withGateway(yaml: String, direct: Bool, _ body: (Int, Int) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-routes-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("gatehouse.yaml")
         try Data(yaml.utf8).write(to: file)
         let port = try TestServer.freePort()
+        let metricsPort = try TestServer.freePort()
         let environment = [
+            "GATEHOUSE_METRICS_LISTEN": "127.0.0.1:\(metricsPort)",
             "GATEHOUSE_LISTEN": "127.0.0.1:\(port)",
             "GATEHOUSE_PUBLIC_URL": "http://127.0.0.1:\(port)",
             "GATEHOUSE_ISSUER": try DOT.issuer(),
@@ -179,7 +192,7 @@ struct RouteMatrixTests {
         logger.logLevel = .critical
         let gateway = try Gateway(configuration: configuration, logger: logger)
         try await TestServer.run({ onRunning in gateway.application(onServerRunning: onRunning) }) { _ in
-            try await body(port)
+            try await body(port, metricsPort)
         }
     }
 }

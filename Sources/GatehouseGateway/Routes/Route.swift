@@ -43,6 +43,12 @@ public struct Route: Sendable {
     /// The name of the route the environment describes.
     public static let defaultName = "default"
 
+    /// The `route` label of its requests in `gatehouse_http_requests_total`: its name, or
+    /// `proxy` for the environment's default route (as before routes existed).
+    var metricsLabel: String {
+        name == Self.defaultName && takesEverything ? GatewayMetrics.proxyRoute : name
+    }
+
     /// Whether the route takes every request (no host, `/`, any method): a table of one such
     /// route needs no matching at all.
     var takesEverything: Bool { host == nil && pathPrefix.isEmpty && methods == nil }

@@ -81,7 +81,7 @@ public struct Gateway: Sendable {
     /// The router: request metrics, the gateway middleware, then Gatehouse's own endpoints.
     public func router() -> Router<GatehouseRequestContext> {
         let router = Router(context: GatehouseRequestContext.self)
-        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics, admission: admission))
         router.add(middleware: GatewayMiddleware(admission: admission, proxies: proxies, metrics: metrics))
         OAuthRoutes<GatehouseRequestContext>(auth).register(on: router)
         health.register(on: router)

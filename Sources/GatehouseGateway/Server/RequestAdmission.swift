@@ -47,6 +47,19 @@ struct RequestAdmission: Sendable {
         return host
     }
 
+    /// The `route` label of a proxied request's answer (``Route/metricsLabel``; `proxy` when
+    /// no route takes it).
+    func metricsLabel(for request: Request, peerIP: String?) -> String {
+        if routes.routes.count == 1 { return routes.routes[0].metricsLabel }
+        let authority = self.authority(
+            host: request.head.authority.map { Substring($0) },
+            forwardedHost: request.headers[.xForwardedHost].map { Substring($0) }, peerIP: peerIP)
+        switch selectRoute(authority: authority, path: request.decidedPath, method: request.method.rawValue) {
+        case .route(let index), .methodNotAllowed(let index): return routes.routes[index].metricsLabel
+        case .noRoute, .ambiguous: return GatewayMetrics.proxyRoute
+        }
+    }
+
     /// Whether `identity` passes `route`'s `allow` rules (`nil`), else the rule it fails.
     func admits(_ identity: Identity, on route: Route) -> AccessRules.Refusal? {
         route.allow.check(identity)

@@ -37,6 +37,8 @@ struct DirectProxy: Sendable {
         let proxy: ReverseProxy
         let upstream: UpstreamAddress
         let pools: UpstreamPools
+        /// The route's `route` label in the request metrics.
+        let metricsLabel: String
     }
 
     let admission: RequestAdmission
@@ -52,11 +54,11 @@ struct DirectProxy: Sendable {
         admission: RequestAdmission, proxies: [ReverseProxy], metrics: GatewayMetrics, idleTimeout: Duration,
         maxConnections: Int = 512
     ) {
-        let targets = proxies.map { proxy -> Target? in
+        let targets = zip(proxies, admission.routes.routes).map { proxy, route -> Target? in
             guard let upstream = UpstreamAddress(url: proxy.upstream) else { return nil }
             let pools = UpstreamPools(
                 address: upstream, idleTimeout: idleTimeout, maxConnections: maxConnections, logger: proxy.logger)
-            return Target(proxy: proxy, upstream: upstream, pools: pools)
+            return Target(proxy: proxy, upstream: upstream, pools: pools, metricsLabel: route.metricsLabel)
         }
         guard let first = proxies.first, targets.contains(where: { $0 != nil }) else { return nil }
         self.admission = admission

@@ -109,7 +109,7 @@ extension DirectProxyHandler {
             // request cannot be told from a next one, so the connection closes afterwards.
             if !requestEnded { closeAfterResponse = true }
             if closeAfterResponse { fields.replaceOrAdd(name: "Connection", value: "close") }
-            proxy.metrics.countRequest(route: GatewayMetrics.proxyRoute, status: Int(head.status.code))
+            proxy.metrics.countRequest(route: plan?.target.metricsLabel ?? GatewayMetrics.proxyRoute, status: Int(head.status.code))
             context.write(
                 wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: fields))),
                 promise: nil)
@@ -211,7 +211,7 @@ extension DirectProxyHandler {
     /// Answers with a Gatehouse page instead of the upstream's response, then closes.
     private func answer(_ page: Page) {
         guard let context else { return }
-        proxy.metrics.countRequest(route: GatewayMetrics.proxyRoute, status: page.status.code)
+        proxy.metrics.countRequest(route: plan?.target.metricsLabel ?? GatewayMetrics.proxyRoute, status: page.status.code)
         let body = ByteBuffer(string: page.html)
         var fields = HTTPHeaders(page.headers)
         fields.replaceOrAdd(name: "Connection", value: "close")
