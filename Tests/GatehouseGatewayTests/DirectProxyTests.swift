@@ -226,6 +226,28 @@ struct DirectProxyTests {
         }
     }
 
+    /// Bytes that do not parse, pipelined behind a request the direct path is proxying, are
+    /// answered (`400`) after that request's answer, never before it (a random fuzz run, seed
+    /// 1186596657654435410, case 5444: the `400` overtook the answer, which the client then
+    /// took for its next request's).
+    @Test func parseErrorWaitsForTheExchangeInFlight() async throws {
+        try await GatewayFixture.with { fixture in
+            let browser = fixture.browser()
+            try await browser.logIn()
+            let cookie = browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+            let port = try #require(URL(string: fixture.baseURL)?.port)
+            _ = try await browser.send("GET", "/warm")  // the session settles in the cache
+            let request = "GET /one HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nCookie: \(cookie)\r\n\r\n"
+                + "get /two HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n"
+            let (responses, closed) = try await RawHTTPClient.exchange(port: port, request, count: 2)
+            try #require(responses.count == 2, "\(responses.map(\.status))")
+            #expect(responses.map(\.status) == [200, 400])
+            #expect(responses[0].body.contains(#""path":"\/one""#))
+            #expect(closed)
+            #expect(try await Self.proxiedCounts(fixture).direct >= 1, "/one went the direct path")
+        }
+    }
+
     @Test func clientConnectionCloseIsHonoured() async throws {
         try await GatewayFixture.with(environment: ["GATEHOUSE_SKIP_AUTH_ROUTES": "/public"]) { fixture in
             let port = try #require(URL(string: fixture.baseURL)?.port)

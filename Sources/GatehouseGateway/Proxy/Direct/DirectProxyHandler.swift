@@ -43,6 +43,9 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// after its answer (``pendingRefusal`` until the answers before it are out).
     var refused = false
     var pendingRefusal: (head: HTTPRequestHead, refusal: RequestScreening.Refusal)?
+    /// A parse error of the client's stream read behind the exchange in flight or held
+    /// requests: passed on (the request loop answers `400` and closes) once they are answered.
+    var heldError: (any Error)?
 
     // The exchange in flight.
     var request: HTTPRequestHead?
@@ -185,6 +188,21 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard isIdle, heldParts.isEmpty, pendingRefusal == nil else {
+            heldError = heldError ?? error
+            return
+        }
+        context.fireErrorCaught(error)
+    }
+
+    /// Passes on a held parse error once every answer before it is out.
+    func passHeldErrorWhenDue() {
+        guard let error = heldError, isIdle, heldParts.isEmpty, let context else { return }
+        heldError = nil
+        context.fireErrorCaught(error)
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable, case .exchanging(let connection) = phase { connection.resumeReading() }
         context.fireChannelWritabilityChanged()
@@ -279,6 +297,7 @@ final class DirectProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         deliverRouterReads()
         answerRefusalWhenDue()
+        passHeldErrorWhenDue()
         if inputClosedHeld, isIdle {
             inputClosedHeld = false
             context?.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
