@@ -65,6 +65,44 @@ struct CheckConfigTests {
         }
     }
 
+    /// `--config` with routes: one line per route; a route an earlier one hides, or a field
+    /// this version does not know, fails with the route's place.
+    @Test func routesAreListedAndBadOnesNamed() async throws {
+        try await Self.withDirectory { directory in
+            var environment = try Self.environment(directory: directory)
+            environment["GATEHOUSE_UPSTREAM"] = nil
+            let file = directory.appendingPathComponent("gatehouse.yaml")
+            func check(_ yaml: String) async throws -> (Int32, String) {
+                try Data(yaml.utf8).write(to: file)
+                return try await Self.run(environment, arguments: ["--config", file.path])
+            }
+            let (status, output) = try await check(
+                """
+                routes:
+                  - name: admin
+                    match: {path_prefix: /admin, methods: [GET]}
+                    upstream: http://127.0.0.1:9001
+                    allow: {groups: [staff]}
+                  - name: app
+                    upstream: http://127.0.0.1:9002
+                """)
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("routes") && output.contains("2, first match wins"))
+            let admin = try #require(output.split(separator: "\n").first { $0.hasPrefix("route admin") })
+            #expect(admin.contains("path /admin") && admin.contains("methods GET") && admin.contains("groups staff"))
+            #expect(output.split(separator: "\n").contains { $0.hasPrefix("route app") && $0.contains("to http://127.0.0.1:9002") })
+
+            let (hiddenStatus, hidden) = try await check(
+                "routes:\n  - name: all\n    upstream: http://a\n  - name: api\n    match: {path_prefix: /api}\n    upstream: http://b\n")
+            #expect(hiddenStatus != 0)
+            #expect(hidden.contains("FAIL: routes: route api can never match: route all comes first"), "\(hidden)")
+
+            let (typoStatus, typo) = try await check("routes:\n  - name: app\n    upstream: http://a\n    alow: {groups: [x]}\n")
+            #expect(typoStatus != 0)
+            #expect(typo.contains("routes[0] (app).alow"), "\(typo)")
+        }
+    }
+
     @Test func aWrongIssuerFailsNamingTheVariable() async throws {
         try await Self.withDirectory { directory in
             var environment = try Self.environment(directory: directory)

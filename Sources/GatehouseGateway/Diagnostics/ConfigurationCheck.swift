@@ -56,8 +56,31 @@ public enum ConfigurationCheck {
         results.append(clientAuthentication(configuration))
         results.append(emailVerification(configuration))
         results.append(cookies(configuration))
+        results += routes(configuration)
         results += await identityProvider(configuration, logger: logger)
         results.append(await store(configuration, deadline: storeDeadline, logger: logger))
+        return results
+    }
+
+    /// The route table, one line per route: what it takes, where it goes, who may reach it.
+    /// (A route an earlier one hides, or a field this version does not know, fails loading.)
+    static func routes(_ configuration: GatewayConfiguration) -> [Result] {
+        guard !configuration.routes.isEmpty else {
+            return [.ok("routes", "one: every request to \(configuration.upstream)")]
+        }
+        var results: [Result] = [.ok("routes", "\(configuration.routes.count), first match wins")]
+        for route in configuration.routes {
+            var parts = [
+                "host " + (route.host ?? "any"), "path /" + route.pathPrefix.joined(separator: "/"),
+                "methods " + (route.methods.map { $0.sorted().joined(separator: ",") } ?? "any"), "to " + route.upstream,
+            ]
+            if route.skipAuth { parts.append("no login") }
+            if !route.allow.emails.isEmpty || !route.allow.emailDomains.isEmpty { parts.append("allowed emails or domains only") }
+            if !route.allow.groups.isEmpty { parts.append("groups " + route.allow.groups.sorted().joined(separator: ",")) }
+            if route.passAccessToken { parts.append("access token relayed") }
+            if !route.identityHeaders { parts.append("no identity fields") }
+            results.append(.ok("route " + route.name, parts.joined(separator: "; ")))
+        }
         return results
     }
 
