@@ -22,13 +22,20 @@ struct Demo: AsyncParsableCommand {
     var directory = ".gatehouse-demo"
     @Option(help: "Access token lifetime (e.g. 30s to watch the gateway refresh).")
     var accessTokenLifetime = "300s"
+    @Option(help: "A YAML file whose routes: replace the demo's one route (examples/routes.yaml).")
+    var config: String?
 
     func run() async throws {
         let setup: DemoSetup
         do {
+            var routes: [Route] = []
+            if let config {
+                routes = try await GatewayConfiguration.routes(file: config, publicURL: "http://127.0.0.1:\(gatewayPort)")
+            }
             setup = try DemoSetup(
                 ports: .init(gateway: gatewayPort, idp: idpPort, app: appPort), directory: directory,
-                accessTokenLifetime: try parseDuration(accessTokenLifetime, flag: "--access-token-lifetime"))
+                accessTokenLifetime: try parseDuration(accessTokenLifetime, flag: "--access-token-lifetime"),
+                routes: routes)
         } catch let error as DevIdPError {
             FileHandle.standardError.write(Data("gatehouse demo: \(error)\n".utf8))
             throw ExitCode(2)
@@ -56,7 +63,7 @@ struct DemoSetup {
 
     /// Creates the directory and key, the IdP with the gateway registered as a client, and
     /// the gateway configured as `Serve` would be from the environment.
-    init(ports: Ports, directory: String, accessTokenLifetime: Duration) throws {
+    init(ports: Ports, directory: String, accessTokenLifetime: Duration, routes: [Route] = []) throws {
         self.ports = ports
         let key = try DemoFiles.encryptionKey(in: directory)
         let gatewayURL = "http://127.0.0.1:\(ports.gateway)"
@@ -86,6 +93,7 @@ struct DemoSetup {
         configuration.encryptionKeys = [key]
         configuration.cookieSecure = false
         configuration.passAccessToken = true
+        configuration.routes = routes
 
         let registry = Observability.bootstrap(configuration)
         self.idp = try IdentityProvider(

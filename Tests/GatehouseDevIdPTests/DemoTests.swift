@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseTestSupport
 import Testing
 
 /// `gatehouse demo` end to end: the real executable on free ports; alice and bob sign in
@@ -46,6 +47,41 @@ struct DemoTests {
         let key = demo.directory.appendingPathComponent("encryption.key").path
         let mode = try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int
         #expect(mode == 0o600)
+    }
+
+    /// `examples/routes.yaml` as the README shows it (only the whoami app's port changed to
+    /// this run's): admin for group admins with GET only, public without login, the rest for
+    /// anyone signed in.
+    @Test func theRoutesExampleRunsAgainstTheDemo() async throws {
+        let executable = try #require(
+            DemoProcess.executable, "the gatehouse executable is missing: run swift build --build-tests first")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let example = try String(contentsOf: root.appendingPathComponent("examples/routes.yaml"), encoding: .utf8)
+        #expect(example.contains("127.0.0.1:4182"))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-routes-\(UUID()).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let appPort = try ReservedPort.take()
+        try Data(example.replacingOccurrences(of: "127.0.0.1:4182", with: "127.0.0.1:\(appPort)").utf8).write(to: file)
+        let running = try DemoProcess(executable: executable, arguments: ["--config", file.path], appPort: appPort)
+        let gateway = "http://127.0.0.1:\(running.gatewayPort)"
+        try await Self.waitUntilReady(gateway + "/healthz")
+
+        let anonymous = TestBrowser()
+        #expect(try await anonymous.send(gateway + "/public/page", headers: [("Accept", "text/html")]).status == 200)
+        #expect(try await anonymous.send(gateway + "/admin/page", headers: [("Accept", "application/json")]).status == 401)
+        for (user, adminStatus) in [("alice", 200), ("bob", 403)] {
+            let browser = TestBrowser()
+            let login = try await browser.send(gateway + "/oauth2/start?rd=/", headers: [("Accept", "text/html")])
+            let authorize = try #require(login.location.flatMap(URL.init(string:)))
+            let callback = try await browser.signIn(at: authorize, username: user, password: user)
+            #expect(try await browser.send(callback.absoluteString).status == 302)
+            let admin = try await browser.send(gateway + "/admin/page", headers: [("Accept", "text/html")])
+            #expect(admin.status == adminStatus, "\(user) on /admin")
+            if adminStatus == 200 { #expect(admin.body.contains(user)) }
+            #expect(try await browser.send(gateway + "/app", headers: [("Accept", "text/html")]).status == 200)
+        }
+        _ = await running.interrupt()
     }
 
     /// Polls `url` until it answers 200 (the child process starting up), for up to 60 s.

@@ -15,6 +15,16 @@ extension GatewayConfiguration {
         return try GatewayConfiguration(values: values)
     }
 
+    /// Only the `routes:` of the YAML `file` (for `gatehouse demo --config`), checked as
+    /// `serve` checks them against `publicURL`; empty when the file has none.
+    public static func routes(file: String, publicURL: String) async throws -> [Route] {
+        let values = try await ConfigValues.load(environment: [:], file: file)
+        guard let node = values.routes else { return [] }
+        var configuration = GatewayConfiguration()
+        configuration.publicURL = publicURL
+        return try RoutesFile.routes(node, publicHost: configuration.publicHost)
+    }
+
     init(values: ConfigValues) throws {
         self.init()
         if let listen = values.string("LISTEN") {

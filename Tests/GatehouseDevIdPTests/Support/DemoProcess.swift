@@ -26,15 +26,18 @@ final class DemoProcess: @unchecked Sendable {
         return nil
     }
 
-    init(executable: URL) throws {
-        let ports = try (0..<3).map { _ in try ReservedPort.take() }
-        (gatewayPort, idpPort, appPort) = (ports[0], ports[1], ports[2])
+    /// `arguments` follow the demo's own (ports, directory); `appPort`: the whoami app's port
+    /// when the caller took one already.
+    init(executable: URL, arguments: [String] = [], appPort: Int? = nil) throws {
+        let ports = try (0..<2).map { _ in try ReservedPort.take() }
+        (gatewayPort, idpPort) = (ports[0], ports[1])
+        self.appPort = try appPort ?? ReservedPort.take()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-demo-\(UUID().uuidString)")
         process.executableURL = executable
         process.arguments = [
-            "demo", "--gateway-port", "\(gatewayPort)", "--idp-port", "\(idpPort)", "--app-port", "\(appPort)",
+            "demo", "--gateway-port", "\(gatewayPort)", "--idp-port", "\(idpPort)", "--app-port", "\(self.appPort)",
             "--directory", directory.path,
-        ]
+        ] + arguments
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
