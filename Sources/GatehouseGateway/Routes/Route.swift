@@ -66,11 +66,16 @@ public struct Route: Sendable {
         return names.sorted().joined(separator: ", ")
     }
 
-    /// Whether `authority` (a `Host` value, any case, maybe with a port) is this route's host.
+    /// Whether `authority` (a `Host` value, maybe with a port) is this route's host.
     func matches(authority: Substring?) -> Bool {
+        guard host != nil else { return true }
+        return matches(loweredAuthority: authority?.lowercased())
+    }
+
+    /// ``matches(authority:)`` for an authority already in lower case.
+    func matches(loweredAuthority lowered: String?) -> Bool {
         guard let host else { return true }
-        guard let authority else { return false }
-        let lowered = authority.lowercased()
+        guard let lowered else { return false }
         if lowered == host { return true }
         // A route host without a port matches the name with any port.
         let namesPort = host.hasPrefix("[") ? host.contains("]:") : host.contains(":")

@@ -29,9 +29,10 @@ public struct RouteTable: Sendable {
     func select(authority: Substring?, path: Substring, method: String) -> Selection {
         if routes.count == 1, routes[0].takesEverything { return .route(0) }
         var chosen: Int?
+        let lowered = namesHosts ? authority?.lowercased() : nil
         for (number, reading) in RoutePath.readings(path).enumerated() {
             let index = routes.firstIndex { route in
-                route.matches(authority: authority) && RoutePath.hasPrefix(reading, route.pathPrefix)
+                route.matches(loweredAuthority: lowered) && RoutePath.hasPrefix(reading, route.pathPrefix)
             }
             if number == 0 {
                 chosen = index
