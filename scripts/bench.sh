@@ -40,6 +40,8 @@
 # Environment (all optional): BENCH_ROUNDS (3), BENCH_DURATION (10s), BENCH_LOGINS (300),
 # BENCH_LOGIN_CONCURRENCY (8), BENCH_LOGIN_ROUNDS (3), BENCH_PERF (1 = strace counts and perf
 # profile when those tools work), BENCH_DIAG (1 = the router-path gatehouse row),
+# BENCH_ROUTES (1 = the "20 routes" gatehouse row in the peak phase: 19 routes the requests pass
+# over, then the catch-all; its ratio to the one-route gatehouse is reported),
 # BENCH_LOGINS_ONLY (1 = only phase 4, the logins),
 # BENCH_SKIP_BUILD (1 = use the existing release binaries), BENCH_PORT_BASE (9310: IdP,
 # +10 upstream, +11 nginx, +12 gatehouse, +13 apache, +14 router-path gatehouse,
@@ -74,7 +76,9 @@ gh_port=$((base + 12))
 ap_port=$((base + 13))
 ghp_port=$((base + 14))
 ghb_port=$((base + 15))
+ghr_port=$((base + 16))
 diag=${BENCH_DIAG:-1}
+routes=${BENCH_ROUTES:-1}
 logins_only=${BENCH_LOGINS_ONLY:-0}
 baseline_only=${BENCH_BASELINE_ONLY:-0}
 threads=2
@@ -86,7 +90,7 @@ for tool in wrk nginx apache2 curl python3; do
 done
 [[ -f /usr/lib/apache2/modules/mod_auth_openidc.so ]] \
     || { echo "bench: mod_auth_openidc is missing (apt-get install -y libapache2-mod-auth-openidc)" >&2; exit 1; }
-for port in "$idp_port" "$up_port" "$nginx_port" "$gh_port" "$ap_port" "$ghp_port" "$ghb_port"; do
+for port in "$idp_port" "$up_port" "$nginx_port" "$gh_port" "$ap_port" "$ghp_port" "$ghb_port" "$ghr_port"; do
     if ss -Hltn "sport = :$port" | grep -q .; then
         echo "bench: port $port is already in use; set BENCH_PORT_BASE" >&2
         exit 1
@@ -357,22 +361,28 @@ keys=$("$gatehouse_bin" keys generate)
 # started in the background and waited for (/readyz); extra variables are added to its env.
 # gatehouse-baseline runs the baseline commit's binary, every other name the current one.
 start_gatehouse() {
-    local name=$1 port=$2 bin=$gatehouse_bin
+    local name=$1 port=$2 bin=$gatehouse_bin upstream_var=GATEHOUSE_UPSTREAM="http://127.0.0.1:$up_port"
+    local serve=(serve)
     shift 2
     [[ $name == gatehouse-baseline ]] && bin=$baseline_bin
+    # gatehouse-routes: the route table of $run/routes.yaml instead of GATEHOUSE_UPSTREAM.
+    if [[ $name == gatehouse-routes ]]; then
+        upstream_var=BENCH_ROUTES_FILE="$run/routes.yaml"
+        serve=(serve --config "$run/routes.yaml")
+    fi
     rm -f "$run/$name.db" "$run/$name.db-wal" "$run/$name.db-shm"
     env GATEHOUSE_LISTEN="127.0.0.1:$port" \
         GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$port" \
         GATEHOUSE_ISSUER="$issuer" \
         GATEHOUSE_CLIENT_ID=gatehouse-test \
         GATEHOUSE_CLIENT_SECRET=gatehouse-test-secret \
-        GATEHOUSE_UPSTREAM="http://127.0.0.1:$up_port" \
+        "$upstream_var" \
         GATEHOUSE_STORE="sqlite:$run/$name.db" \
         GATEHOUSE_ENCRYPTION_KEYS="$keys" \
         GATEHOUSE_COOKIE_SECURE=false \
         GATEHOUSE_LOG_LEVEL=warning \
         "$@" \
-        "$bin" serve >"$run/$name.log" 2>&1 &
+        "$bin" "${serve[@]}" >"$run/$name.log" 2>&1 &
     pids+=($!)
     wait_http "http://127.0.0.1:$port/readyz" 30 "${pids[-1]}"
 }
@@ -385,6 +395,28 @@ router_pid=""
 if [[ $diag == 1 ]]; then
     start_gatehouse gatehouse-router "$ghp_port" GATEHOUSE_DIRECT_PROXY=false
     router_pid=${pids[-1]}
+fi
+# 20 routes (issue 11): 19 that the benchmark's requests pass over — path prefixes, hosts,
+# methods, group rules — then the catch-all that takes them, all to the same upstream.
+routes_pid=""
+if [[ $routes == 1 ]]; then
+    {
+        echo "routes:"
+        for i in $(seq 1 19); do
+            echo "  - name: r$i"
+            case $((i % 3)) in
+                0) echo "    match: {host: 127.0.0.1, path_prefix: /app$i/v$i, methods: [GET, POST]}" ;;
+                1) echo "    match: {path_prefix: /api$i}" ;;
+                2) echo "    match: {host: 127.0.0.1, path_prefix: /static$i}" ;;
+            esac
+            echo "    upstream: http://127.0.0.1:$up_port"
+            ((i % 2 == 0)) && echo "    allow: {groups: [group$i]}"
+        done
+        echo "  - name: app"
+        echo "    upstream: http://127.0.0.1:$up_port"
+    } >"$run/routes.yaml"
+    start_gatehouse gatehouse-routes "$ghr_port"
+    routes_pid=${pids[-1]}
 fi
 # The baseline build: same configuration, its own port and store.
 baseline_pid=""
@@ -411,6 +443,10 @@ if [[ -n $baseline_pid ]]; then
     ghb_cookie=$(login cookie "http://127.0.0.1:$ghb_port" gatehouse "$run/www/index.html")
     pairs+=("$ghb_port|$ghb_cookie")
 fi
+if [[ -n $routes_pid ]]; then
+    ghr20_cookie=$(login cookie "http://127.0.0.1:$ghr_port" gatehouse "$run/www/index.html")
+    pairs+=("$ghr_port|$ghr20_cookie")
+fi
 for pair in "${pairs[@]}"; do
     port=${pair%%|*}
     cookie=${pair#*|}
@@ -426,17 +462,20 @@ url[apache]="http://127.0.0.1:$ap_port/"
 url[gatehouse]="http://127.0.0.1:$gh_port/"
 url[gatehouse-router]="http://127.0.0.1:$ghp_port/"
 url[gatehouse-baseline]="http://127.0.0.1:$ghb_port/"
+url[gatehouse-routes]="http://127.0.0.1:$ghr_port/"
 # The same header for everyone: each server ignores the other's cookie. The router-path and
 # baseline gatehouses use the same cookie name as the other, so they get their own instead.
 cookie_all="$gh_cookie${ap_cookie:+; $ap_cookie}"
 declare -A cookie_of
 cookie_of[gatehouse-router]="${ghr_cookie:-}${ap_cookie:+; $ap_cookie}"
 cookie_of[gatehouse-baseline]="${ghb_cookie:-}${ap_cookie:+; $ap_cookie}"
+cookie_of[gatehouse-routes]="${ghr20_cookie:-}${ap_cookie:+; $ap_cookie}"
 contenders=(upstream nginx apache gatehouse)
 [[ $baseline_only == 1 ]] && contenders=(upstream gatehouse)
 peak_contenders=("${contenders[@]}")
 [[ $diag == 1 ]] && peak_contenders+=(gatehouse-router)
 [[ -n $baseline_pid ]] && peak_contenders+=(gatehouse-baseline)
+[[ -n $routes_pid ]] && peak_contenders+=(gatehouse-routes)
 half_contenders=("${contenders[@]}")
 [[ -n $baseline_pid ]] && half_contenders+=(gatehouse-baseline)
 
@@ -449,6 +488,7 @@ server_pids() {
         gatehouse) echo "$gatehouse_pid" ;;
         gatehouse-router) echo "$router_pid" ;;
         gatehouse-baseline) echo "$baseline_pid" ;;
+        gatehouse-routes) echo "$routes_pid" ;;
     esac
 }
 

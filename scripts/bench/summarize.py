@@ -22,8 +22,9 @@ NAMES = {
     "gatehouse": "gatehouse serve",
     "gatehouse-router": "(baseline) gatehouse, router path",
     "gatehouse-baseline": "gatehouse, baseline build",
+    "gatehouse-routes": "gatehouse, 20 routes (20th matches)",
 }
-ORDER = ["upstream", "nginx", "apache", "gatehouse", "gatehouse-router", "gatehouse-baseline"]
+ORDER = ["upstream", "nginx", "apache", "gatehouse", "gatehouse-routes", "gatehouse-router", "gatehouse-baseline"]
 # Issue 10: the current code against the commit before its security fixes.
 TOLERANCE = 0.05
 
@@ -227,6 +228,17 @@ def main():
                 p(f"{NAMES[who]:34} {per[who]:>6.1f} per request   ({note})")
         if "upstream" in per and "nginx" in per:
             p(f"{'  => nginx proxy alone':34} {per['nginx'] - per['upstream']:>6.1f} per request   (nginx - upstream)")
+    peak = data.get("peak", {})
+    if "gatehouse" in peak and "gatehouse-routes" in peak:
+        one, many = peak["gatehouse"], peak["gatehouse-routes"]
+        cpu_one = med(one, "cpu_us_per_request")
+        cpu_ratio = med(many, "cpu_us_per_request") / cpu_one if cpu_one else float("nan")
+        rps_r = round_ratios(peak, "gatehouse-routes", "gatehouse", "rps")
+        cpu_r = round_ratios(peak, "gatehouse-routes", "gatehouse", "cpu_us_per_request")
+        p("")
+        p("== 20 routes against the one default route (issue 11; peak medians, same binary, interleaved) ==")
+        p(f"20 routes / 1 route: req/s {med(many, 'rps') / med(one, 'rps'):.3f}, CPU per request {cpu_ratio:.3f}"
+          f"   per round: req/s {' '.join(f'{x:.3f}' for x in rps_r)}, CPU/req {' '.join(f'{x:.3f}' for x in cpu_r)}")
     ratios = baseline_ratios(data)
     if ratios is not None:
         p("")
