@@ -69,17 +69,7 @@ public struct Route: Sendable {
     /// Whether `authority` (a `Host` value, maybe with a port) is this route's host.
     func matches(authority: Substring?) -> Bool {
         guard host != nil else { return true }
-        return matches(loweredAuthority: authority?.lowercased())
-    }
-
-    /// ``matches(authority:)`` for an authority already in lower case.
-    func matches(loweredAuthority lowered: String?) -> Bool {
-        guard let host else { return true }
-        guard let lowered else { return false }
-        if lowered == host { return true }
-        // A route host without a port matches the name with any port.
-        let namesPort = host.hasPrefix("[") ? host.contains("]:") : host.contains(":")
-        return !namesPort && Self.hostName(of: lowered) == host
+        return HostMatch(host).matches(RequestHost(authority))
     }
 
     /// `authority` without its `:port` (IPv6 literals keep their brackets).
@@ -90,5 +80,47 @@ public struct Route: Sendable {
         }
         guard let colon = authority.lastIndex(of: ":") else { return authority }
         return String(authority[..<colon])
+    }
+}
+
+/// A request's authority as routes compare it: lower case, whole and without its port.
+struct RequestHost {
+    let authority: String?
+    let name: String?
+
+    init(_ authority: Substring?) {
+        let lowered = authority?.lowercased()
+        self.authority = lowered
+        self.name = lowered.map(Route.hostName(of:))
+    }
+}
+
+/// A route's `match.host`, prepared once: whether it names a port decides what it is
+/// compared with (no string searching per request).
+struct HostMatch: Sendable {
+    let host: String?
+    let namesPort: Bool
+
+    init(_ host: String?) {
+        self.host = host
+        guard let host else {
+            self.namesPort = false
+            return
+        }
+        let utf8 = host.utf8
+        if utf8.first == UInt8(ascii: "[") {
+            // `[::1]:4180`: a port after the closing bracket.
+            let close = utf8.firstIndex(of: UInt8(ascii: "]"))
+            self.namesPort = close.map { utf8.index(after: $0) < utf8.endIndex } ?? false
+        } else {
+            self.namesPort = utf8.contains(UInt8(ascii: ":"))
+        }
+    }
+
+    /// A route host with a port matches that authority exactly; without one, the host name
+    /// with any port.
+    func matches(_ request: RequestHost) -> Bool {
+        guard let host else { return true }
+        return namesPort ? request.authority == host : request.name == host
     }
 }

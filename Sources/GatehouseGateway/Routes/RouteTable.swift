@@ -5,10 +5,13 @@ public struct RouteTable: Sendable {
     public let routes: [Route]
     /// Whether some route names a host (matching then needs the request's authority).
     let namesHosts: Bool
+    /// Each route's host and path prefix, prepared for matching.
+    private let matchers: [(host: HostMatch, prefix: [String])]
 
     public init(routes: [Route]) {
         self.routes = routes
         self.namesHosts = routes.contains { $0.host != nil }
+        self.matchers = routes.map { (HostMatch($0.host), $0.pathPrefix) }
     }
 
     /// What the table decides for a request.
@@ -29,10 +32,10 @@ public struct RouteTable: Sendable {
     func select(authority: Substring?, path: Substring, method: String) -> Selection {
         if routes.count == 1, routes[0].takesEverything { return .route(0) }
         var chosen: Int?
-        let lowered = namesHosts ? authority?.lowercased() : nil
+        let host = RequestHost(namesHosts ? authority : nil)
         for (number, reading) in RoutePath.readings(path).enumerated() {
-            let index = routes.firstIndex { route in
-                route.matches(loweredAuthority: lowered) && RoutePath.hasPrefix(reading, route.pathPrefix)
+            let index = matchers.firstIndex { matcher in
+                matcher.host.matches(host) && RoutePath.hasPrefix(reading, matcher.prefix)
             }
             if number == 0 {
                 chosen = index

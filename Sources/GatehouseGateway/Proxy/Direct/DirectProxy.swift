@@ -32,13 +32,21 @@ struct DirectProxy: Sendable {
     }
 
     /// A route whose upstream the direct path serves (plain `http://`), with its own
-    /// connection pools.
-    struct Target: Sendable {
+    /// connection pools. A class: each plan refers to it (one reference, not a copy of the
+    /// proxy's settings per request).
+    final class Target: Sendable {
         let proxy: ReverseProxy
         let upstream: UpstreamAddress
         let pools: UpstreamPools
         /// The route's `route` label in the request metrics.
         let metricsLabel: String
+
+        init(proxy: ReverseProxy, upstream: UpstreamAddress, pools: UpstreamPools, metricsLabel: String) {
+            self.proxy = proxy
+            self.upstream = upstream
+            self.pools = pools
+            self.metricsLabel = metricsLabel
+        }
     }
 
     let admission: RequestAdmission
@@ -86,11 +94,11 @@ struct DirectProxy: Sendable {
             let principal = principal(fields, method: request.method, path: path, route: admission.routes.routes[index])
         else { return nil }
         let upstream = upstreamTarget.upstream
-        let proxy = upstreamTarget.proxy
 
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 8)
         headers.add(name: "Host", value: upstream.authority)
+        let proxy = upstreamTarget.proxy
         ProxyHeaders.request(
             fields: fields, authority: nil, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP),
             defaultScheme: proxy.publicScheme, settings: proxy.headerSettings, principal: principal, passAccessToken: proxy.passAccessToken,
