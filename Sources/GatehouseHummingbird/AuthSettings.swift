@@ -25,7 +25,9 @@ public struct AuthSettings: Sendable {
     public var loopWindow: Duration
     /// How soon after a completed sign-in a start counts as bouncing back. Default 30 seconds.
     public var loopBounceInterval: Duration
-    /// Refresh the access token when it expires within this. Default 60 seconds.
+    /// Refresh the access token when it expires within this, but never before half its
+    /// lifetime has passed (a short-lived token is not due the moment it is issued). Default
+    /// 60 seconds.
     public var refreshLeeway: Duration
     /// `post_logout_redirect_uri` at the IdP's end-session endpoint. Default: the public URL
     /// plus `/`.

@@ -8,9 +8,19 @@ import Testing
 /// instance, so its access log counts only these grants), for every backend.
 @Suite("Token refresh, exactly once", .serialized)
 struct RefreshTests {
-    /// A leeway beyond any token lifetime: every caller wants a refresh, so only the
-    /// single-flight and the lock can keep the grants to one.
+    /// A leeway beyond any token lifetime: the lead time is then half the token's lifetime,
+    /// and the sessions here hold an expired token (``expired(_:)``), so every caller wants a
+    /// refresh and only the single-flight and the lock can keep the grants to one.
     static let alwaysDue = Duration.seconds(1_000_000)
+
+    /// `tokens` as if received one lifetime and a second ago: expired, its lifetime unchanged.
+    static func expired(_ tokens: TokenSet, now: Date = Date()) -> TokenSet {
+        var result = tokens
+        let lifetime = tokens.expiresAt.map { expiresAt in tokens.issuedAt.map { expiresAt.timeIntervalSince($0) } ?? 3600 } ?? 3600
+        result.expiresAt = now.addingTimeInterval(-1)
+        result.issuedAt = now.addingTimeInterval(-1 - lifetime)
+        return result
+    }
 
     func client() throws -> OAuthClient {
         try DOT.client(issuer: try DOT.refreshIssuer())
@@ -25,8 +35,9 @@ struct RefreshTests {
         let store = SessionStore(
             driver: fixture.driver, keyRing: try KeyRing(base64Keys: [TestKeys.first]), clock: .system,
             logger: StoreFixture.quietLogger)
-        let (_, session) = try await store.create(identity: login.identity, provider: "oidc", tokens: login.tokens)
-        try await body(store, session, login.tokens, client)
+        let tokens = Self.expired(login.tokens)
+        let (_, session) = try await store.create(identity: login.identity, provider: "oidc", tokens: tokens)
+        try await body(store, session, tokens, client)
     }
 
     func twoHundredConcurrentRequests(_ fixture: StoreFixture) async throws {

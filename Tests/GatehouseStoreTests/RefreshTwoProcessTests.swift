@@ -24,7 +24,8 @@ extension RefreshTests {
             let store = SessionStore(
                 driver: fixture.driver, keyRing: try KeyRing(base64Keys: [TestKeys.first]), clock: .system,
                 logger: StoreFixture.quietLogger)
-            let (_, session) = try await store.create(identity: login.identity, provider: "oidc", tokens: login.tokens)
+            let (_, session) = try await store.create(
+                identity: login.identity, provider: "oidc", tokens: RefreshTests.expired(login.tokens))
 
             let process = Process()
             process.executableURL = binary

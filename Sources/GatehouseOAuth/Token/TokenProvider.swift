@@ -22,7 +22,8 @@ public actor TokenProvider {
 
     /// - Parameters:
     ///   - tokens: the current tokens, if any (required for `.refreshToken`).
-    ///   - leeway: how long before expiry a token counts as expired. Default: 30 seconds.
+    ///   - leeway: how long before expiry a token is refreshed, at most half its lifetime
+    ///     (``TokenSet/refreshDue(leeway:now:)``). Default: 30 seconds.
     ///   - save: called with each new token set before it is handed out; persist rotated
     ///     refresh tokens here. If it throws, the caller sees the error and the new tokens
     ///     stay in memory (the old refresh token may already be dead).
@@ -40,9 +41,9 @@ public actor TokenProvider {
         self.save = save
     }
 
-    /// A token set whose access token is valid for at least `leeway`.
+    /// A token set whose access token is not yet due for a refresh.
     public func token() async throws -> TokenSet {
-        if let tokens, !tokens.expires(within: leeway, now: client.clock.now) {
+        if let tokens, !tokens.refreshDue(leeway: leeway, now: client.clock.now) {
             return tokens
         }
         if let inflight {

@@ -64,6 +64,7 @@ enum TokenResponse {
             accessToken: accessToken,
             tokenType: tokenType,
             expiresAt: expiresAt,
+            issuedAt: expiresAt == nil ? nil : receivedAt,
             refreshToken: refreshToken,
             idToken: idToken,
             scope: scope,

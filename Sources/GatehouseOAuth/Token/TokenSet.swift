@@ -8,6 +8,9 @@ public struct TokenSet: Sendable, Hashable, Codable {
     public var tokenType: String
     /// When the access token expires: the receipt time plus `expires_in`; `nil` if not stated.
     public var expiresAt: Date?
+    /// When the token response arrived, if it stated `expires_in` (the token's lifetime is
+    /// ``expiresAt`` minus this; see ``refreshDue(leeway:now:)``).
+    public var issuedAt: Date?
     public var refreshToken: String?
     public var idToken: String?
     /// The granted scopes when the server stated them (RFC 6749 §5.1: required if they differ
@@ -22,6 +25,7 @@ public struct TokenSet: Sendable, Hashable, Codable {
         accessToken: String,
         tokenType: String = "Bearer",
         expiresAt: Date? = nil,
+        issuedAt: Date? = nil,
         refreshToken: String? = nil,
         idToken: String? = nil,
         scope: [String]? = nil,
@@ -30,6 +34,7 @@ public struct TokenSet: Sendable, Hashable, Codable {
         self.accessToken = accessToken
         self.tokenType = tokenType
         self.expiresAt = expiresAt
+        self.issuedAt = issuedAt
         self.refreshToken = refreshToken
         self.idToken = idToken
         self.scope = scope
@@ -41,6 +46,27 @@ public struct TokenSet: Sendable, Hashable, Codable {
     public func expires(within leeway: Duration, now: Date) -> Bool {
         guard let expiresAt else { return false }
         return expiresAt.timeIntervalSince(now) <= Double(leeway.components.seconds)
+    }
+
+    /// Whether the access token is due for a refresh at `now`: once less than `leeway` of it
+    /// remains, but never sooner than half way through its lifetime (``isRefreshDue``).
+    public func refreshDue(leeway: Duration, now: Date) -> Bool {
+        Self.isRefreshDue(expiresAt: expiresAt, issuedAt: issuedAt, leeway: leeway, now: now)
+    }
+
+    /// The refresh rule for a token that expires at `expiresAt` and was issued at `issuedAt`:
+    /// due once less than the lead time remains, the lead time being `leeway` but at most half
+    /// the token's lifetime. A token of 40 seconds is then due after 20, not the moment it is
+    /// issued (with a 60-second `leeway`, every request would refresh it again: one grant
+    /// per request instead of one per lifetime). Without `issuedAt` (tokens stored before it
+    /// was recorded) the lead time is `leeway`; without `expiresAt` a token is never due.
+    public static func isRefreshDue(expiresAt: Date?, issuedAt: Date?, leeway: Duration, now: Date) -> Bool {
+        guard let expiresAt else { return false }
+        var lead = Double(leeway.components.seconds) + Double(leeway.components.attoseconds) / 1e18
+        if let issuedAt {
+            lead = min(lead, max(0, expiresAt.timeIntervalSince(issuedAt)) / 2)
+        }
+        return expiresAt.timeIntervalSince(now) <= lead
     }
 
     /// The token set after a refresh: RFC 6749 §6 lets the server omit a new refresh token

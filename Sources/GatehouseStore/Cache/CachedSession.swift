@@ -12,6 +12,7 @@ struct CachedSession {
     private var packed: [UInt8]
     private var accessToken: String
     private var expiresAt: Double
+    private var issuedAt: Double
     private var flags: UInt8
     var createdAt: Date
     var lastSeenAt: Date
@@ -23,6 +24,7 @@ struct CachedSession {
     private static let hasRefreshToken: UInt8 = 2
     private static let hasIDToken: UInt8 = 4
     private static let hasScope: UInt8 = 8
+    private static let hasIssuedAt: UInt8 = 16
 
     private static let hasEmail: UInt8 = 1
     private static let hasEmailVerified: UInt8 = 2
@@ -68,8 +70,10 @@ struct CachedSession {
         packed = writer.bytes
         accessToken = tokens.accessToken
         expiresAt = tokens.expiresAt?.timeIntervalSinceReferenceDate ?? 0
+        issuedAt = tokens.issuedAt?.timeIntervalSinceReferenceDate ?? 0
         flags = 0
         if tokens.expiresAt != nil { flags |= Self.hasExpiry }
+        if tokens.issuedAt != nil { flags |= Self.hasIssuedAt }
         if tokens.hasRefreshToken { flags |= Self.hasRefreshToken }
         if tokens.hasIDToken { flags |= Self.hasIDToken }
         if tokens.scope != nil { flags |= Self.hasScope }
@@ -112,6 +116,7 @@ struct CachedSession {
             let tokens = SessionTokens(
                 accessToken: accessToken, tokenType: tokenType,
                 expiresAt: flags & Self.hasExpiry != 0 ? Date(timeIntervalSinceReferenceDate: expiresAt) : nil,
+                issuedAt: flags & Self.hasIssuedAt != 0 ? Date(timeIntervalSinceReferenceDate: issuedAt) : nil,
                 scope: scope, hasRefreshToken: flags & Self.hasRefreshToken != 0,
                 hasIDToken: flags & Self.hasIDToken != 0)
             return Session(

@@ -15,6 +15,8 @@ public struct SessionTokens: Sendable, Hashable {
     public var tokenType: String
     /// When the access token expires; `nil` if the provider did not say.
     public var expiresAt: Date?
+    /// When it was issued (``TokenSet/issuedAt``); `nil` if unknown.
+    public var issuedAt: Date?
     /// The granted scopes when the provider stated them.
     public var scope: [String]?
     /// Whether the stored token set holds a refresh token (so the session can be refreshed).
@@ -23,12 +25,13 @@ public struct SessionTokens: Sendable, Hashable {
     public var hasIDToken: Bool
 
     public init(
-        accessToken: String, tokenType: String = "Bearer", expiresAt: Date? = nil, scope: [String]? = nil,
-        hasRefreshToken: Bool, hasIDToken: Bool
+        accessToken: String, tokenType: String = "Bearer", expiresAt: Date? = nil, issuedAt: Date? = nil,
+        scope: [String]? = nil, hasRefreshToken: Bool, hasIDToken: Bool
     ) {
         self.accessToken = accessToken
         self.tokenType = tokenType
         self.expiresAt = expiresAt
+        self.issuedAt = issuedAt
         self.scope = scope
         self.hasRefreshToken = hasRefreshToken
         self.hasIDToken = hasIDToken
@@ -38,7 +41,13 @@ public struct SessionTokens: Sendable, Hashable {
     public init(_ tokenSet: TokenSet) {
         self.init(
             accessToken: tokenSet.accessToken, tokenType: tokenSet.tokenType, expiresAt: tokenSet.expiresAt,
-            scope: tokenSet.scope, hasRefreshToken: tokenSet.refreshToken != nil, hasIDToken: tokenSet.idToken != nil)
+            issuedAt: tokenSet.issuedAt, scope: tokenSet.scope, hasRefreshToken: tokenSet.refreshToken != nil, hasIDToken: tokenSet.idToken != nil)
+    }
+
+    /// Whether the access token is due for a refresh at `now`: less than `leeway` of it left,
+    /// but never before half its lifetime (``TokenSet/isRefreshDue(expiresAt:issuedAt:leeway:now:)``).
+    public func refreshDue(leeway: Duration, now: Date) -> Bool {
+        TokenSet.isRefreshDue(expiresAt: expiresAt, issuedAt: issuedAt, leeway: leeway, now: now)
     }
 
     /// Whether the access token expires within `leeway` of `now`. A token without a stated

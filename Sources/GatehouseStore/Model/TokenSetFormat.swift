@@ -6,10 +6,12 @@ import GatehouseOAuth
 /// Version 2 (written since the cache stopped holding refresh and ID tokens) is binary, in
 /// the order a request reads it, so a load decodes the access token and stops:
 ///
-///     0x02 | flags | access token | token type | [expires at] | [scope] | [refresh token]
-///          | [ID token] | raw (JSON object of the other response fields, empty when none)
+///     0x02 | flags | access token | token type | [expires at] | [issued at] | [scope]
+///          | [refresh token] | [ID token] | raw (JSON object of the other response fields,
+///          empty when none)
 ///
-/// `flags`: 1 expires at, 2 refresh token, 4 ID token, 8 scope. Strings and `raw` are
+/// `flags`: 1 expires at, 2 refresh token, 4 ID token, 8 scope, 16 issued at (written since
+/// the refresh lead time follows the token's lifetime; rows without it read as `nil`). Strings and `raw` are
 /// length-prefixed (``CompactWriter``); expires at is the `Double` of
 /// `timeIntervalSinceReferenceDate`, bit for bit; scope is a count and then its strings.
 ///
@@ -21,6 +23,7 @@ enum TokenSetFormat {
     private static let hasRefreshToken: UInt8 = 2
     private static let hasIDToken: UInt8 = 4
     private static let hasScope: UInt8 = 8
+    private static let hasIssuedAt: UInt8 = 16
 
     static func encode(_ tokens: TokenSet) throws -> [UInt8] {
         var writer = CompactWriter(capacity: 32 + tokens.accessToken.utf8.count)
@@ -41,6 +44,7 @@ enum TokenSetFormat {
         if tokens.refreshToken != nil { flags |= hasRefreshToken }
         if tokens.idToken != nil { flags |= hasIDToken }
         if tokens.scope != nil { flags |= hasScope }
+        if tokens.issuedAt != nil { flags |= hasIssuedAt }
         writer.reserve(
             32 + tokens.accessToken.utf8.count + (tokens.refreshToken?.utf8.count ?? 0)
                 + (tokens.idToken?.utf8.count ?? 0) + raw.count)
@@ -49,6 +53,7 @@ enum TokenSetFormat {
         writer.string(tokens.accessToken)
         writer.string(tokens.tokenType)
         if let expiresAt = tokens.expiresAt { writer.double(expiresAt.timeIntervalSinceReferenceDate) }
+        if let issuedAt = tokens.issuedAt { writer.double(issuedAt.timeIntervalSinceReferenceDate) }
         if let scope = tokens.scope {
             writer.length(scope.count)
             for item in scope { writer.string(item) }
@@ -83,7 +88,7 @@ enum TokenSetFormat {
         }
         return TokenSet(
             accessToken: view.accessToken, tokenType: view.tokenType, expiresAt: view.expiresAt,
-            refreshToken: refreshToken, idToken: idToken, scope: view.scope, raw: raw)
+            issuedAt: view.issuedAt, refreshToken: refreshToken, idToken: idToken, scope: view.scope, raw: raw)
     }
 
     /// What a request needs, without decoding the refresh token, the ID token or `raw`.
@@ -101,6 +106,7 @@ enum TokenSetFormat {
         let accessToken = try reader.string()
         let tokenType = try reader.string()
         let expiresAt = flags & hasExpiry != 0 ? Date(timeIntervalSinceReferenceDate: try reader.double()) : nil
+        let issuedAt = flags & hasIssuedAt != 0 ? Date(timeIntervalSinceReferenceDate: try reader.double()) : nil
         var scope: [String]?
         if flags & hasScope != 0 {
             let count = try reader.length()
@@ -110,7 +116,7 @@ enum TokenSetFormat {
             scope = items
         }
         let tokens = SessionTokens(
-            accessToken: accessToken, tokenType: tokenType, expiresAt: expiresAt, scope: scope,
+            accessToken: accessToken, tokenType: tokenType, expiresAt: expiresAt, issuedAt: issuedAt, scope: scope,
             hasRefreshToken: flags & hasRefreshToken != 0, hasIDToken: flags & hasIDToken != 0)
         return (flags, tokens)
     }

@@ -33,7 +33,8 @@ public final class TokenRefresher: Sendable {
     static let failureLimit = 10_000
 
     /// - Parameters:
-    ///   - leeway: how long before expiry a token is refreshed. Default: 30 seconds.
+    ///   - leeway: how long before expiry a token is refreshed, at most half its lifetime
+    ///     (``SessionTokens/refreshDue(leeway:now:)``). Default: 30 seconds.
     ///   - retryAfterFailure: how long after a transient failure a session's refresh fails at
     ///     once instead of asking the IdP again. Default: 15 seconds.
     public init(
@@ -49,10 +50,10 @@ public final class TokenRefresher: Sendable {
 
     /// Whether the session's access token is due for a refresh now.
     public func needsRefresh(_ session: Session) -> Bool {
-        session.tokens.hasRefreshToken && session.tokens.expires(within: leeway, now: store.clock.now)
+        session.tokens.hasRefreshToken && session.tokens.refreshDue(leeway: leeway, now: store.clock.now)
     }
 
-    /// The session with an access token valid for at least `leeway` (refreshed if needed).
+    /// The session with an access token not due for a refresh (refreshed if it was).
     ///
     /// Throws ``RefreshError/sessionEnded`` when the IdP refuses the refresh token (the session
     /// is deleted) and ``RefreshError/refreshFailed`` when the IdP could not be asked (the
