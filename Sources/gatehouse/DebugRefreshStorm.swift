@@ -5,10 +5,14 @@ import GatehouseOAuth
 import GatehouseStore
 
 /// `gatehouse debug-refresh-storm` (hidden): the second process of the cross-process refresh
-/// test. Loads one stored session, prints `ready`, waits for `go` on stdin, then asks
+/// tests. Loads one stored session, prints `ready`, waits for `go` on stdin, then asks
 /// `TokenRefresher` for fresh tokens from `--concurrency` tasks at once and prints one line per
 /// distinct outcome: `token <sha256-prefix>` or `error <code>` (never a token itself). The
 /// client secret comes from `GATEHOUSE_CLIENT_SECRET`, never from the command line.
+///
+/// With `--reload`, each task reads the session from the store just before asking (as a
+/// gateway request does), task `n` starting `n × --stagger-ms` after `go`: later tasks see the
+/// tokens an earlier refresh stored, and refresh them again only if they are due.
 struct DebugRefreshStorm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "debug-refresh-storm",
@@ -20,6 +24,9 @@ struct DebugRefreshStorm: AsyncParsableCommand {
     @Option var clientID: String
     @Option(help: "The session's 64-hex id hash.") var session: String
     @Option var concurrency = 100
+    @Option(help: "The refresher's leeway in seconds (default: beyond any lifetime).") var leeway = 1_000_000
+    @Flag(help: "Each task reads the session from the store itself.") var reload = false
+    @Option(help: "With --reload: milliseconds between task starts.") var staggerMs = 0
 
     func run() async throws {
         guard let clientSecret = ProcessInfo.processInfo.environment["GATEHOUSE_CLIENT_SECRET"], !clientSecret.isEmpty
@@ -34,15 +41,22 @@ struct DebugRefreshStorm: AsyncParsableCommand {
             guard let snapshot = try await store.load(hash: hash, bypassCache: true) else {
                 throw ValidationError("no such session")
             }
-            // A leeway beyond any token lifetime: every task wants a refresh.
-            let refresher = TokenRefresher(store: store, client: client, leeway: .seconds(1_000_000))
+            let refresher = TokenRefresher(store: store, client: client, leeway: .seconds(leeway))
             Self.say("ready")
             guard readLine() == "go" else { throw ValidationError("expected go") }
             return await withTaskGroup(of: String.self) { group in
-                for _ in 0..<concurrency {
-                    group.addTask {
+                for number in 0..<concurrency {
+                    group.addTask { [reload, staggerMs] in
                         do {
-                            let fresh = try await refresher.freshSession(snapshot)
+                            var session = snapshot
+                            if reload {
+                                try await Task.sleep(for: .milliseconds(number * staggerMs))
+                                guard let current = try await store.load(hash: hash, bypassCache: true) else {
+                                    return "error session gone"
+                                }
+                                session = current
+                            }
+                            let fresh = try await refresher.freshSession(session)
                             return "token " + Self.fingerprint(fresh.tokens.accessToken)
                         } catch {
                             return "error \(error)"

@@ -1,3 +1,5 @@
+import GatehouseHummingbird
+
 /// The routes in order; the first whose host and path prefix match takes the request (DESIGN
 /// §2). ``select(authority:path:method:)`` is the one routing decision: the router, the direct
 /// path and the WebSocket handshake all ask it, on the path ``RequestTarget`` decided on.
@@ -7,11 +9,22 @@ public struct RouteTable: Sendable {
     let namesHosts: Bool
     /// Each route's host and path prefix, prepared for matching.
     private let matchers: [(host: HostMatch, prefix: [String])]
+    /// One route that takes every request: nothing to match (the environment's default).
+    let takesEverything: Bool
+    /// Each route's `allow` rules when it has any (`nil`: anyone signed in), and `skip_auth`:
+    /// what admission asks on every request, without copying the routes.
+    let rules: [AccessRules?]
+    let skipAuth: [Bool]
 
     public init(routes: [Route]) {
         self.routes = routes
         self.namesHosts = routes.contains { $0.host != nil }
         self.matchers = routes.map { (HostMatch($0.host), $0.pathPrefix) }
+        self.takesEverything = routes.count == 1 && routes[0].takesEverything
+        self.rules = routes.map { route in
+            route.allow.emails.isEmpty && route.allow.emailDomains.isEmpty && route.allow.groups.isEmpty ? nil : route.allow
+        }
+        self.skipAuth = routes.map(\.skipAuth)
     }
 
     /// What the table decides for a request.
@@ -30,7 +43,7 @@ public struct RouteTable: Sendable {
     /// The route for a request to `authority` (the trusted `Host`), `path` (as decided by
     /// ``RequestTarget``, without the query) and `method` (upper case, as sent).
     func select(authority: Substring?, path: Substring, method: String) -> Selection {
-        if routes.count == 1, routes[0].takesEverything { return .route(0) }
+        if takesEverything { return .route(0) }
         var chosen: Int?
         let host = RequestHost(namesHosts ? authority : nil)
         for (number, reading) in RoutePath.readings(path).enumerated() {
@@ -44,7 +57,7 @@ public struct RouteTable: Sendable {
             }
         }
         guard let chosen else { return .noRoute }
-        return routes[chosen].allows(method: method) ? .route(chosen) : .methodNotAllowed(chosen)
+        return routes[chosen].methods == nil || routes[chosen].allows(method: method) ? .route(chosen) : .methodNotAllowed(chosen)
     }
 
     /// Routes that an earlier route hides completely (same or broader host, shorter or equal

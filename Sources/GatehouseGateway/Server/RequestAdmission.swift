@@ -5,7 +5,7 @@ import Hummingbird
 
 /// Which route takes a request and who may reach it there: the one admission function,
 /// shared by plain requests (``GatewayMiddleware``), the direct path (``DirectProxy``, which
-/// asks ``selectRoute(authority:path:method:)`` and ``admits(_:on:)``) and WebSocket
+/// asks ``selectRoute(authority:path:method:)`` and ``admits(_:onRoute:)``) and WebSocket
 /// handshakes (``WebSocketPassThrough``).
 ///
 /// First the route (``RouteTable``: `404` for none, `405` for a method it does not take,
@@ -50,7 +50,7 @@ struct RequestAdmission: Sendable {
     /// The `route` label of a proxied request's answer (``Route/metricsLabel``; `proxy` when
     /// no route takes it).
     func metricsLabel(for request: Request, peerIP: String?) -> String {
-        if routes.routes.count == 1 { return routes.routes[0].metricsLabel }
+        if routes.takesEverything { return routes.routes[0].metricsLabel }
         let authority = self.authority(
             host: request.head.authority.map { Substring($0) },
             forwardedHost: request.headers[.xForwardedHost].map { Substring($0) }, peerIP: peerIP)
@@ -60,14 +60,15 @@ struct RequestAdmission: Sendable {
         }
     }
 
-    /// Whether `identity` passes `route`'s `allow` rules (`nil`), else the rule it fails.
-    func admits(_ identity: Identity, on route: Route) -> AccessRules.Refusal? {
-        route.allow.check(identity)
+    /// Whether `identity` passes the `allow` rules of route `index` (`nil`), else the rule it
+    /// fails.
+    func admits(_ identity: Identity, onRoute index: Int) -> AccessRules.Refusal? {
+        routes.rules[index]?.check(identity)
     }
 
-    /// Whether a request without a principal may reach `path` on `route`.
-    func isOpen(_ path: Substring, on route: Route) -> Bool {
-        route.skipAuth || skipAuthRoutes.matches(path)
+    /// Whether a request without a principal may reach `path` on route `index`.
+    func isOpen(_ path: Substring, onRoute index: Int) -> Bool {
+        routes.skipAuth[index] || skipAuthRoutes.matches(path)
     }
 
     /// The decision for `request`; `findSession` looks the session up (once).
@@ -90,7 +91,7 @@ struct RequestAdmission: Sendable {
         if let bearer, let token = BearerAuthenticator.token(in: request) {
             switch await bearer.authenticate(token) {
             case .accepted(let identity):
-                if let refusal = admits(identity, on: route) {
+                if let refusal = admits(identity, onRoute: index) {
                     return .answer(RouteRefusal.forbidden(request, route: route, refusal: refusal, logger: auth.logger))
                 }
                 return .proxy(.bearer(identity), route: index)
@@ -105,12 +106,12 @@ struct RequestAdmission: Sendable {
                 auth.logger.notice("cross-site request refused", metadata: ["method": "\(request.method)"])
                 return .answer(OriginCheck.refusal(for: request))
             }
-            if let refusal = admits(session.identity, on: route) {
+            if let refusal = admits(session.identity, onRoute: index) {
                 return .answer(RouteRefusal.forbidden(request, route: route, refusal: refusal, logger: auth.logger))
             }
             return .proxy(.session(session), route: index)
         }
-        if isOpen(path, on: route) { return .proxy(.anonymous, route: index) }
+        if isOpen(path, onRoute: index) { return .proxy(.anonymous, route: index) }
         return .answer(LoginChallenge.response(for: request))
     }
 }

@@ -91,18 +91,18 @@ struct DirectProxy: Sendable {
             : nil
         guard case .route(let index) = admission.selectRoute(authority: authority, path: path, method: request.method.rawValue),
             let upstreamTarget = targets[index],
-            let principal = principal(fields, method: request.method, path: path, route: admission.routes.routes[index])
+            let principal = principal(fields, method: request.method, path: path, route: index)
         else { return nil }
         let upstream = upstreamTarget.upstream
 
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 8)
         headers.add(name: "Host", value: upstream.authority)
-        let proxy = upstreamTarget.proxy
         ProxyHeaders.request(
-            fields: fields, authority: nil, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP),
-            defaultScheme: proxy.publicScheme, settings: proxy.headerSettings, principal: principal, passAccessToken: proxy.passAccessToken,
-            identityHeaders: proxy.identityHeaders, into: &headers)
+            fields: fields, authority: nil, peerIP: peerIP, trusted: upstreamTarget.proxy.trustedProxies.trusts(peerIP),
+            defaultScheme: upstreamTarget.proxy.publicScheme, settings: upstreamTarget.proxy.headerSettings, principal: principal,
+            passAccessToken: upstreamTarget.proxy.passAccessToken, identityHeaders: upstreamTarget.proxy.identityHeaders,
+            into: &headers)
         // Framing: the client's, restated (ProxyHeaders drops both fields) and written as is:
         // the upstream connection's encoder never adds, removes or changes framing fields
         // (UpstreamPool), so what NIO's decoder read as this request's body is exactly the body
@@ -129,18 +129,18 @@ struct DirectProxy: Sendable {
     /// The principal when it is known without waiting: a settled session that passes the
     /// route's rules, or nobody on an open path when no session cookie was sent. A bearer
     /// token (when accepted at all), several session cookies, or a refusal are for the router.
-    private func principal(_ fields: HTTPHeaders, method: HTTPMethod, path: Substring, route: Route) -> ProxyPrincipal? {
+    private func principal(_ fields: HTTPHeaders, method: HTTPMethod, path: Substring, route: Int) -> ProxyPrincipal? {
         if admission.bearer != nil, fields.contains(name: "authorization") { return nil }
         switch SessionCookieLookup(fields, name: admission.auth.cookies.sessionName) {
         case .one(let value):
             // With the cross-site check on, unsafe methods are the router's to check.
             if admission.checksCrossSite, !Self.safeMethods.contains(method) { return nil }
             guard let session = admission.auth.settledSession(cookieValue: value),
-                admission.admits(session.identity, on: route) == nil
+                admission.admits(session.identity, onRoute: route) == nil
             else { return nil }
             return .session(session)
         case .absent:
-            return admission.isOpen(path, on: route) ? .anonymous : nil
+            return admission.isOpen(path, onRoute: route) ? .anonymous : nil
         case .ambiguous:
             return nil
         }
