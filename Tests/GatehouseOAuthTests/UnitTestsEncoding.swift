@@ -65,6 +65,29 @@ struct UnitTestsEncoding {
         }
     }
 
+    /// Issue 14: the refresh lead time is the leeway but at most half the token's lifetime, so
+    /// a short-lived token is not due the moment it is issued.
+    @Test func refreshIsDueHalfWayThroughAShortLifetime() throws {
+        let issued = Date(timeIntervalSince1970: 1_700_000_000)
+        func due(lifetime: Double, after elapsed: Double, leeway: Int = 60, knownIssue: Bool = true) -> Bool {
+            TokenSet(
+                accessToken: "a", expiresAt: issued.addingTimeInterval(lifetime), issuedAt: knownIssue ? issued : nil
+            ).refreshDue(leeway: .seconds(leeway), now: issued.addingTimeInterval(elapsed))
+        }
+        #expect(!due(lifetime: 40, after: 0), "a 40-second token is not due when issued")
+        #expect(!due(lifetime: 40, after: 19))
+        #expect(due(lifetime: 40, after: 21))
+        #expect(!due(lifetime: 5, after: 2))
+        #expect(due(lifetime: 5, after: 3))
+        #expect(!due(lifetime: 3600, after: 3539), "a long token: the leeway decides")
+        #expect(due(lifetime: 3600, after: 3541))
+        #expect(due(lifetime: 40, after: 0, knownIssue: false), "issue time unknown (older rows): the leeway alone")
+        #expect(!TokenSet(accessToken: "a").refreshDue(leeway: .seconds(60), now: issued), "no stated lifetime: never due")
+        let response = try TokenResponse.tokenSet(
+            from: ["access_token": .string("a"), "token_type": .string("Bearer"), "expires_in": .number(40)], receivedAt: issued)
+        #expect(response.issuedAt == issued && response.expiresAt == issued.addingTimeInterval(40))
+    }
+
     @Test func tokenSetExpiryAndRefreshMerge() {
         let now = Date(timeIntervalSince1970: 1_700_000_000)
         let tokens = TokenSet(accessToken: "a", expiresAt: now.addingTimeInterval(20), refreshToken: "r1", idToken: "i1")

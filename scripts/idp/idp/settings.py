@@ -105,6 +105,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 ISSUER = _env("IDP_ISSUER").rstrip("/")
 
+_DEFAULT_ACCESS_TOKEN_SECONDS = int(_env("IDP_ACCESS_TOKEN_SECONDS", "3600"))
+
+
+def _access_token_seconds(request):
+    """Access token lifetime per token request: clients named gatehouse-life-N get N seconds
+    (the refresh-storm tests' short-lived tokens), every other client the instance's default.
+    oauthlib calls this for each token it issues; django-oauth-toolkit stores its expires_in."""
+    client = getattr(request, "client", None)
+    client_id = getattr(client, "client_id", None) or getattr(request, "client_id", None) or ""
+    prefix = "gatehouse-life-"
+    if client_id.startswith(prefix) and client_id[len(prefix):].isdigit():
+        return int(client_id[len(prefix):])
+    return _DEFAULT_ACCESS_TOKEN_SECONDS
+
+
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_ISS_ENDPOINT": ISSUER,
@@ -115,7 +130,7 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "idp.validators.GatehouseTestValidator",
     "PKCE_REQUIRED": True,
     "ROTATE_REFRESH_TOKEN": _env_bool("IDP_ROTATE_REFRESH", "true"),
-    "ACCESS_TOKEN_EXPIRE_SECONDS": int(_env("IDP_ACCESS_TOKEN_SECONDS", "3600")),
+    "ACCESS_TOKEN_EXPIRE_SECONDS": _access_token_seconds,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": int(_env("IDP_CODE_SECONDS", "8")),
     "SCOPES": {
         "openid": "OpenID Connect",

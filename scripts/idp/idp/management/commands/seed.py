@@ -19,6 +19,10 @@ APPLICATIONS = [
     ("gatehouse-consent", "gatehouse-test-secret", Application.GRANT_AUTHORIZATION_CODE, False),
     ("gatehouse-public", "", Application.GRANT_AUTHORIZATION_CODE, True),
     ("gatehouse-service", "gatehouse-service-secret", Application.GRANT_CLIENT_CREDENTIALS, True),
+    # Access tokens of 5, 40 and 75 seconds (settings._access_token_seconds): refresh storms
+    ("gatehouse-life-5", "gatehouse-test-secret", Application.GRANT_AUTHORIZATION_CODE, True),
+    ("gatehouse-life-40", "gatehouse-test-secret", Application.GRANT_AUTHORIZATION_CODE, True),
+    ("gatehouse-life-75", "gatehouse-test-secret", Application.GRANT_AUTHORIZATION_CODE, True),
     # ID tokens without profile, email and group claims (idp/validators.py)
     ("gatehouse-thin", "gatehouse-test-secret", Application.GRANT_AUTHORIZATION_CODE, True),
 ]
