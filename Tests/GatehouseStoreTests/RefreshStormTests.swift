@@ -4,10 +4,6 @@ import GatehouseStore
 import GatehouseTestSupport
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Issue 14: a storm of requests over two gateway processes on one PostgreSQL, each request
 /// reading the session as a gateway does, finds the relayed token expired — one refresh grant
 /// in all, whatever the token's lifetime. With the fixed 60-second lead time, tokens of 5 or 40
@@ -23,8 +19,6 @@ extension RefreshTests {
 
     @Test(arguments: [5, 40, 75, 3600])
     func aStormOverTwoProcessesRefreshesOnceWhateverTheLifetime(lifetime: Int) async throws {
-        let binary = KillNineTests.executable
-        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "\(binary.path) is missing: run swift build first")
         let url = try RefreshDatabase.url()
         let issuer = try DOT.refreshIssuer()
         let clientID = lifetime == 3600 ? DOT.confidentialClient : "gatehouse-life-\(lifetime)"
@@ -40,42 +34,14 @@ extension RefreshTests {
             let (_, session) = try await store.create(
                 identity: login.identity, provider: "oidc", tokens: Self.expired(login.tokens))
 
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = [
-                "debug-refresh-storm", "--store", url, "--issuer", issuer, "--client-id", clientID,
-                "--session", session.idHash.hex, "--concurrency", "\(Self.stormRequests)", "--leeway",
-                "\(Self.gatewayLeeway)", "--reload", "--stagger-ms", "\(Self.stagger)",
-            ]
-            var environment = ProcessInfo.processInfo.environment
-            environment["GATEHOUSE_ENCRYPTION_KEYS"] = TestKeys.first
-            environment["GATEHOUSE_CLIENT_SECRET"] = DOT.secret
-            process.environment = environment
-            let input = Pipe()
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let pid = process.processIdentifier
-            let watchdog = Task {
-                try await Task.sleep(for: .seconds(120))
-                kill(pid, SIGKILL)
-            }
-            defer {
-                watchdog.cancel()
-                if process.isRunning { process.terminate() }
-            }
-            let reader = LineReader(descriptor: output.fileHandleForReading.fileDescriptor)
-            let ready = await reader.readLines(atLeast: 1)
-            try #require(
-                ready.lines == ["ready"],
-                "the second process did not start: \(String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self))")
-
+            let other = try await RefreshStormProcess(arguments: [
+                "--store", url, "--issuer", issuer, "--client-id", clientID, "--session", session.idHash.hex,
+                "--concurrency", "\(Self.stormRequests)", "--leeway", "\(Self.gatewayLeeway)", "--reload",
+                "--stagger-ms", "\(Self.stagger)",
+            ])
             let before = try await DOT.settledRefreshTokenRequests()
             let refresher = TokenRefresher(store: store, client: client, leeway: .seconds(Self.gatewayLeeway))
-            input.fileHandleForWriting.write(Data("go\n".utf8))
+            other.go()
             // As gateway requests do: each reads the session, then asks for a fresh one.
             let here = try await withThrowingTaskGroup(of: String.self) { group in
                 for number in 0..<Self.stormRequests {
@@ -87,10 +53,9 @@ extension RefreshTests {
                 }
                 return try await group.reduce(into: Set<String>()) { $0.insert($1) }
             }
-            let there = await reader.readLines(atLeast: Int.max).lines
-            process.waitUntilExit()
+            let (there, status) = await other.outcomes()
 
-            #expect(process.terminationStatus == 0)
+            #expect(status == 0)
             let grants = try await DOT.refreshTokenRequests(since: before)
             #expect(grants == 1, "\(lifetime)-second tokens: \(grants) refresh grants for \(2 * Self.stormRequests) requests")
             #expect(here.count == 1, "one token in this process")
