@@ -177,15 +177,18 @@ struct DirectProxyTests {
         }
     }
 
+    /// Signs alice in; the gateway's port and a `GET path` request with her session cookie.
+    static func signedInGet(_ fixture: GatewayFixture) async throws -> (port: Int, get: @Sendable (String) -> String) {
+        let browser = fixture.browser()
+        try await browser.logIn()
+        let cookie = browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+        let port = try #require(URL(string: fixture.baseURL)?.port)
+        return (port, { path in "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nCookie: \(cookie)\r\n\r\n" })
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrderAcrossBothPaths() async throws {
         try await GatewayFixture.with { fixture in
-            let browser = fixture.browser()
-            try await browser.logIn()
-            let cookie = browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
-            let port = try #require(URL(string: fixture.baseURL)?.port)
-            func get(_ path: String) -> String {
-                "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nCookie: \(cookie)\r\n\r\n"
-            }
+            let (port, get) = try await Self.signedInGet(fixture)
             // Direct, router (Gatehouse's own endpoint), direct, direct, all in one write.
             let (responses, closed) = try await RawHTTPClient.exchange(
                 port: port, get("/one") + get("/oauth2/userinfo") + get("/two") + get("/three?x=1"), count: 4)
@@ -208,13 +211,7 @@ struct DirectProxyTests {
     /// the answer still owed and the client took it for its first request's).
     @Test(arguments: [true, false]) func refusalWaitsForTheAnswersBeforeIt(direct: Bool) async throws {
         try await GatewayFixture.with(environment: ["GATEHOUSE_DIRECT_PROXY": direct ? "true" : "false"]) { fixture in
-            let browser = fixture.browser()
-            try await browser.logIn()
-            let cookie = browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
-            let port = try #require(URL(string: fixture.baseURL)?.port)
-            func get(_ path: String) -> String {
-                "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nCookie: \(cookie)\r\n\r\n"
-            }
+            let (port, get) = try await Self.signedInGet(fixture)
             let (responses, closed) = try await RawHTTPClient.exchange(
                 port: port, get("/one") + get("/oauth2/userinfo") + get("/two%00") + get("/three"), count: 4)
             try #require(responses.count == 3, "\(responses.map(\.status))")
@@ -232,13 +229,9 @@ struct DirectProxyTests {
     /// took for its next request's).
     @Test func parseErrorWaitsForTheExchangeInFlight() async throws {
         try await GatewayFixture.with { fixture in
-            let browser = fixture.browser()
-            try await browser.logIn()
-            let cookie = browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
-            let port = try #require(URL(string: fixture.baseURL)?.port)
-            _ = try await browser.send("GET", "/warm")  // the session settles in the cache
-            let request = "GET /one HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nCookie: \(cookie)\r\n\r\n"
-                + "get /two HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n"
+            let (port, get) = try await Self.signedInGet(fixture)
+            _ = try await RawHTTPClient.exchange(port: port, get("/warm"), count: 1)  // the session settles in the cache
+            let request = get("/one") + "get /two HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n"
             let (responses, closed) = try await RawHTTPClient.exchange(port: port, request, count: 2)
             try #require(responses.count == 2, "\(responses.map(\.status))")
             #expect(responses.map(\.status) == [200, 400])
