@@ -23,8 +23,10 @@ public enum DOT {
         return value
     }
 
+    /// Refresh grant requests only (the IdP logs a marker for each, scripts/idp/idp/validators.py):
+    /// logins on the same instance, which other tests make meanwhile, do not count.
     public static func refreshTokenRequests() throws -> Int {
-        try refreshInstanceRequests(containing: "\"POST /o/token/")
+        try refreshInstanceRequests(containing: "gatehouse-idp: refresh_token grant")
     }
 
     /// How many requests of the refresh instance's access log contain `marker`

@@ -30,12 +30,14 @@ from servers import ARTIFACTS, ROOT, Demo, DevIdP, EchoApp, Gateway, free_port, 
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
 
-# The gateway refreshes an access token that expires within this (AuthSettings.refreshLeeway,
-# not configurable from the command line). Access tokens live this plus REFRESH_WINDOW
-# seconds, so a token is kept for the first REFRESH_WINDOW seconds and refreshed after.
+# The gateway refreshes an access token once less than REFRESH_LEEWAY of it remains
+# (AuthSettings.refreshLeeway, not configurable from the command line), but never before half
+# its lifetime (TokenSet.isRefreshDue). Access tokens live twice REFRESH_WINDOW, shorter than
+# the leeway: a token is kept for its first REFRESH_WINDOW seconds and refreshed after.
 REFRESH_LEEWAY = 60
 REFRESH_WINDOW = 12
-ACCESS_TOKEN_SECONDS = REFRESH_LEEWAY + REFRESH_WINDOW
+ACCESS_TOKEN_SECONDS = 2 * REFRESH_WINDOW
+assert ACCESS_TOKEN_SECONDS / 2 < REFRESH_LEEWAY
 
 DEV_USERS = {"alice": ("alice", "alice"), "bob": ("bob", "bob")}
 DOT_USERS = {"alice": ("alice", "alice-password-1"), "bob": ("bob", "bob-password-1")}

@@ -102,9 +102,10 @@ def test_two_tabs_sign_in_at_the_same_time(stack, browser, shots):
 
 @pytest.mark.parametrize("stack_name", ["demo", "dot_short_tokens"])
 def test_expired_access_token_is_refreshed_silently(stack_name, request, browser, shots):
-    """Access tokens live REFRESH_LEEWAY + REFRESH_WINDOW seconds and the gateway refreshes one
-    that expires within REFRESH_LEEWAY: a reload inside the window keeps the token, a page load
-    after it gets a new one — same session cookie, no trip to the IdP, still signed in."""
+    """Access tokens live 2 x REFRESH_WINDOW seconds and the gateway refreshes one half way
+    through (sooner than REFRESH_LEEWAY before it expires): a reload inside the window keeps the
+    token, a page load after it gets a new one — same session cookie, no trip to the IdP, still
+    signed in."""
     stack = request.getfixturevalue(f"{stack_name}_stack")
     browser.get(stack.url("/"))
     stack.wait_for_login_page(browser)

@@ -1,4 +1,11 @@
+import sys
+
 from oauth2_provider.oauth2_validators import OAuth2Validator
+
+# Written to the instance's log for every refresh_token grant request: the refresh-counting
+# tests read it (the access log cannot tell a refresh from a login's code exchange, which
+# other tests make on the same instance at the same time).
+REFRESH_GRANT_MARKER = "gatehouse-idp: refresh_token grant"
 
 
 # Clients whose ID tokens carry only the protocol claims (sub, iss, aud, exp, nonce, ...):
@@ -35,6 +42,10 @@ class GatehouseTestValidator(OAuth2Validator):
     # authorized silently; others get consent_required.
     def validate_silent_authorization(self, request):
         return bool(request.client and request.client.skip_authorization)
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        print(REFRESH_GRANT_MARKER, file=sys.stderr, flush=True)
+        return super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
 
     def get_id_token_dictionary(self, token, token_handler, request):
         claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
