@@ -33,6 +33,8 @@ struct RouteMatrixTests {
         var navigation = false
         /// `nil`: the public URL's host.
         var host: String?
+        /// `X-Forwarded-Host`, which only a trusted proxy may set (this gateway trusts none).
+        var forwardedHost: String? = nil
         var expected: Outcome
     }
 
@@ -91,6 +93,9 @@ struct RouteMatrixTests {
             C(who: .alice, path: "/anything", host: "localhost", expected: .answered(404, "no_route")),
             C(who: .alice, path: "/admin/x", host: "localhost", expected: .answered(404, "no_route")),
             C(who: .anonymous, path: "/anything", navigation: true, host: "localhost", expected: .answered(404, nil)),
+            // X-Forwarded-Host from a client that is not a trusted proxy names no route host
+            C(who: .alice, path: "/anything", host: "localhost", forwardedHost: "127.0.0.1", expected: .answered(404, "no_route")),
+            C(who: .alice, path: "/admin/x", forwardedHost: "localhost", expected: admin),
             // paths an upstream could read as another route's
             C(who: .alice, path: "/admin%2Fx", expected: .answered(400, "ambiguous_path")),
             C(who: .bob, path: "/%61dmin/x", expected: .answered(400, "ambiguous_path")),
@@ -133,7 +138,7 @@ struct RouteMatrixTests {
                     func count(_ route: String, _ status: Int) -> Double? {
                         PrometheusText.value(of: #"gatehouse_http_requests_total{route="\#(route)",status="\#(status)"}"#, in: metrics)
                     }
-                    #expect(count("admin", 200) == 4)
+                    #expect(count("admin", 200) == 6)
                     #expect(count("admin", 405) == 4)
                     #expect(count("api", 200) == 4)
                     #expect(count("api", 403) == 2)
@@ -147,6 +152,7 @@ struct RouteMatrixTests {
     static func send(_ test: Case, port: Int, cookie: String?, upstreams: [String: String]) async throws -> Outcome {
         var request = "\(test.method) \(test.path) HTTP/1.1\r\nHost: \(test.host ?? "127.0.0.1"):\(port)\r\n"
         if let cookie { request += "Cookie: \(cookie)\r\n" }
+        if let forwardedHost = test.forwardedHost { request += "X-Forwarded-Host: \(forwardedHost):\(port)\r\n" }
         request += test.navigation ? "Sec-Fetch-Mode: navigate\r\nAccept: text/html\r\n" : "Accept: application/json\r\n"
         if test.method != "GET", test.method != "DELETE" { request += "Content-Length: 0\r\n" }
         request += "X-Forwarded-User: mallory\r\nConnection: close\r\n\r\n"
