@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseTestSupport
 import GatehouseOAuth
 import GatehouseStore
 import Testing
@@ -17,7 +18,7 @@ struct AdminCommandTests {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try ProcessLaunch.start(process)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))

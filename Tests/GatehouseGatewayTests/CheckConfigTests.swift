@@ -25,7 +25,7 @@ struct CheckConfigTests {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ProcessLaunch.start(process)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))

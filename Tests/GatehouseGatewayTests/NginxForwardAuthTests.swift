@@ -47,7 +47,7 @@ struct NginxForwardAuthTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: nginx)
         process.arguments = ["-c", file.path, "-p", path, "-e", "\(path)/error.log"]
-        try process.run()
+        try ProcessLaunch.start(process)
         defer {
             process.terminate()
             process.waitUntilExit()

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseTestSupport
 import GRDB
 @testable import GatehouseStore
 import Testing
@@ -32,7 +33,7 @@ import Darwin
             let errors = Pipe()
             process.standardOutput = output
             process.standardError = errors
-            try process.run()
+            try ProcessLaunch.start(process)
             let pid = process.processIdentifier
             // Safety net only (no assertion depends on time): never hang the test run.
             let watchdog = Task {

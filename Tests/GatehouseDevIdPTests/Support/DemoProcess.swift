@@ -40,7 +40,7 @@ final class DemoProcess: @unchecked Sendable {
         ] + arguments
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ProcessLaunch.start(process)
     }
 
     /// SIGINT, then the exit status once the process has stopped.

@@ -30,7 +30,7 @@ final class ServeProcess: @unchecked Sendable {
         ].merging(extra) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ProcessLaunch.start(process)
         do {
             try await GracefulShutdownTests.waitUntilHealthy(baseURL)
         } catch {

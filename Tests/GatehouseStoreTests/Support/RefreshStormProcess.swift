@@ -36,7 +36,7 @@ final class RefreshStormProcess {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        try ProcessLaunch.start(process)
         let pid = process.processIdentifier
         watchdog = Task {
             try await Task.sleep(for: .seconds(120))
