@@ -62,10 +62,11 @@ struct RouteTableTests {
     }
 
     @Test func hostsWithPorts() {
-        #expect(Route(name: "r", host: "app.example:8443", upstream: "http://a").matches(authority: "app.example:8443"))
-        #expect(!Route(name: "r", host: "app.example:8443", upstream: "http://a").matches(authority: "app.example"))
-        #expect(Route(name: "r", host: "[::1]", upstream: "http://a").matches(authority: "[::1]:4180"))
-        #expect(!Route(name: "r", host: "app.example", upstream: "http://a").matches(authority: "app.example.evil"))
+        #expect(HostMatch("app.example:8443").matches(RequestHost("app.example:8443")))
+        #expect(!HostMatch("app.example:8443").matches(RequestHost("app.example")))
+        #expect(HostMatch("[::1]").matches(RequestHost("[::1]:4180")))
+        #expect(!HostMatch("[::1]:4180").matches(RequestHost("[::1]")))
+        #expect(!HostMatch("app.example").matches(RequestHost("app.example.evil")))
     }
 
     // MARK: The YAML list

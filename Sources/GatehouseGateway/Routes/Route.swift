@@ -66,12 +66,6 @@ public struct Route: Sendable {
         return names.sorted().joined(separator: ", ")
     }
 
-    /// Whether `authority` (a `Host` value, maybe with a port) is this route's host.
-    func matches(authority: Substring?) -> Bool {
-        guard host != nil else { return true }
-        return HostMatch(host).matches(RequestHost(authority))
-    }
-
     /// `authority` without its `:port` (IPv6 literals keep their brackets).
     static func hostName(of authority: String) -> String {
         if authority.hasPrefix("[") {

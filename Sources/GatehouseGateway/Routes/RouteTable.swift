@@ -57,7 +57,7 @@ public struct RouteTable: Sendable {
             }
         }
         guard let chosen else { return .noRoute }
-        return routes[chosen].methods == nil || routes[chosen].allows(method: method) ? .route(chosen) : .methodNotAllowed(chosen)
+        return routes[chosen].allows(method: method) ? .route(chosen) : .methodNotAllowed(chosen)
     }
 
     /// Routes that an earlier route hides completely (same or broader host, shorter or equal
