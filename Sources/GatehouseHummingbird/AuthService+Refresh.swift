@@ -11,7 +11,15 @@ extension AuthService {
     /// other failure keeps the old tokens (DESIGN §4: a failure never loses a stored session):
     /// the request goes on with them while the access token is still valid or not needed
     /// (``AuthSettings/accessTokenRequired``), and is answered ``SessionUnavailable`` otherwise.
+    ///
+    /// A session from a provider that is no longer configured is treated as signed out.
     func refreshedIfDue(_ session: Session) async throws(SessionUnavailable) -> Session? {
+        guard let refresher = refresher(for: session) else {
+            logger.notice(
+                "session of a provider no longer configured ignored",
+                metadata: ["session": "\(session.idHash.shortDescription)", "provider": "\(session.provider)"])
+            return nil
+        }
         guard refresher.needsRefresh(session) else { return session }
         do {
             return try await refresher.freshSession(session)

@@ -4,8 +4,9 @@ public import GatehouseStore
 public import Hummingbird
 public import Logging
 
-/// Everything the `/oauth2/*` routes and the session middleware share: the OAuth client, the
-/// session store, the token refresher and the settings. Create one per application.
+/// Everything the `/oauth2/*` routes and the session middleware share: the identity providers
+/// (each with its OAuth client and token refresher), the session store and the settings.
+/// Create one per application.
 ///
 /// ```swift
 /// let auth = AuthService(client: client, store: store, settings: AuthSettings(publicURL: url))
@@ -15,11 +16,20 @@ public import Logging
 /// router.group("app").add(middleware: LoginRequiredMiddleware()).get { … }
 /// ```
 public final class AuthService: Sendable {
-    public let client: OAuthClient
+    /// Which providers may sign a user in for a return path (`nil`: every one). The gateway
+    /// answers with the providers of the route the path leads to.
+    public typealias ProviderPolicy = @Sendable (_ request: Request, _ returnPath: String) -> [String]?
+
+    /// The providers, in the order the chooser page lists them; never empty.
+    public let providers: [LoginProvider]
     public let store: SessionStore
     public let settings: AuthSettings
     public let cookies: AuthCookies
-    let refresher: TokenRefresher
+    let allowedProviders: ProviderPolicy
+    /// The index of each provider id in ``providers`` and ``refreshers``.
+    private let providerIndex: [String: Int]
+    /// One per provider: a refresh goes to the provider the session came from.
+    private let refreshers: [TokenRefresher]
     /// The `jti`s of accepted back-channel logout tokens (one cache per application).
     public let logoutReplayCache: ReplayCache
     /// Caps on logins in flight (``AuthSettings/pendingLimits``).
@@ -27,24 +37,71 @@ public final class AuthService: Sendable {
     /// Where the routes, the middleware and the gateway log (never a secret or token).
     public let logger: Logger
 
-    public init(
+    /// An application with one provider, ``LoginProvider/defaultID``, whose callback is
+    /// `/oauth2/callback`.
+    public convenience init(
         client: OAuthClient,
         store: SessionStore,
         settings: AuthSettings,
         logger: Logger = Logger(label: "gatehouse.auth")
     ) {
-        self.client = client
+        self.init(
+            checkedProviders: [LoginProvider(unchecked: LoginProvider.defaultID, name: client.provider.name, client: client)],
+            store: store, settings: settings, allowedProviders: { _, _ in nil }, logger: logger)
+    }
+
+    /// An application whose users sign in with any of `providers` (the first is the default
+    /// for bearer tokens and readiness); `allowedProviders` narrows them per return path.
+    ///
+    /// - Throws: ``LoginProviderError`` for an empty list or a repeated id.
+    public convenience init(
+        providers: [LoginProvider],
+        store: SessionStore,
+        settings: AuthSettings,
+        allowedProviders: @escaping ProviderPolicy = { _, _ in nil },
+        logger: Logger = Logger(label: "gatehouse.auth")
+    ) throws(LoginProviderError) {
+        guard !providers.isEmpty else { throw LoginProviderError("at least one provider is needed") }
+        var seen: Set<String> = []
+        for provider in providers where !seen.insert(provider.id).inserted {
+            throw LoginProviderError("provider id \(provider.id) is used twice")
+        }
+        self.init(
+            checkedProviders: providers, store: store, settings: settings, allowedProviders: allowedProviders,
+            logger: logger)
+    }
+
+    private init(
+        checkedProviders providers: [LoginProvider], store: SessionStore, settings: AuthSettings,
+        allowedProviders: @escaping ProviderPolicy, logger: Logger
+    ) {
+        self.providers = providers
+        self.providerIndex = Dictionary(uniqueKeysWithValues: providers.enumerated().map { ($1.id, $0) })
+        self.refreshers = providers.map {
+            TokenRefresher(store: store, client: $0.client, leeway: settings.refreshLeeway, logger: logger)
+        }
         self.store = store
         self.settings = settings
+        self.allowedProviders = allowedProviders
         self.cookies = AuthCookies(secure: settings.cookieSecure)
-        self.refresher = TokenRefresher(store: store, client: client, leeway: settings.refreshLeeway, logger: logger)
         self.logoutReplayCache = ReplayCache()
         self.loginLimiter = PendingLoginLimiter(limits: settings.pendingLimits)
         self.logger = logger
     }
 
-    /// The provider name stored with sessions and pending logins.
-    var providerName: String { client.provider.name }
+    /// The first provider's client (bearer tokens, readiness).
+    public var client: OAuthClient { providers[0].client }
+
+    /// The provider with this id, if configured.
+    public func provider(id: String) -> LoginProvider? {
+        providerIndex[id].map { providers[$0] }
+    }
+
+    /// The refresher of the provider a session came from; `nil` when that provider is no
+    /// longer configured.
+    func refresher(for session: Session) -> TokenRefresher? {
+        providerIndex[session.provider].map { refreshers[$0] }
+    }
 
     /// The session for `request`'s cookie, with its access token refreshed when it is about
     /// to expire; `nil` when there is no cookie, the cookie is malformed, or the session is
@@ -75,7 +132,7 @@ public final class AuthService: Sendable {
     /// "signed out". Never blocks: for a proxy's event loop.
     public func settledSession(cookieValue: Substring) -> Session? {
         guard let id = SessionID(cookieValue: String(cookieValue)), let session = store.settledSession(hash: id.hash),
-            !refresher.needsRefresh(session)
+            let refresher = refresher(for: session), !refresher.needsRefresh(session)
         else { return nil }
         return session
     }

@@ -36,20 +36,22 @@ extension SessionStore {
         }
     }
 
-    /// Deletes every session of a subject ("sign out everywhere").
+    /// Deletes every session of a subject ("sign out everywhere"): only those from `provider`
+    /// (its id) unless it is `nil` (a subject is unique only within its issuer).
     ///
     /// - Returns: How many were deleted.
-    public func deleteAll(subject: String) async throws -> Int {
-        let deleted = try await driver.deleteSessions(subject: subject)
+    public func deleteAll(subject: String, provider: String? = nil) async throws -> Int {
+        let deleted = try await driver.deleteSessions(subject: subject, provider: provider)
         cache.invalidate(deleted)
         return deleted.count
     }
 
-    /// Deletes every session of an IdP session (`sid`, OIDC Back-Channel Logout §2.5).
+    /// Deletes every session of an IdP session (`sid`, OIDC Back-Channel Logout §2.5): only
+    /// those from `provider` (its id) unless it is `nil`.
     ///
     /// - Returns: How many were deleted.
-    public func deleteAll(idpSessionID: String) async throws -> Int {
-        let deleted = try await driver.deleteSessions(idpSessionID: idpSessionID)
+    public func deleteAll(idpSessionID: String, provider: String? = nil) async throws -> Int {
+        let deleted = try await driver.deleteSessions(idpSessionID: idpSessionID, provider: provider)
         cache.invalidate(deleted)
         return deleted.count
     }

@@ -70,6 +70,8 @@ final class GatewayMetrics: Sendable {
     /// The `route` label for a request path.
     static func route(for path: String) -> String {
         if ownRoutes.contains(path) { return path }
+        // Every provider's callback counts as the callback (ids are not label values).
+        if path.hasPrefix("/oauth2/callback/") { return "/oauth2/callback" }
         if path == "/oauth2" || path.hasPrefix("/oauth2/") { return "/oauth2/other" }
         return proxyRoute
     }

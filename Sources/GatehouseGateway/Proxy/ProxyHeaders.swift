@@ -178,7 +178,7 @@ enum ProxyHeaders {
         result.add(name: "X-Forwarded-Proto", value: forwardedProto ?? defaultScheme)
         if let host = forwardedHost ?? settings.publicHost ?? host { result.add(name: "X-Forwarded-Host", value: host) }
         if identityHeaders, let identity = principal.identity {
-            for (name, value) in IdentityHeaders.values(for: identity) {
+            for (name, value) in IdentityHeaders.values(for: identity, provider: principal.provider) {
                 // Through HTTPField, which neutralises characters a claim must not smuggle in.
                 result.add(name: name.rawName, value: HTTPField(name: name, value: value).value)
             }

@@ -16,6 +16,12 @@ public enum ProxyPrincipal: Sendable {
         return false
     }
 
+    /// The id of the provider a session came from; `nil` for the others.
+    var provider: String? {
+        if case .session(let session) = self { return session.provider }
+        return nil
+    }
+
     var identity: Identity? {
         switch self {
         case .anonymous: nil

@@ -14,9 +14,12 @@ public enum LoginChallenge {
         return request.headers[values: .accept].contains { $0.lowercased().contains("text/html") }
     }
 
-    /// `/oauth2/start?rd=<path and query of the request>`.
-    public static func startPath(returnPath: String) -> String {
-        "/oauth2/start?rd=" + PercentEncoding.encode(ReturnPath.sanitize(returnPath))
+    /// `/oauth2/start?rd=<path and query of the request>`, with `provider` and `prompt` when given.
+    public static func startPath(returnPath: String, provider: String? = nil, prompt: String? = nil) -> String {
+        var path = "/oauth2/start?"
+        if let provider { path += "provider=" + PercentEncoding.encode(provider) + "&" }
+        if let prompt { path += "prompt=" + PercentEncoding.encode(prompt) + "&" }
+        return path + "rd=" + PercentEncoding.encode(ReturnPath.sanitize(returnPath))
     }
 
     /// The path and query of `request`, the place to return to after login.

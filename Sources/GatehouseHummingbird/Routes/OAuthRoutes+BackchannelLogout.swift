@@ -11,7 +11,8 @@ extension OAuthRoutes {
     /// `POST /oauth2/backchannel-logout` (OpenID Connect Back-Channel Logout 1.0 §2.5–§2.8):
     /// the IdP posts `logout_token=…` server to server; the token is validated (signature,
     /// `iss`, `aud`, times, `events`, no `nonce`, `jti`), its `jti` must not have been seen,
-    /// then the sessions of its `sid` — or, without one, of its `sub` — are deleted.
+    /// then the sessions of its `sid` — or, without one, of its `sub` — are deleted, among the
+    /// sessions of the provider whose keys and issuer the token passed only.
     ///
     /// `200` with `Cache-Control: no-store` on success (also when no session matched: the RP
     /// has none left for that IdP session); `400` JSON `{"error": "invalid_request",
@@ -35,14 +36,14 @@ extension OAuthRoutes {
             return refuseLogout("missing_logout_token", "the body must hold exactly one logout_token")
         }
         let token: LogoutToken
-        do {
-            token = try await auth.client.validateLogoutToken(rawToken)
-        } catch {
-            return refuseLogout(error.code.rawValue, error.message)
+        let provider: LoginProvider
+        switch await validatedLogoutToken(rawToken) {
+        case .success(let validated): (token, provider) = validated
+        case .failure(let error): return refuseLogout(error.code.rawValue, error.message)
         }
         // Kept until the token could no longer pass the `exp` check anyway.
         let keepUntil = token.expiresAt.addingTimeInterval(
-            TimeInterval(auth.client.configuration.clockSkew.components.seconds))
+            TimeInterval(provider.client.configuration.clockSkew.components.seconds))
         switch auth.logoutReplayCache.record(token.tokenID, until: keepUntil, now: auth.store.clock.now) {
         case .replayed:
             return refuseLogout("logout_token_replayed", "this logout token was already used")
@@ -54,9 +55,9 @@ extension OAuthRoutes {
         let ended: Int
         do {
             if let sessionID = token.sessionID {
-                ended = try await auth.store.deleteAll(idpSessionID: sessionID)
+                ended = try await auth.store.deleteAll(idpSessionID: sessionID, provider: provider.id)
             } else if let subject = token.subject {
-                ended = try await auth.store.deleteAll(subject: subject)
+                ended = try await auth.store.deleteAll(subject: subject, provider: provider.id)
             } else {
                 ended = 0  // The verifier guarantees one of the two.
             }
@@ -71,12 +72,29 @@ extension OAuthRoutes {
             "back-channel logout",
             metadata: [
                 "by": "\(token.sessionID == nil ? "sub" : "sid")", "subject": "\(token.subject ?? "-")",
-                "sessions_ended": "\(ended)",
+                "provider": "\(provider.id)", "sessions_ended": "\(ended)",
             ])
         AuthMetrics.backchannelLogout("succeeded")
         var headers = HTTPFields()
         headers[.cacheControl] = "no-store"
         return Response(status: .ok, headers: headers)
+    }
+
+    /// The token and the provider it is valid for: each provider in turn validates it against
+    /// its own issuer and keys (a token names its issuer, but only a signature proves it).
+    /// When none accepts it, fails with the error of the first provider whose issuer it names
+    /// (else the first provider's).
+    private func validatedLogoutToken(_ rawToken: String) async -> Result<(LogoutToken, LoginProvider), OAuthError> {
+        var errors: [OAuthError] = []
+        for provider in auth.providers {
+            do {
+                return .success((try await provider.client.validateLogoutToken(rawToken), provider))
+            } catch {
+                errors.append(error)
+            }
+        }
+        let named = errors.first { $0.code != .idTokenIssuerMismatch } ?? errors[0]
+        return .failure(named)
     }
 
     /// `405` for any other method on the endpoint, with `Allow: POST`.

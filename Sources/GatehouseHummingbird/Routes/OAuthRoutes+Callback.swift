@@ -4,11 +4,13 @@ import Hummingbird
 import Logging
 
 extension OAuthRoutes {
-    /// `GET /oauth2/callback`: check this browser's binding cookie and consume the pending
-    /// authorization in one step (single use; a wrong binding consumes nothing, DESIGN §1),
-    /// exchange the code and validate the ID token, apply the access rules, then create a
+    /// `GET /oauth2/callback[/{provider}]`: check this browser's binding cookie and consume the
+    /// pending authorization in one step (single use; a wrong binding consumes nothing, DESIGN
+    /// §1), check that it was started with the provider whose callback this is (mix-up
+    /// defence, RFC 9700 §4.4), exchange the code with that provider and validate its ID token
+    /// (its `iss`, RFC 9207 `iss` of the response), apply the access rules, then create a
     /// session under a new id and return to the saved path.
-    func callback(_ request: Request, context: Context) async -> Response {
+    func callback(_ request: Request, context: Context, providerID: String) async -> Response {
         let parameters: CallbackParameters
         do {
             parameters = try CallbackParameters(query: Substring(request.uri.query ?? ""))
@@ -49,11 +51,29 @@ extension OAuthRoutes {
             page.message = "This sign-in was started in another browser or has expired. Please start again."
             return Self.page(page, cookies: [clearBinding])
         }
+        guard stored.provider == providerID, let provider = auth.provider(id: providerID),
+            stored.pending.redirectURI == provider.client.configuration.redirectURI
+        else {
+            // Started with one provider, answered on another's callback: a mix-up attempt (or
+            // a provider removed from the configuration during the login). Nothing is sent to
+            // any token endpoint.
+            auth.logger.warning(
+                "callback on another provider's redirect URI refused (mix-up defence)",
+                metadata: ["callback_provider": "\(providerID)", "login_provider": "\(stored.provider)"])
+            AuthMetrics.login(.failed)
+            var page = Self.loginFailed(.badRequest, category: "provider_mismatch", returnPath: stored.returnPath)
+            page.message = "This sign-in came back from a different identity provider than it was started with."
+            return Self.page(page, cookies: [clearBinding])
+        }
         let result: LoginResult
         do {
-            result = try await auth.client.exchange(parameters, pending: stored.pending)
+            result = try await provider.client.exchange(parameters, pending: stored.pending)
         } catch {
-            auth.logger.notice("login failed", metadata: ["error": "\(error.code)", "http_status": "\(error.httpStatus ?? 0)"])
+            auth.logger.notice(
+                "login failed",
+                metadata: [
+                    "error": "\(error.code)", "http_status": "\(error.httpStatus ?? 0)", "provider": "\(provider.id)",
+                ])
             AuthMetrics.login(.failed)
             let page = Self.loginFailed(
                 Self.status(for: error.code), category: error.code.rawValue, returnPath: stored.returnPath)
@@ -74,14 +94,18 @@ extension OAuthRoutes {
         let created: (SessionID, Session)
         do {
             created = try await auth.store.create(
-                identity: result.identity, provider: stored.provider, tokens: result.tokens)
+                identity: result.identity, provider: provider.id, tokens: result.tokens)
         } catch {
             auth.logger.error("cannot store a session", metadata: ["error": "\(AuthService.errorCode(error))"])
             return Self.storeUnavailable
         }
         let (id, session) = created
         auth.logger.info(
-            "signed in", metadata: ["subject": "\(session.identity.subject)", "session": "\(session.idHash.shortDescription)"])
+            "signed in",
+            metadata: [
+                "subject": "\(session.identity.subject)", "session": "\(session.idHash.shortDescription)",
+                "provider": "\(provider.id)",
+            ])
         AuthMetrics.login(.succeeded)
         let now = auth.store.clock.now
         let maxAge = Int(session.absoluteExpiresAt.timeIntervalSince(now))

@@ -13,7 +13,7 @@ extension OAuthRoutes {
         guard let session = try await auth.session(for: request, context: &context) else {
             return Response(status: .unauthorized, headers: headers)
         }
-        for (name, value) in IdentityHeaders.values(for: session.identity) {
+        for (name, value) in IdentityHeaders.values(for: session.identity, provider: session.provider) {
             headers[name] = value
         }
         return Response(status: .accepted, headers: headers)
@@ -28,7 +28,7 @@ extension OAuthRoutes {
         }
         let identity = session.identity
         let body = UserInfoBody(
-            subject: identity.subject, email: identity.email, name: identity.name,
+            subject: identity.subject, provider: session.provider, email: identity.email, name: identity.name,
             preferredUsername: identity.preferredUsername, groups: identity.groups,
             sessionExpiresAt: min(session.idleExpiresAt, session.absoluteExpiresAt),
             signOutURL: "/oauth2/sign_out")
@@ -39,6 +39,8 @@ extension OAuthRoutes {
 /// The JSON of `/oauth2/userinfo`.
 struct UserInfoBody: Encodable {
     var subject: String
+    /// The id of the provider the session came from.
+    var provider: String
     var email: String?
     var name: String?
     var preferredUsername: String?
@@ -47,7 +49,7 @@ struct UserInfoBody: Encodable {
     var signOutURL: String
 
     enum CodingKeys: String, CodingKey {
-        case subject, email, name, groups
+        case subject, provider, email, name, groups
         case preferredUsername = "preferred_username"
         case sessionExpiresAt = "session_expires_at"
         case signOutURL = "sign_out_url"

@@ -31,20 +31,25 @@ extension OAuthRoutes {
         if let ended {
             AuthMetrics.signOut()
             auth.logger.info("signed out", metadata: ["session": "\(ended.session.idHash.shortDescription)"])
-            await revoke(ended.tokenSet)
-            if let url = await endSessionURL(idToken: ended.tokenSet.idToken) { location = url }
+            // At the provider the session came from; one no longer configured gets nothing.
+            if let provider = auth.provider(id: ended.session.provider) {
+                await revoke(ended.tokenSet, at: provider.client)
+                if let url = await endSessionURL(idToken: ended.tokenSet.idToken, at: provider.client) {
+                    location = url
+                }
+            }
         }
         return Self.redirect(to: location, cookies: [auth.cookies.clearSession()])
     }
 
     /// Revokes the refresh token (which ends the grant), else the access token. A provider
     /// without a revocation endpoint is fine; other failures are logged.
-    private func revoke(_ tokens: TokenSet) async {
+    private func revoke(_ tokens: TokenSet, at client: OAuthClient) async {
         do {
             if let refreshToken = tokens.refreshToken {
-                try await auth.client.revoke(refreshToken, hint: .refreshToken)
+                try await client.revoke(refreshToken, hint: .refreshToken)
             } else {
-                try await auth.client.revoke(tokens.accessToken, hint: .accessToken)
+                try await client.revoke(tokens.accessToken, hint: .accessToken)
             }
         } catch where error.code == .endpointNotSupported {
             return
@@ -57,11 +62,11 @@ extension OAuthRoutes {
     /// `post_logout_redirect_uri`, or `nil`. The ID token stays in the URL because without it
     /// the IdP must ask the user before ending its session (RP-Initiated Logout §2) and some
     /// IdPs refuse the redirect; an ID token is no credential (bearers are RFC 9068 access tokens).
-    private func endSessionURL(idToken: String?) async -> String? {
+    private func endSessionURL(idToken: String?, at client: OAuthClient) async -> String? {
         guard auth.settings.endIdPSession else { return nil }
         let postLogout = auth.settings.postLogoutRedirectURI ?? auth.settings.publicURL + "/"
         do {
-            return try await auth.client.endSessionURL(
+            return try await client.endSessionURL(
                 idTokenHint: idToken, logoutHint: idToken.flatMap(OAuthClient.logoutHint(forIDToken:)),
                 postLogoutRedirectURI: postLogout)?
                 .absoluteString

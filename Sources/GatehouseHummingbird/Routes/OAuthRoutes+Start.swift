@@ -9,8 +9,10 @@ extension OAuthRoutes {
     /// cookies costs the store no more than this per request).
     static var maximumGivenUpPerStart: Int { 4 }
 
-    /// `GET /oauth2/start?rd=/path`: a new pending authorization (state, nonce, PKCE) kept
-    /// server-side, a binding cookie for this browser, and a `302` to the IdP.
+    /// `GET /oauth2/start?rd=/path[&provider=ID][&prompt=none]`: a new pending authorization
+    /// (state, nonce, PKCE) kept server-side and bound to its provider, a binding cookie for
+    /// this browser, and a `302` to the IdP. Without `provider` and with several allowed for
+    /// `rd`, the chooser page (``ProviderChoice``); `prompt=none` asks for a silent login.
     ///
     /// Each login in flight has its own binding cookie (named after its state's hash), so
     /// several tabs can sign in at once. Beyond ``AuthSettings/maxLoginsInFlight`` the
@@ -19,7 +21,26 @@ extension OAuthRoutes {
     /// browser has a login of its own to give up; otherwise a cap answers `429` with
     /// `Retry-After`. A browser that keeps bouncing back here is stopped by ``LoginLoopGuard``.
     func start(_ request: Request, context: Context) async -> Response {
-        let returnPath = ReturnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
+        let query = request.uri.queryParameters
+        let returnPath = ReturnPath.sanitize(query["rd"].map(String.init))
+        let prompt = query["prompt"].map(String.init)
+        if let prompt, prompt != "none" {
+            return Self.page(
+                Page(
+                    status: .badRequest, title: "Bad sign-in link", message: "The only prompt a sign-in link may ask for is none.",
+                    category: "invalid_prompt"))
+        }
+        let provider: LoginProvider
+        switch ProviderChoice.make(
+            requested: query["provider"].map(String.init), returnPath: returnPath, request: request, auth: auth)
+        {
+        case .provider(let chosen): provider = chosen
+        case .chooser(let providers):
+            return Self.page(ProviderChoice.chooserPage(providers, returnPath: returnPath, prompt: prompt))
+        case .refused(let page):
+            auth.logger.notice("login start refused", metadata: ["reason": "\(page.category ?? "-")"])
+            return Self.page(page)
+        }
         let now = auth.store.clock.now
         var cookies: [Cookie] = []
         var loop = LoginLoopGuard(
@@ -57,9 +78,11 @@ extension OAuthRoutes {
         }
         let authorization: AuthorizationRequest
         do {
-            authorization = try await auth.client.authorizationRequest()
+            var parameters = provider.authorizationParameters
+            if let prompt { parameters.prompt = prompt }
+            authorization = try await provider.client.authorizationRequest(parameters)
         } catch {
-            auth.logger.error("cannot start a login", metadata: ["error": "\(error.code)"])
+            auth.logger.error("cannot start a login", metadata: ["error": "\(error.code)", "provider": "\(provider.id)"])
             AuthMetrics.login(.idpUnavailable)
             return Self.page(
                 Page(
@@ -71,7 +94,7 @@ extension OAuthRoutes {
         do {
             try await auth.store.savePending(
                 authorization.pending, bindingValue: bindingValue, returnPath: returnPath,
-                provider: auth.providerName)
+                provider: provider.id)
         } catch {
             auth.logger.error("cannot store a pending login", metadata: ["error": "\(AuthService.errorCode(error))"])
             return Self.storeUnavailable

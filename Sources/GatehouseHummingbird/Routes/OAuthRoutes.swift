@@ -20,7 +20,12 @@ public struct OAuthRoutes<Context: SessionRequestContext>: Sendable {
             await self.start(request, context: context)
         }
         router.get("/oauth2/callback") { request, context in
-            await self.callback(request, context: context)
+            await self.callback(request, context: context, providerID: LoginProvider.defaultID)
+        }
+        router.get("/oauth2/callback/:provider") { request, context in
+            // An id that is no provider's matches no pending login's provider: refused there.
+            let id = context.parameters.get("provider") ?? ""
+            return await self.callback(request, context: context, providerID: id)
         }
         router.get("/oauth2/sign_out") { _, _ in
             Page.signOut().response()
@@ -44,7 +49,7 @@ public struct OAuthRoutes<Context: SessionRequestContext>: Sendable {
             try await self.userInfo(request, context: context).createHeadResponse()
         }
         // HEAD must not start or finish a login (a link checker or prefetcher would).
-        for path in ["/oauth2/start", "/oauth2/callback"] {
+        for path in ["/oauth2/start", "/oauth2/callback", "/oauth2/callback/:provider"] {
             router.head(RouterPath(path)) { _, _ in
                 var response = JSONResponse.oauthError(
                     "invalid_request", description: "use GET", status: .methodNotAllowed)

@@ -8,6 +8,8 @@ extension HTTPFields.Element.Name {
     public static let forwardedEmail = Self("X-Forwarded-Email")!
     public static let forwardedPreferredUsername = Self("X-Forwarded-Preferred-Username")!
     public static let forwardedGroups = Self("X-Forwarded-Groups")!
+    /// The id of the provider a session came from (`default` with one provider).
+    public static let forwardedProvider = Self("X-Forwarded-Provider")!
 
     /// Fetch metadata (W3C Fetch Metadata Request Headers).
     public static let secFetchMode = Self("Sec-Fetch-Mode")!
@@ -16,8 +18,8 @@ extension HTTPFields.Element.Name {
     public static let referrerPolicy = Self("Referrer-Policy")!
     public static let xFrameOptions = Self("X-Frame-Options")!
 
-    /// The four identity headers.
+    /// The five identity headers.
     public static let identityHeaders: [Self] = [
-        .forwardedUser, .forwardedEmail, .forwardedPreferredUsername, .forwardedGroups,
+        .forwardedUser, .forwardedEmail, .forwardedPreferredUsername, .forwardedGroups, .forwardedProvider,
     ]
 }

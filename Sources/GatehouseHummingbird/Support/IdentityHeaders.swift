@@ -3,12 +3,13 @@ public import Hummingbird
 
 /// The identity headers (DESIGN §2) for a signed-in identity: `X-Forwarded-User` (the
 /// subject), `X-Forwarded-Email`, `X-Forwarded-Preferred-Username`, `X-Forwarded-Groups`
-/// (comma-separated, see ``isListableGroup(_:)``). Absent values are left out. Values with
-/// bytes not allowed in a header become spaces (swift-http-types), so a claim cannot inject a
-/// header.
+/// (comma-separated, see ``isListableGroup(_:)``), and for a session `X-Forwarded-Provider`
+/// (its provider's id). Absent values are left out. Values with bytes not allowed in a header
+/// become spaces (swift-http-types), so a claim cannot inject a header.
 public enum IdentityHeaders {
-    public static func values(for identity: Identity) -> [(HTTPFields.Element.Name, String)] {
+    public static func values(for identity: Identity, provider: String? = nil) -> [(HTTPFields.Element.Name, String)] {
         var values: [(HTTPFields.Element.Name, String)] = [(.forwardedUser, identity.subject)]
+        if let provider { values.append((.forwardedProvider, provider)) }
         if let email = identity.email { values.append((.forwardedEmail, email)) }
         if let username = identity.preferredUsername { values.append((.forwardedPreferredUsername, username)) }
         let groups = identity.groups.filter(isListableGroup)

@@ -61,12 +61,12 @@ public final class MemoryDriver: StorageDriver {
         state.withLock { $0.sessions.removeValue(forKey: idHash) }
     }
 
-    public func deleteSessions(subject: String) async throws -> [SessionHash] {
-        deleteSessions { $0.subject == subject }
+    public func deleteSessions(subject: String, provider: String?) async throws -> [SessionHash] {
+        deleteSessions { $0.subject == subject && (provider == nil || $0.provider == provider) }
     }
 
-    public func deleteSessions(idpSessionID: String) async throws -> [SessionHash] {
-        deleteSessions { $0.idpSessionID == idpSessionID }
+    public func deleteSessions(idpSessionID: String, provider: String?) async throws -> [SessionHash] {
+        deleteSessions { $0.idpSessionID == idpSessionID && (provider == nil || $0.provider == provider) }
     }
 
     private func deleteSessions(where matches: (SessionRow) -> Bool) -> [SessionHash] {

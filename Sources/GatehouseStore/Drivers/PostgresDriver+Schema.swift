@@ -92,6 +92,14 @@ extension PostgresDriver {
                 "ALTER TABLE gatehouse_sessions RENAME COLUMN claims TO legacy_claims",
                 "ALTER TABLE gatehouse_sessions ALTER COLUMN legacy_claims DROP NOT NULL",
             ]),
+        Migration(
+            version: 4, description: "provider ids",
+            statements: [
+                // Every session and login so far came from the one provider of the environment,
+                // whose id is `default` (sealed sessions of format 1 read as that: SessionPayload).
+                "UPDATE gatehouse_sessions SET provider = 'default'",
+                "UPDATE gatehouse_pending SET provider = 'default'",
+            ]),
     ]
 
     /// The two-key advisory lock serialising migrations across processes. The two-key form

@@ -67,15 +67,22 @@ extension PostgresDriver {
         return try deleted.first.map(Self.sessionRow)
     }
 
-    public func deleteSessions(subject: String) async throws -> [SessionHash] {
+    public func deleteSessions(subject: String, provider: String?) async throws -> [SessionHash] {
         try await deleting(
-            "deleteSessions(subject:)", "DELETE FROM gatehouse_sessions WHERE subject = \(subject) RETURNING id_hash")
+            "deleteSessions(subject:)",
+            """
+            DELETE FROM gatehouse_sessions WHERE subject = \(subject)
+                AND (\(provider)::text IS NULL OR provider = \(provider)) RETURNING id_hash
+            """)
     }
 
-    public func deleteSessions(idpSessionID: String) async throws -> [SessionHash] {
+    public func deleteSessions(idpSessionID: String, provider: String?) async throws -> [SessionHash] {
         try await deleting(
             "deleteSessions(idpSessionID:)",
-            "DELETE FROM gatehouse_sessions WHERE idp_session_id = \(idpSessionID) RETURNING id_hash")
+            """
+            DELETE FROM gatehouse_sessions WHERE idp_session_id = \(idpSessionID)
+                AND (\(provider)::text IS NULL OR provider = \(provider)) RETURNING id_hash
+            """)
     }
 
     public func deleteAllSessions() async throws -> Int {

@@ -6,6 +6,8 @@ extension SQLiteDriver {
     static let firstMigration = "v1: sessions and pending authorizations"
     /// The identity sealed with the tokens; clear columns for lookups only.
     static let sealedIdentityMigration = "v2: identity sealed with the tokens"
+    /// The provider column holds the provider's configured id, no longer its preset name.
+    static let providerIDMigration = "v3: provider ids"
 
     /// The schema, one registered migration per version; GRDB records which ran in
     /// `grdb_migrations`. Never edit a released migration: add the next one.
@@ -80,6 +82,15 @@ extension SQLiteDriver {
                     CREATE INDEX sessions_idle_expires_at ON sessions (idle_expires_at);
                     CREATE INDEX sessions_absolute_expires_at ON sessions (absolute_expires_at);
                     CREATE INDEX sessions_created_at ON sessions (created_at);
+                    """)
+        }
+        migrator.registerMigration(Self.providerIDMigration) { db in
+            // Every session and login so far came from the one provider of the environment,
+            // whose id is `default` (sealed sessions of format 1 read as that: SessionPayload).
+            try db.execute(
+                sql: """
+                    UPDATE sessions SET provider = 'default';
+                    UPDATE pending_authorizations SET provider = 'default';
                     """)
         }
         return migrator

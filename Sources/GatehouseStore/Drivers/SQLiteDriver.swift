@@ -132,17 +132,21 @@ public final class SQLiteDriver: StorageDriver {
         }
     }
 
-    public func deleteSessions(subject: String) async throws -> [SessionHash] {
+    public func deleteSessions(subject: String, provider: String?) async throws -> [SessionHash] {
         try await write { db in
-            try Row.fetchAll(db, sql: "DELETE FROM sessions WHERE subject = ? RETURNING id_hash", arguments: [subject])
-                .map { try Self.hash($0, "id_hash") }
+            try Row.fetchAll(
+                db, sql: "DELETE FROM sessions WHERE subject = ?1 AND (?2 IS NULL OR provider = ?2) RETURNING id_hash",
+                arguments: [subject, provider]
+            ).map { try Self.hash($0, "id_hash") }
         }
     }
 
-    public func deleteSessions(idpSessionID: String) async throws -> [SessionHash] {
+    public func deleteSessions(idpSessionID: String, provider: String?) async throws -> [SessionHash] {
         try await write { db in
             try Row.fetchAll(
-                db, sql: "DELETE FROM sessions WHERE idp_session_id = ? RETURNING id_hash", arguments: [idpSessionID]
+                db,
+                sql: "DELETE FROM sessions WHERE idp_session_id = ?1 AND (?2 IS NULL OR provider = ?2) RETURNING id_hash",
+                arguments: [idpSessionID, provider]
             ).map { try Self.hash($0, "id_hash") }
         }
     }

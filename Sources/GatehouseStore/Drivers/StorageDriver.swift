@@ -29,11 +29,13 @@ public protocol StorageDriver: Sendable {
     /// tokens it deletes); `nil` when there was none.
     func takeSession(_ idHash: SessionHash) async throws -> SessionRow?
 
-    /// Deletes every session of a subject ("sign out everywhere"); the hashes deleted.
-    func deleteSessions(subject: String) async throws -> [SessionHash]
+    /// Deletes every session of a subject ("sign out everywhere"), of `provider` only unless
+    /// it is `nil`; the hashes deleted.
+    func deleteSessions(subject: String, provider: String?) async throws -> [SessionHash]
 
-    /// Deletes every session of an IdP session (`sid`, back-channel logout); the hashes deleted.
-    func deleteSessions(idpSessionID: String) async throws -> [SessionHash]
+    /// Deletes every session of an IdP session (`sid`, back-channel logout) of `provider`
+    /// (`nil`: any); the hashes deleted.
+    func deleteSessions(idpSessionID: String, provider: String?) async throws -> [SessionHash]
 
     /// Deletes every session; how many.
     func deleteAllSessions() async throws -> Int

@@ -6,7 +6,7 @@ import GatehouseOAuth
 ///
 /// The plaintext, binary (``CompactWriter``), the token set last:
 ///
-///     0x01 | created at | absolute deadline | provider | identity | token set (TokenSetFormat v2)
+///     0x02 | created at | absolute deadline | provider | identity | token set (TokenSetFormat v2)
 ///
 /// Times are milliseconds since 1970 as 64-bit integers. `identity` is
 /// `flags | issuer | subject | [email] | [name] | [preferred username] | groups | [sid]`, with
@@ -16,13 +16,21 @@ import GatehouseOAuth
 /// The row keeps clear copies of the subject, the IdP session id, the provider, the creation
 /// time and the absolute deadline for lookups (logout by subject or `sid`, purging, listing);
 /// ``check(against:)`` refuses a row whose copies differ from the sealed values.
+///
+/// `provider` is the configured provider's id. Format `0x01` (same layout) held the preset name
+/// (`oidc`, `google`…) of the one provider there was; it reads as ``defaultProvider``.
 struct SessionPayload: Sendable, Equatable {
     var identity: Identity
     var provider: String
     var createdAt: Int64
     var absoluteExpiresAt: Int64
+    /// What a format-1 payload sealed as its provider (a preset name), else `nil`.
+    var legacyProvider: String? = nil
 
     static let version1: UInt8 = 0x01
+    static let version2: UInt8 = 0x02
+    /// The id of the environment's one provider, which every format-1 session came from.
+    static let defaultProvider = "default"
 
     private static let hasEmail: UInt8 = 1
     private static let hasEmailVerified: UInt8 = 2
@@ -43,7 +51,7 @@ struct SessionPayload: Sendable, Equatable {
         if identity.preferredUsername != nil { flags |= Self.hasPreferredUsername }
         if identity.sessionID != nil { flags |= Self.hasSessionID }
         var writer = CompactWriter(capacity: 96 + identity.subject.utf8.count + identity.issuer.utf8.count)
-        writer.byte(Self.version1)
+        writer.byte(Self.version2)
         writer.int64(createdAt)
         writer.int64(absoluteExpiresAt)
         writer.string(provider)
@@ -77,7 +85,7 @@ struct SessionPayload: Sendable, Equatable {
 
     /// The payload and where its token set starts.
     private static func decode(_ plaintext: [UInt8]) throws -> (SessionPayload, Int) {
-        guard plaintext.first == version1 else {
+        guard let version = plaintext.first, version == version1 || version == version2 else {
             throw StoreError.corrupt.withDetail("sealed session of an unknown format")
         }
         var reader = CompactReader(plaintext, offset: 1)
@@ -99,8 +107,13 @@ struct SessionPayload: Sendable, Equatable {
             issuer: issuer, subject: subject, email: email,
             emailVerified: flags & hasEmailVerified != 0 ? flags & emailVerified != 0 : nil, name: name,
             preferredUsername: preferredUsername, groups: groups, sessionID: sessionID)
-        let payload = SessionPayload(
-            identity: identity, provider: provider, createdAt: createdAt, absoluteExpiresAt: absoluteExpiresAt)
+        let payload =
+            version == version1
+            ? SessionPayload(
+                identity: identity, provider: defaultProvider, createdAt: createdAt,
+                absoluteExpiresAt: absoluteExpiresAt, legacyProvider: provider)
+            : SessionPayload(
+                identity: identity, provider: provider, createdAt: createdAt, absoluteExpiresAt: absoluteExpiresAt)
         return (payload, reader.offset)
     }
 
@@ -114,7 +127,9 @@ struct SessionPayload: Sendable, Equatable {
                 "subject"
             } else if row.idpSessionID != identity.sessionID {
                 "idp_session_id"
-            } else if row.provider != provider {
+            } else if row.provider != provider, row.provider != legacyProvider {
+                // A format-1 row may still hold its preset name (written by an older process
+                // after the migration to ids).
                 "provider"
             } else if row.createdAt != createdAt {
                 "created_at"

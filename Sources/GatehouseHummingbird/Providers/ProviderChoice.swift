@@ -1,0 +1,58 @@
+import Hummingbird
+
+/// Which provider `/oauth2/start` sends the browser to: the one its `provider` parameter names
+/// (when allowed for the return path), the only one allowed, or — with several — the chooser.
+enum ProviderChoice {
+    case provider(LoginProvider)
+    /// Several providers are allowed and none was named: show the chooser.
+    case chooser([LoginProvider])
+    /// `400`: an unknown provider, or one the return path does not allow.
+    case refused(Page)
+
+    /// The choice for a start naming `requested` (or none) for `returnPath`.
+    static func make(requested: String?, returnPath: String, request: Request, auth: AuthService) -> ProviderChoice {
+        let allowedIDs = auth.allowedProviders(request, returnPath)
+        let allowed = allowedIDs.map { ids in auth.providers.filter { ids.contains($0.id) } } ?? auth.providers
+        if let requested {
+            guard let provider = auth.provider(id: requested) else {
+                return .refused(
+                    Page(
+                        status: .badRequest, title: "Unknown sign-in provider",
+                        message: "This sign-in link names a provider this application does not know.",
+                        category: "unknown_provider", link: (href: LoginChallenge.startPath(returnPath: returnPath), text: "Choose how to sign in")))
+            }
+            guard allowed.contains(where: { $0.id == provider.id }) else {
+                return .refused(
+                    Page(
+                        status: .badRequest, title: "Provider not allowed here",
+                        message: "The page you asked for does not accept sign-in with \(provider.name).",
+                        category: "provider_not_allowed", link: (href: LoginChallenge.startPath(returnPath: returnPath), text: "Choose how to sign in")))
+            }
+            return .provider(provider)
+        }
+        switch allowed.count {
+        case 1: return .provider(allowed[0])
+        case 0:
+            return .refused(
+                Page(
+                    status: .badRequest, title: "No sign-in provider",
+                    message: "The page you asked for accepts no sign-in provider this application has.",
+                    category: "no_provider"))
+        default: return .chooser(allowed)
+        }
+    }
+
+    /// The chooser: one link per provider to `/oauth2/start?provider=ID&rd=…` (no script,
+    /// the pages' CSP), `prompt` kept.
+    static func chooserPage(_ providers: [LoginProvider], returnPath: String, prompt: String?) -> Page {
+        var page = Page(status: .ok, title: "Sign in", message: "Choose how to sign in.")
+        var html = "<ul class=\"providers\">"
+        for provider in providers {
+            let href = LoginChallenge.startPath(returnPath: returnPath, provider: provider.id, prompt: prompt)
+            html += "<li><a href=\"\(Page.escape(href))\">Sign in with \(Page.escape(provider.name))</a></li>"
+        }
+        html += "</ul>"
+        page.extraHTML = html
+        return page
+    }
+}
