@@ -16,9 +16,10 @@ public import Logging
 /// router.group("app").add(middleware: LoginRequiredMiddleware()).get { … }
 /// ```
 public final class AuthService: Sendable {
-    /// Which providers may sign a user in for a return path (`nil`: every one). The gateway
-    /// answers with the providers of the route the path leads to.
-    public typealias ProviderPolicy = @Sendable (_ request: Request, _ returnPath: String) -> [String]?
+    /// Which providers may sign a user in for a return path (`nil`: every one), asked with the
+    /// `/oauth2/start` request and its client's address. The gateway answers with the
+    /// providers of the route the path leads to.
+    public typealias ProviderPolicy = @Sendable (_ request: Request, _ peerIP: String?, _ returnPath: String) -> [String]?
 
     /// The providers, in the order the chooser page lists them; never empty.
     public let providers: [LoginProvider]
@@ -47,7 +48,7 @@ public final class AuthService: Sendable {
     ) {
         self.init(
             checkedProviders: [LoginProvider(unchecked: LoginProvider.defaultID, name: client.provider.name, client: client)],
-            store: store, settings: settings, allowedProviders: { _, _ in nil }, logger: logger)
+            store: store, settings: settings, allowedProviders: { _, _, _ in nil }, logger: logger)
     }
 
     /// An application whose users sign in with any of `providers` (the first is the default
@@ -58,7 +59,7 @@ public final class AuthService: Sendable {
         providers: [LoginProvider],
         store: SessionStore,
         settings: AuthSettings,
-        allowedProviders: @escaping ProviderPolicy = { _, _ in nil },
+        allowedProviders: @escaping ProviderPolicy = { _, _, _ in nil },
         logger: Logger = Logger(label: "gatehouse.auth")
     ) throws(LoginProviderError) {
         guard !providers.isEmpty else { throw LoginProviderError("at least one provider is needed") }

@@ -8,10 +8,12 @@ struct ConfigValues {
     let reader: ConfigReader
     /// The file's `routes:` list, parsed apart (``RoutesFile``); `nil` when it has none.
     var routes: Yams.Node? = nil
+    /// The file's `providers:` list, parsed apart (``ProvidersFile``); `nil` when it has none.
+    var providers: Yams.Node? = nil
 
     /// The file's sections with structure (lists of mappings), which swift-configuration's
     /// flat keys cannot hold.
-    static let structuredSections: Set<String> = ["routes"]
+    static let structuredSections: Set<String> = ["routes", "providers"]
 
     /// Values from `environment` and, when given, the YAML file at `file`.
     static func load(environment: [String: String], file: String?) async throws -> ConfigValues {
@@ -27,7 +29,8 @@ struct ConfigValues {
             providers.append(InMemoryProvider(name: "--config \(file)", values: values))
             structured = sections
         }
-        return ConfigValues(reader: ConfigReader(providers: providers), routes: structured["routes"])
+        return ConfigValues(
+            reader: ConfigReader(providers: providers), routes: structured["routes"], providers: structured["providers"])
     }
 
     /// The YAML file's values under the keys ``string(_:secret:)`` reads (`client_id` →

@@ -1,22 +1,41 @@
+import GatehouseHummingbird
 import GatehouseOAuth
 
 extension GatewayConfiguration {
-    /// The Entra ID tenant `GATEHOUSE_ISSUER` names (`https://login.microsoftonline.com/<tenant>/v2.0`),
-    /// `common` without an issuer. Meaningful with `GATEHOUSE_PROVIDER=microsoft` only.
-    var microsoftTenant: String {
-        issuer.flatMap { issuer in issuer.split(separator: "/").dropFirst(2).first.map(String.init) } ?? "common"
+    /// The environment's one provider (`GATEHOUSE_PROVIDER`, `_ISSUER`, `_CLIENT_*`), id
+    /// `default`; used when the config file lists no `providers:`.
+    var shorthandProvider: ProviderSettings {
+        var settings = ProviderSettings(id: LoginProvider.defaultID, name: Self.displayName(ofPreset: provider))
+        settings.kind = provider
+        settings.issuer = issuer
+        settings.microsoftTenants = microsoftTenants
+        settings.requireEmailVerified = requireEmailVerified
+        settings.clientID = clientID
+        settings.clientSecret = clientSecret
+        settings.clientAuth = clientAuth
+        settings.clientKey = clientKey
+        settings.scopes = scopes
+        return settings
     }
 
-    /// Whether ``microsoftTenant`` lets users of any tenant sign in (`common`, `organizations`).
-    var isMultiTenantMicrosoft: Bool {
-        provider == "microsoft" && ["common", "organizations"].contains(microsoftTenant.lowercased())
+    /// The providers users sign in with: the file's `providers:`, else the shorthand.
+    public var loginProviders: [ProviderSettings] {
+        providers.isEmpty ? [shorthandProvider] : providers
     }
 
-    /// The email rule in force: `GATEHOUSE_REQUIRE_EMAIL_VERIFIED`, else the provider's default
-    /// (`always` for Microsoft, `if_present` for the others).
-    var requiresVerifiedEmail: Bool {
-        requireEmailVerified ?? (provider == "microsoft")
+    /// How the chooser page names a preset by default.
+    static func displayName(ofPreset preset: String) -> String {
+        switch preset {
+        case "google": "Google"
+        case "github": "GitHub"
+        case "microsoft": "Microsoft"
+        case "gitlab": "GitLab"
+        default: "Single sign-on"
+        }
     }
+
+    /// The Entra ID tenant `GATEHOUSE_ISSUER` names, `common` without an issuer.
+    var microsoftTenant: String { shorthandProvider.microsoftTenant }
 
     /// `GATEHOUSE_MICROSOFT_TENANTS` and `GATEHOUSE_REQUIRE_EMAIL_VERIFIED`, checked against the
     /// provider: a multi-tenant Microsoft issuer needs the tenant allow-list (nOAuth: another
@@ -41,24 +60,7 @@ extension GatewayConfiguration {
     /// ``microsoftTenants`` against the provider and issuer (at loading, and again when the
     /// OAuth client is made from a configuration built in code).
     func checkMicrosoftTenants() throws {
-        if !microsoftTenants.isEmpty, provider != "microsoft" {
-            throw ConfigurationError("GATEHOUSE_MICROSOFT_TENANTS", "is only used with GATEHOUSE_PROVIDER=microsoft")
-        }
-        if isMultiTenantMicrosoft, microsoftTenants.isEmpty {
-            throw ConfigurationError(
-                "GATEHOUSE_MICROSOFT_TENANTS",
-                "is required with GATEHOUSE_PROVIDER=microsoft and the multi-tenant issuer \(microsoftTenant): "
-                    + "without it any Entra ID tenant can sign in, and its admins can give a user any email; "
-                    + "list the tenant ids allowed, comma-separated")
-        }
-        let tenant = microsoftTenant.lowercased() == "consumers" ? Provider.microsoftConsumerTenant : microsoftTenant
-        if provider == "microsoft", !isMultiTenantMicrosoft, !microsoftTenants.isEmpty,
-            !microsoftTenants.contains(tenant.lowercased())
-        {
-            throw ConfigurationError(
-                "GATEHOUSE_MICROSOFT_TENANTS",
-                "does not list the tenant of GATEHOUSE_ISSUER (\(microsoftTenant); name it there by its tenant id)")
-        }
+        try shorthandProvider.checkMicrosoftTenants()
     }
 
     /// A GUID, as Entra ID writes tenant ids: 8-4-4-4-12 hexadecimal digits.
@@ -67,11 +69,8 @@ extension GatewayConfiguration {
         return groups.map(\.utf8.count) == [8, 4, 4, 4, 12] && groups.allSatisfy { $0.allSatisfy(\.isHexDigit) }
     }
 
-    /// The email rule of `provider`, as configured: its claim (`xms_edov` for Microsoft), and
-    /// ``requiresVerifiedEmail``.
+    /// The email rule of `provider` with the shorthand's settings.
     func emailVerification(for provider: Provider) -> EmailVerification {
-        var rule = provider.emailVerification
-        rule.isRequired = requiresVerifiedEmail
-        return rule
+        shorthandProvider.emailVerification(for: provider)
     }
 }

@@ -22,7 +22,8 @@ extension GatewayConfiguration {
         guard let node = values.routes else { return [] }
         var configuration = GatewayConfiguration()
         configuration.publicURL = publicURL
-        return try RoutesFile.routes(node, publicHost: configuration.publicHost)
+        let providerIDs = try values.providers.map { try ProvidersFile.providers($0).map(\.id) } ?? [LoginProvider.defaultID]
+        return try RoutesFile.routes(node, publicHost: configuration.publicHost, providerIDs: providerIDs)
     }
 
     init(values: ConfigValues) throws {
@@ -33,24 +34,15 @@ extension GatewayConfiguration {
         if let url = values.string("PUBLIC_URL") {
             publicURL = try ConfigParsing.baseURL(url, variable: "GATEHOUSE_PUBLIC_URL")
         }
-        provider = values.string("PROVIDER")?.lowercased() ?? "oidc"
-        guard ["oidc", "google", "github", "microsoft", "gitlab"].contains(provider) else {
-            throw ConfigurationError("GATEHOUSE_PROVIDER", "must be oidc, google, github, microsoft or gitlab")
+        if let providers = values.providers {
+            for name in Self.shorthandProviderVariables where values.string(name) != nil {
+                throw ConfigurationError(
+                    "GATEHOUSE_" + name, "set either the one-provider variables or providers: in the config file, not both")
+            }
+            self.providers = try ProvidersFile.providers(providers)
+        } else {
+            try loadShorthandProvider(values)
         }
-        issuer = try values.string("ISSUER").map { try ConfigParsing.issuer($0, variable: "GATEHOUSE_ISSUER") }
-        if provider == "oidc", issuer == nil {
-            throw ConfigurationError("GATEHOUSE_ISSUER", "is required with GATEHOUSE_PROVIDER=oidc")
-        }
-        try loadIdentitySettings(values)
-        guard let clientID = values.string("CLIENT_ID") else {
-            throw ConfigurationError("GATEHOUSE_CLIENT_ID", "is required")
-        }
-        self.clientID = clientID
-        clientSecret = try Self.secret(values)
-        clientKey = try Self.clientKey(values)
-        clientAuth = try Self.clientAuthentication(values, hasSecret: clientSecret != nil, hasKey: clientKey != nil)
-        let scopes = values.list("SCOPES", separator: " ")
-        self.scopes = scopes.isEmpty ? nil : scopes
         if let timeout = values.string("UPSTREAM_TIMEOUT") {
             upstreamTimeout = try ConfigParsing.duration(timeout, variable: "GATEHOUSE_UPSTREAM_TIMEOUT")
             guard upstreamTimeout >= .seconds(1) else {
@@ -65,7 +57,8 @@ extension GatewayConfiguration {
                 throw ConfigurationError(
                     "GATEHOUSE_UPSTREAM", "set either it (the one default route) or routes: in the config file, not both")
             }
-            self.routes = try RoutesFile.routes(routes, publicHost: publicHost)
+            self.routes = try RoutesFile.routes(
+                routes, publicHost: publicHost, providerIDs: loginProviders.map(\.id))
         } else {
             guard let upstream = values.string("UPSTREAM") else {
                 throw ConfigurationError("GATEHOUSE_UPSTREAM", "is required: the URL of the application behind the gateway")
@@ -95,7 +88,7 @@ extension GatewayConfiguration {
         if let bearer = values.string("ALLOW_BEARER") {
             allowBearer = try ConfigParsing.bool(bearer, variable: "GATEHOUSE_ALLOW_BEARER")
         }
-        if allowBearer, provider == "github" {
+        if allowBearer, loginProviders[0].kind == "github" {
             throw ConfigurationError("GATEHOUSE_ALLOW_BEARER", "needs an OpenID Connect provider (GitHub issues no JWTs)")
         }
         bearerAudiences = values.list("BEARER_AUDIENCE")
@@ -143,66 +136,37 @@ extension GatewayConfiguration {
         }
     }
 
-    private static func secret(_ values: ConfigValues) throws -> String? {
-        let inline = values.string("CLIENT_SECRET", secret: true)
-        guard let path = values.string("CLIENT_SECRET_FILE") else { return inline }
-        guard inline == nil else {
-            throw ConfigurationError("GATEHOUSE_CLIENT_SECRET_FILE", "set either it or GATEHOUSE_CLIENT_SECRET, not both")
-        }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError("GATEHOUSE_CLIENT_SECRET_FILE", "cannot read \(path)")
-        }
-        let secret = text.trimmingWhitespace()
-        guard !secret.isEmpty else { throw ConfigurationError("GATEHOUSE_CLIENT_SECRET_FILE", "\(path) is empty") }
-        return secret
-    }
+    /// The variables of the environment's one provider (`GATEHOUSE_` + name).
+    static let shorthandProviderVariables = [
+        "PROVIDER", "ISSUER", "CLIENT_ID", "CLIENT_SECRET", "CLIENT_SECRET_FILE", "CLIENT_KEY_FILE", "CLIENT_KEY_ID",
+        "CLIENT_AUTH", "SCOPES", "MICROSOFT_TENANTS", "REQUIRE_EMAIL_VERIFIED",
+    ]
 
-    /// `GATEHOUSE_CLIENT_KEY_FILE` read and checked now, so a bad key stops start-up.
-    private static func clientKey(_ values: ConfigValues) throws -> ClientSigningKey? {
-        let keyID = values.string("CLIENT_KEY_ID")
-        guard let path = values.string("CLIENT_KEY_FILE") else {
-            if keyID != nil { throw ConfigurationError("GATEHOUSE_CLIENT_KEY_ID", "needs GATEHOUSE_CLIENT_KEY_FILE") }
-            return nil
+    /// `GATEHOUSE_PROVIDER`, `_ISSUER`, `_CLIENT_*`, `_SCOPES` and the identity settings.
+    private mutating func loadShorthandProvider(_ values: ConfigValues) throws {
+        provider = values.string("PROVIDER")?.lowercased() ?? "oidc"
+        guard ["oidc", "google", "github", "microsoft", "gitlab"].contains(provider) else {
+            throw ConfigurationError("GATEHOUSE_PROVIDER", "must be oidc, google, github, microsoft or gitlab")
         }
-        guard let data = FileManager.default.contents(atPath: path), let pem = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError("GATEHOUSE_CLIENT_KEY_FILE", "cannot read \(path)")
+        issuer = try values.string("ISSUER").map { try ConfigParsing.issuer($0, variable: "GATEHOUSE_ISSUER") }
+        if provider == "oidc", issuer == nil {
+            throw ConfigurationError("GATEHOUSE_ISSUER", "is required with GATEHOUSE_PROVIDER=oidc")
         }
-        do {
-            return try ClientSigningKey(pem: pem, keyID: keyID)
-        } catch {
-            throw ConfigurationError("GATEHOUSE_CLIENT_KEY_FILE", "\(path): \(error.message)")
+        try loadIdentitySettings(values)
+        guard let clientID = values.string("CLIENT_ID") else {
+            throw ConfigurationError("GATEHOUSE_CLIENT_ID", "is required")
         }
-    }
-
-    /// The method asked for, checked against the credentials given; `nil` = decide later
-    /// (from the provider's metadata with a secret).
-    private static func clientAuthentication(_ values: ConfigValues, hasSecret: Bool, hasKey: Bool) throws -> String? {
-        guard let method = values.string("CLIENT_AUTH")?.lowercased() else {
-            guard hasKey else { return nil }
-            guard !hasSecret else {
-                throw ConfigurationError(
-                    "GATEHOUSE_CLIENT_AUTH", "is required when both a client secret and GATEHOUSE_CLIENT_KEY_FILE are set")
-            }
-            return "private_key_jwt"
-        }
-        switch method {
-        case "client_secret_basic", "client_secret_post":
-            guard hasSecret else {
-                throw ConfigurationError("GATEHOUSE_CLIENT_AUTH", "\(method) needs GATEHOUSE_CLIENT_SECRET or _FILE")
-            }
-        case "none": break
-        case "private_key_jwt":
-            guard hasKey else {
-                throw ConfigurationError("GATEHOUSE_CLIENT_AUTH", "private_key_jwt needs GATEHOUSE_CLIENT_KEY_FILE")
-            }
-        default:
-            throw ConfigurationError(
-                "GATEHOUSE_CLIENT_AUTH", "must be client_secret_basic, client_secret_post, private_key_jwt or none")
-        }
-        if hasKey, method != "private_key_jwt" {
-            throw ConfigurationError("GATEHOUSE_CLIENT_KEY_FILE", "is only used with GATEHOUSE_CLIENT_AUTH=private_key_jwt")
-        }
-        return method
+        self.clientID = clientID
+        let place: ClientCredentials.Place = { "GATEHOUSE_" + $0 }
+        clientSecret = try ClientCredentials.secret(
+            inline: values.string("CLIENT_SECRET", secret: true), file: values.string("CLIENT_SECRET_FILE"), place: place)
+        clientKey = try ClientCredentials.key(
+            file: values.string("CLIENT_KEY_FILE"), keyID: values.string("CLIENT_KEY_ID"), place: place)
+        clientAuth = try ClientCredentials.method(
+            values.string("CLIENT_AUTH")?.lowercased(), hasSecret: clientSecret != nil, hasKey: clientKey != nil,
+            place: place)
+        let scopes = values.list("SCOPES", separator: " ")
+        self.scopes = scopes.isEmpty ? nil : scopes
     }
 
     private static func rules(_ values: ConfigValues) throws -> AccessRules {

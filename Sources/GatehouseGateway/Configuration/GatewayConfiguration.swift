@@ -16,6 +16,9 @@ public struct GatewayConfiguration: Sendable {
     public var listenPort: Int = 4180
     /// `GATEHOUSE_PUBLIC_URL`, without a trailing slash. Default `http://127.0.0.1:4180`.
     public var publicURL: String = "http://127.0.0.1:4180"
+    /// The config file's `providers:` (DESIGN §2), in order; empty: the one provider the
+    /// environment describes (``provider``, ``issuer``, ``clientID``…, id `default`).
+    public var providers: [ProviderSettings] = []
     /// `GATEHOUSE_PROVIDER`: `oidc`, `google`, `github`, `microsoft`, `gitlab`. Default `oidc`.
     public var provider: String = "oidc"
     /// `GATEHOUSE_ISSUER`. Required for `oidc`.

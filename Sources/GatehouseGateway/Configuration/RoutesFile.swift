@@ -6,17 +6,18 @@ import Yams
 /// route and field (`routes[1] (admin).match.path_prefix`).
 enum RoutesFile {
     static let routeFields: Set<String> = [
-        "name", "match", "upstream", "allow", "skip_auth", "pass_access_token", "identity_headers",
+        "name", "match", "upstream", "allow", "skip_auth", "pass_access_token", "identity_headers", "providers",
     ]
     static let matchFields: Set<String> = ["host", "path_prefix", "methods"]
     static let allowFields: Set<String> = ["emails", "email_domains", "groups"]
     /// Fields of the full design that this version does not implement yet: refused by name
     /// rather than ignored.
     static let notYetSupported: Set<String> = [
-        "providers", "token", "acr_values", "max_age", "require_csrf_header", "claims",
+        "token", "acr_values", "max_age", "require_csrf_header", "claims",
     ]
 
-    static func routes(_ node: Yams.Node, publicHost: String) throws -> [Route] {
+    /// - Parameter providerIDs: the configured providers' ids, which a route's `providers` may name.
+    static func routes(_ node: Yams.Node, publicHost: String, providerIDs: [String]) throws -> [Route] {
         guard let sequence = node.sequence, !sequence.isEmpty else {
             throw ConfigurationError("routes", "must be a non-empty list of routes")
         }
@@ -24,11 +25,11 @@ enum RoutesFile {
         for (index, item) in sequence.enumerated() {
             var place = "routes[\(index)]"
             guard let mapping = item.mapping else { throw ConfigurationError(place, "must be a mapping") }
-            if let given = mapping.first(where: { $0.key.string == "name" })?.value.string, isName(given) {
+            if let given = mapping.first(where: { $0.key.string == "name" })?.value.string, YAMLFields.isName(given) {
                 place += " (\(given))"
             }
-            let fields = try strings(mapping, allowed: routeFields, at: place)
-            guard let name = fields["name"]?.string, isName(name) else {
+            let fields = try YAMLFields.fields(mapping, allowed: routeFields, notYetSupported: notYetSupported, at: place)
+            guard let name = fields["name"]?.string, YAMLFields.isName(name) else {
                 throw ConfigurationError(place + ".name", "is required: lower-case letters, digits and -")
             }
             guard !routes.contains(where: { $0.name == name }) else {
@@ -44,9 +45,20 @@ enum RoutesFile {
                 try readMatch(match, into: &route, at: place + ".match", publicHost: publicHost)
             }
             if let allow = fields["allow"] { route.allow = try readAllow(allow, at: place + ".allow") }
-            route.skipAuth = try bool(fields["skip_auth"], at: place + ".skip_auth") ?? false
-            route.passAccessToken = try bool(fields["pass_access_token"], at: place + ".pass_access_token") ?? false
-            route.identityHeaders = try bool(fields["identity_headers"], at: place + ".identity_headers") ?? true
+            route.skipAuth = try YAMLFields.bool(fields["skip_auth"], at: place + ".skip_auth") ?? false
+            route.passAccessToken = try YAMLFields.bool(fields["pass_access_token"], at: place + ".pass_access_token") ?? false
+            route.identityHeaders = try YAMLFields.bool(fields["identity_headers"], at: place + ".identity_headers") ?? true
+            if let providers = fields["providers"] {
+                let ids = try YAMLFields.list(providers, at: place + ".providers")
+                guard !ids.isEmpty else {
+                    throw ConfigurationError(place + ".providers", "must name at least one provider (leave it out for all)")
+                }
+                for id in ids where !providerIDs.contains(id) {
+                    throw ConfigurationError(
+                        place + ".providers", "names \(id), which is not a provider (known: \(providerIDs.joined(separator: ", ")))")
+                }
+                route.providers = ids
+            }
             routes.append(route)
         }
         if let (hidden, by) = RouteTable(routes: routes).hiddenRoutes.first {
@@ -58,7 +70,7 @@ enum RoutesFile {
 
     private static func readMatch(_ node: Yams.Node, into route: inout Route, at place: String, publicHost: String) throws {
         guard let mapping = node.mapping else { throw ConfigurationError(place, "must be a mapping") }
-        let fields = try strings(mapping, allowed: matchFields, at: place)
+        let fields = try YAMLFields.fields(mapping, allowed: matchFields, notYetSupported: notYetSupported, at: place)
         if let host = fields["host"] {
             guard let text = host.string?.lowercased(), !text.isEmpty,
                 text.utf8.allSatisfy({ isHostByte($0) })
@@ -80,7 +92,7 @@ enum RoutesFile {
             route.pathPrefix = segments
         }
         if let methods = fields["methods"] {
-            let names = try list(methods, at: place + ".methods").map { $0.uppercased() }
+            let names = try YAMLFields.list(methods, at: place + ".methods").map { $0.uppercased() }
             guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5A } })
             else {
                 throw ConfigurationError(place + ".methods", "must be a list of HTTP methods, like [GET, POST]")
@@ -91,55 +103,11 @@ enum RoutesFile {
 
     private static func readAllow(_ node: Yams.Node, at place: String) throws -> AccessRules {
         guard let mapping = node.mapping else { throw ConfigurationError(place, "must be a mapping") }
-        let fields = try strings(mapping, allowed: allowFields, at: place)
+        let fields = try YAMLFields.fields(mapping, allowed: allowFields, notYetSupported: notYetSupported, at: place)
         return AccessRules(
-            emails: try fields["emails"].map { try list($0, at: place + ".emails") } ?? [],
-            emailDomains: try fields["email_domains"].map { try list($0, at: place + ".email_domains") } ?? [],
-            groups: try fields["groups"].map { try list($0, at: place + ".groups") } ?? [])
-    }
-
-    /// The mapping's fields by name; unknown names are refused.
-    private static func strings(_ mapping: Yams.Node.Mapping, allowed: Set<String>, at place: String) throws
-        -> [String: Yams.Node]
-    {
-        var fields: [String: Yams.Node] = [:]
-        for (key, value) in mapping {
-            guard let name = key.string else { throw ConfigurationError(place, "has a key that is not a name") }
-            if notYetSupported.contains(name) {
-                throw ConfigurationError("\(place).\(name)", "is not supported by this version of Gatehouse yet")
-            }
-            guard allowed.contains(name) else {
-                throw ConfigurationError(
-                    "\(place).\(name)", "is not a known field (known: \(allowed.sorted().joined(separator: ", ")))")
-            }
-            guard fields[name] == nil else { throw ConfigurationError("\(place).\(name)", "is given twice") }
-            fields[name] = value
-        }
-        return fields
-    }
-
-    private static func list(_ node: Yams.Node, at place: String) throws -> [String] {
-        if let scalar = node.scalar {
-            return scalar.string.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
-        }
-        guard let sequence = node.sequence else { throw ConfigurationError(place, "must be a list") }
-        return try sequence.map { item in
-            guard let text = item.string?.trimmingWhitespace(), !text.isEmpty else {
-                throw ConfigurationError(place, "must be a list of non-empty values")
-            }
-            return text
-        }
-    }
-
-    private static func bool(_ node: Yams.Node?, at place: String) throws -> Bool? {
-        guard let node else { return nil }
-        guard let text = node.string else { throw ConfigurationError(place, "must be true or false") }
-        return try ConfigParsing.bool(text, variable: place)
-    }
-
-    private static func isName(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 64
-            && text.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") }
+            emails: try fields["emails"].map { try YAMLFields.list($0, at: place + ".emails") } ?? [],
+            emailDomains: try fields["email_domains"].map { try YAMLFields.list($0, at: place + ".email_domains") } ?? [],
+            groups: try fields["groups"].map { try YAMLFields.list($0, at: place + ".groups") } ?? [])
     }
 
     private static func isHostByte(_ byte: UInt8) -> Bool {

@@ -6,11 +6,13 @@ import Logging
 extension ConfigurationCheck {
     /// Discovery (fetched with `GATEHOUSE_IDP_TIMEOUT` and checked: issuer, endpoints), then
     /// the JWKS's signing key ids.
-    static func identityProvider(_ configuration: GatewayConfiguration, logger: Logger) async -> [Result] {
-        let variable = configuration.issuer == nil ? "GATEHOUSE_PROVIDER" : "GATEHOUSE_ISSUER"
+    static func identityProvider(
+        _ provider: ProviderSettings, configuration: GatewayConfiguration, logger: Logger
+    ) async -> [Result] {
+        let variable = provider.place(provider.issuer == nil ? (provider.id == "default" ? "PROVIDER" : "PRESET") : "ISSUER")
         let client: OAuthClient
         do {
-            client = try Gateway.makeOAuthClient(configuration, endpointOverrides: .init(), logger: logger)
+            client = try provider.makeOAuthClient(gateway: configuration, endpointOverrides: .init(), logger: logger)
         } catch let error as ConfigurationError {
             return [.failed("discovery", error.description), skipped("signing keys", "no OAuth client")]
         } catch {

@@ -25,6 +25,11 @@ public enum ConfigurationCheck {
         static func ok(_ name: String, _ detail: String = "") -> Result { Result(name: name, status: .ok, detail: detail) }
         static func failed(_ name: String, _ detail: String) -> Result { Result(name: name, status: .failed, detail: detail) }
 
+        /// The same result under the name `label` makes of its name.
+        func labelled(_ label: (String) -> String) -> Result {
+            Result(name: label(name), status: status, detail: detail)
+        }
+
         /// `name  ok (detail)`, `name  FAIL: reason` or `name  skipped (reason)`.
         public var description: String {
             let label = name.padding(toLength: max(name.count, 18), withPad: " ", startingAt: 0)
@@ -52,12 +57,17 @@ public enum ConfigurationCheck {
         }
         var results: [Result] = [.ok("configuration", file.map { "environment and \($0)" } ?? "environment")]
         results.append(encryptionKeys(configuration))
-        results.append(redirectURI(configuration))
-        results.append(clientAuthentication(configuration))
-        results.append(emailVerification(configuration))
         results.append(cookies(configuration))
         results += routes(configuration)
-        results += await identityProvider(configuration, logger: logger)
+        // Per provider: the shorthand's lines keep their plain names; a file's providers are
+        // named `provider ID: …`.
+        for provider in configuration.loginProviders {
+            let label: (String) -> String = { configuration.providers.isEmpty ? $0 : "provider \(provider.id): \($0)" }
+            results.append(redirectURI(configuration, provider: provider).labelled(label))
+            results.append(clientAuthentication(provider).labelled(label))
+            results.append(emailVerification(provider).labelled(label))
+            results += await identityProvider(provider, configuration: configuration, logger: logger).map { $0.labelled(label) }
+        }
         results.append(await store(configuration, deadline: storeDeadline, logger: logger))
         return results
     }
@@ -79,6 +89,7 @@ public enum ConfigurationCheck {
             if !route.allow.groups.isEmpty { parts.append("groups " + route.allow.groups.sorted().joined(separator: ",")) }
             if route.passAccessToken { parts.append("access token relayed") }
             if !route.identityHeaders { parts.append("no identity fields") }
+            if let providers = route.providers { parts.append("providers " + providers.joined(separator: ",")) }
             results.append(.ok("route " + route.name, parts.joined(separator: "; ")))
         }
         return results
@@ -86,7 +97,7 @@ public enum ConfigurationCheck {
 
     /// How the gateway authenticates at the token endpoint (the key itself was read and
     /// checked when the configuration loaded).
-    static func clientAuthentication(_ configuration: GatewayConfiguration) -> Result {
+    static func clientAuthentication(_ configuration: ProviderSettings) -> Result {
         switch (configuration.clientAuth, configuration.clientKey, configuration.clientSecret) {
         case ("private_key_jwt", let key?, _):
             return .ok("client authentication", "private_key_jwt, \(key.algorithm) key, kid \(key.keyID)")
@@ -101,12 +112,12 @@ public enum ConfigurationCheck {
 
     /// When an email counts as verified (`GATEHOUSE_REQUIRE_EMAIL_VERIFIED`, by which claim),
     /// and for Microsoft which tenants may sign in (`GATEHOUSE_MICROSOFT_TENANTS`).
-    static func emailVerification(_ configuration: GatewayConfiguration) -> Result {
-        let rule = configuration.emailVerification(for: Gateway.provider(configuration))
+    static func emailVerification(_ configuration: ProviderSettings) -> Result {
+        let rule = configuration.provider.emailVerification
         var detail =
             rule.isRequired
             ? "always: an email counts only with \(rule.claim) true" : "if_present: an email counts unless \(rule.claim) is false"
-        if configuration.provider == "microsoft" {
+        if configuration.kind == "microsoft" {
             let tenants = configuration.microsoftTenants
             detail += "; tenants: " + (tenants.isEmpty ? configuration.microsoftTenant : tenants.joined(separator: ", "))
         }
@@ -126,10 +137,10 @@ public enum ConfigurationCheck {
         }
     }
 
-    /// The redirect URI (public URL + `/oauth2/callback`) is absolute, and `https` unless the
-    /// host is loopback (RFC 9700 §2.6: no plain-text redirects off the machine).
-    static func redirectURI(_ configuration: GatewayConfiguration) -> Result {
-        let uri = configuration.authSettings.redirectURI
+    /// The provider's redirect URI (public URL + its callback path) is absolute, and `https`
+    /// unless the host is loopback (RFC 9700 §2.6: no plain-text redirects off the machine).
+    static func redirectURI(_ configuration: GatewayConfiguration, provider: ProviderSettings) -> Result {
+        let uri = configuration.publicURL + LoginProvider.callbackPath(for: provider.id)
         guard let components = URLComponents(string: uri), let scheme = components.scheme?.lowercased(),
             let host = components.host, !host.isEmpty
         else {

@@ -23,12 +23,15 @@ public struct Route: Sendable {
     public var passAccessToken: Bool
     /// `identity_headers`: send `X-Forwarded-User` and the other identity fields.
     public var identityHeaders: Bool
+    /// `providers`: the ids of the providers whose sessions this route admits; `nil`: all.
+    public var providers: [String]?
 
     public init(
         name: String, host: String? = nil, pathPrefix: [String] = [], methods: Set<String>? = nil, upstream: String,
         allow: AccessRules = AccessRules(), skipAuth: Bool = false, passAccessToken: Bool = false,
-        identityHeaders: Bool = true
+        identityHeaders: Bool = true, providers: [String]? = nil
     ) {
+        self.providers = providers
         self.name = name
         self.host = host
         self.pathPrefix = pathPrefix

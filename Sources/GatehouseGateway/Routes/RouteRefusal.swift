@@ -46,6 +46,18 @@ enum RouteRefusal {
             message: "You are signed in, but this application (route \(route.name)) admits you only by \(rule).")
     }
 
+    /// A session from a provider the route does not admit: a new login with the route's
+    /// provider (or the chooser among its providers) for a navigation, `401` JSON otherwise.
+    static func wrongProvider(_ request: Request, route: Route, logger: Logger) -> Response {
+        logger.notice("session from a provider the route does not admit", metadata: ["route": "\(route.name)"])
+        let only = route.providers.flatMap { $0.count == 1 ? $0[0] : nil }
+        guard LoginChallenge.isNavigation(request) else {
+            return JSONResponse.wrongProvider(
+                returnPath: ReturnPath.sanitize(LoginChallenge.returnPath(of: request)), provider: only)
+        }
+        return LoginChallenge.response(for: request, provider: only)
+    }
+
     private static func answer(
         _ request: Request, status: HTTPResponse.Status, code: String, title: String, message: String
     ) -> Response {

@@ -15,6 +15,8 @@ public struct RouteTable: Sendable {
     /// what admission asks on every request, without copying the routes.
     let rules: [AccessRules?]
     let skipAuth: [Bool]
+    /// Each route's allowed provider ids (`nil`: all).
+    let providers: [Set<String>?]
 
     public init(routes: [Route]) {
         self.routes = routes
@@ -25,6 +27,7 @@ public struct RouteTable: Sendable {
             route.allow.emails.isEmpty && route.allow.emailDomains.isEmpty && route.allow.groups.isEmpty ? nil : route.allow
         }
         self.skipAuth = routes.map(\.skipAuth)
+        self.providers = routes.map { $0.providers.map(Set.init) }
     }
 
     /// What the table decides for a request.
@@ -73,5 +76,24 @@ public struct RouteTable: Sendable {
             if let earlier { result.append((route.name, earlier.name)) }
         }
         return result
+    }
+}
+
+extension RouteTable {
+    /// The providers allowed for a login's return path: those of the route a `GET` of that
+    /// path on the start request's authority would take (`nil`, every provider, when the
+    /// route allows all or no route takes it: the request is refused there anyway).
+    func providerPolicy(trustedProxies: TrustedProxies) -> AuthService.ProviderPolicy {
+        guard routes.contains(where: { $0.providers != nil }) else { return { _, _, _ in nil } }
+        return { [self] request, peerIP, returnPath in
+            guard let target = try? RequestTarget(returnPath) else { return nil }
+            let authority = RequestAdmission.authority(
+                routes: self, trustedProxies: trustedProxies, host: request.head.authority.map { Substring($0) },
+                forwardedHost: request.headers[.xForwardedHost].map { Substring($0) }, peerIP: peerIP)
+            switch select(authority: authority, path: target.path, method: "GET") {
+            case .route(let index), .methodNotAllowed(let index): return routes[index].providers
+            case .noRoute, .ambiguous: return nil
+            }
+        }
     }
 }

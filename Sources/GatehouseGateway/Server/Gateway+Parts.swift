@@ -1,3 +1,4 @@
+import GatehouseHummingbird
 import GatehouseOAuth
 import GatehouseStore
 import Logging
@@ -25,48 +26,33 @@ extension Gateway {
     /// The provider preset for `GATEHOUSE_PROVIDER`, with the email rule of
     /// `GATEHOUSE_REQUIRE_EMAIL_VERIFIED`.
     static func provider(_ configuration: GatewayConfiguration) -> Provider {
-        var provider: Provider
-        switch configuration.provider {
-        case "google": provider = .google
-        case "github": provider = .gitHub()
-        case "gitlab": provider = .gitLab(baseURL: configuration.issuer ?? "https://gitlab.com")
-        case "microsoft":
-            provider = .microsoft(
-                tenant: configuration.microsoftTenant, allowedTenants: .init(configuration.microsoftTenants))
-        default: provider = .oidc(issuer: configuration.issuer ?? "")
-        }
-        provider.emailVerification = configuration.emailVerification(for: provider)
-        return provider
+        configuration.shorthandProvider.provider
     }
 
+    /// The OAuth client of the environment's one provider.
     static func makeOAuthClient(
         _ configuration: GatewayConfiguration, endpointOverrides: OAuthClient.EndpointOverrides, logger: Logger
     ) throws -> OAuthClient {
-        try configuration.checkMicrosoftTenants()
-        let authentication: ClientAuthentication
-        switch (configuration.clientAuth, configuration.clientSecret) {
-        case ("private_key_jwt", _):
-            guard let key = configuration.clientKey else {
-                throw ConfigurationError("GATEHOUSE_CLIENT_KEY_FILE", "is required by GATEHOUSE_CLIENT_AUTH=private_key_jwt")
+        try configuration.shorthandProvider.makeOAuthClient(
+            gateway: configuration, endpointOverrides: endpointOverrides, logger: logger)
+    }
+
+    /// The providers users sign in with (``GatewayConfiguration/loginProviders``), each with
+    /// its OAuth client.
+    static func makeLoginProviders(
+        _ configuration: GatewayConfiguration, endpointOverrides: OAuthClient.EndpointOverrides, logger: Logger
+    ) throws -> [LoginProvider] {
+        try configuration.loginProviders.map { settings in
+            let client = try settings.makeOAuthClient(
+                gateway: configuration, endpointOverrides: endpointOverrides, logger: logger)
+            var parameters = AuthorizationParameters()
+            parameters.extra = settings.extraAuthParams
+            do {
+                return try LoginProvider(
+                    id: settings.id, name: settings.name, client: client, authorizationParameters: parameters)
+            } catch {
+                throw ConfigurationError("providers", "\(error)")
             }
-            authentication = .privateKeyJWT(key: key)
-        case ("client_secret_post", let secret?): authentication = .clientSecretPost(secret)
-        case ("client_secret_basic", let secret?): authentication = .clientSecretBasic(secret)
-        case ("none", _), (nil, nil): authentication = .none
-        // Not set: the provider's metadata decides (DESIGN §2, "from discovery").
-        case (_, let secret?): authentication = .clientSecret(secret)
-        case (_, nil): throw ConfigurationError("GATEHOUSE_CLIENT_SECRET", "is required by GATEHOUSE_CLIENT_AUTH")
-        }
-        var oauth = OAuthClient.Configuration(
-            clientID: configuration.clientID, authentication: authentication,
-            redirectURI: configuration.authSettings.redirectURI, scopes: configuration.scopes)
-        oauth.timeout = configuration.idpTimeout
-        oauth.idTokenMaxAge = configuration.idTokenMaxAge
-        oauth.endpointOverrides = endpointOverrides
-        do {
-            return try OAuthClient(provider: provider(configuration), configuration: oauth, logger: logger)
-        } catch {
-            throw ConfigurationError("GATEHOUSE_PUBLIC_URL", error.message)
         }
     }
 }

@@ -48,10 +48,16 @@ public struct Gateway: Sendable {
             configuration: SessionStore.Configuration(
                 idleTimeout: configuration.sessionIdleTimeout, maxAge: configuration.sessionMaxAge),
             logger: logger)
-        let client = try Self.makeOAuthClient(configuration, endpointOverrides: endpointOverrides, logger: logger)
-        self.auth = AuthService(client: client, store: store, settings: configuration.authSettings, logger: logger)
-        let httpClient = ReverseProxy.makeHTTPClient(maxConnections: configuration.upstreamMaxConnections)
+        let providers = try Self.makeLoginProviders(configuration, endpointOverrides: endpointOverrides, logger: logger)
         let routes = configuration.routeTable
+        do {
+            self.auth = try AuthService(
+                providers: providers, store: store, settings: configuration.authSettings,
+                allowedProviders: routes.providerPolicy(trustedProxies: configuration.trustedProxies), logger: logger)
+        } catch {
+            throw ConfigurationError("providers", "\(error)")
+        }
+        let httpClient = ReverseProxy.makeHTTPClient(maxConnections: configuration.upstreamMaxConnections)
         let proxy = ReverseProxy(
             client: httpClient, upstream: configuration.upstream, trustedProxies: configuration.trustedProxies,
             passAccessToken: configuration.passAccessToken,

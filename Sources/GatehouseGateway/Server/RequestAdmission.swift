@@ -5,14 +5,14 @@ import Hummingbird
 
 /// Which route takes a request and who may reach it there: the one admission function,
 /// shared by plain requests (``GatewayMiddleware``), the direct path (``DirectProxy``, which
-/// asks ``selectRoute(authority:path:method:)`` and ``admits(_:onRoute:)``) and WebSocket
+/// asks ``selectRoute(authority:path:method:)`` and ``admits(_:provider:onRoute:)``) and WebSocket
 /// handshakes (``WebSocketPassThrough``).
 ///
 /// First the route (``RouteTable``: `404` for none, `405` for a method it does not take,
 /// `400` for a path that reads as different routes), then the principal: a valid bearer JWT
 /// (only with `GATEHOUSE_ALLOW_BEARER`), else a session, else — on a `skip_auth` route or a
-/// `GATEHOUSE_SKIP_AUTH_ROUTES` prefix — anybody; a signed-in principal must pass the route's
-/// `allow` rules (`403`).
+/// `GATEHOUSE_SKIP_AUTH_ROUTES` prefix — anybody; a signed-in principal must come from one of
+/// the route's `providers` (else a new login) and pass its `allow` rules (`403`).
 struct RequestAdmission: Sendable {
     enum Decision: Sendable {
         /// Forward on behalf of this principal to this route's upstream (index into the table).
@@ -40,6 +40,13 @@ struct RequestAdmission: Sendable {
     /// The authority routes are matched on: `X-Forwarded-Host` (its first value) from a
     /// trusted proxy, else `Host`.
     func authority(host: Substring?, forwardedHost: Substring?, peerIP: String?) -> Substring? {
+        Self.authority(routes: routes, trustedProxies: trustedProxies, host: host, forwardedHost: forwardedHost, peerIP: peerIP)
+    }
+
+    /// ``authority(host:forwardedHost:peerIP:)`` for `routes` and `trustedProxies`.
+    static func authority(
+        routes: RouteTable, trustedProxies: TrustedProxies, host: Substring?, forwardedHost: Substring?, peerIP: String?
+    ) -> Substring? {
         guard routes.namesHosts else { return host }
         if let forwardedHost, trustedProxies.trusts(peerIP) {
             return forwardedHost.prefix { $0 != "," }.drop { $0 == " " }
@@ -60,10 +67,32 @@ struct RequestAdmission: Sendable {
         }
     }
 
-    /// Whether `identity` passes the `allow` rules of route `index` (`nil`), else the rule it
-    /// fails.
-    func admits(_ identity: Identity, onRoute index: Int) -> AccessRules.Refusal? {
-        routes.rules[index]?.check(identity)
+    /// Why a signed-in principal may not use a route.
+    enum Refusal: Equatable {
+        /// Its provider is not among the route's `providers`: sign in again with one that is.
+        case provider
+        /// It fails the route's `allow` rules: `403`.
+        case rule(AccessRules.Refusal)
+    }
+
+    /// Whether `identity`, from the provider `provider`, may use route `index` (`nil`), else
+    /// why not: the route's `providers`, then its `allow` rules.
+    func admits(_ identity: Identity, provider: String, onRoute index: Int) -> Refusal? {
+        if let allowed = routes.providers[index], !allowed.contains(provider) { return .provider }
+        return routes.rules[index]?.check(identity).map(Refusal.rule)
+    }
+
+    /// The answer to a principal that `refusal` keeps off route `index`: `403` for a rule; for
+    /// a provider, a new login (straight to the route's provider when it allows one, else the
+    /// chooser) for navigations and `401` JSON otherwise.
+    func refuse(_ request: Request, onRoute index: Int, _ refusal: Refusal) -> Response {
+        let route = routes.routes[index]
+        switch refusal {
+        case .rule(let rule):
+            return RouteRefusal.forbidden(request, route: route, refusal: rule, logger: auth.logger)
+        case .provider:
+            return RouteRefusal.wrongProvider(request, route: route, logger: auth.logger)
+        }
     }
 
     /// Whether a request without a principal may reach `path` on route `index`.
@@ -87,12 +116,12 @@ struct RequestAdmission: Sendable {
         case .methodNotAllowed(let chosen):
             return .answer(RouteRefusal.methodNotAllowed(request, route: routes.routes[chosen], logger: auth.logger))
         }
-        let route = routes.routes[index]
         if let bearer, let token = BearerAuthenticator.token(in: request) {
             switch await bearer.authenticate(token) {
             case .accepted(let identity):
-                if let refusal = admits(identity, onRoute: index) {
-                    return .answer(RouteRefusal.forbidden(request, route: route, refusal: refusal, logger: auth.logger))
+                // Bearer tokens are validated by the first provider.
+                if let refusal = admits(identity, provider: auth.providers[0].id, onRoute: index) {
+                    return .answer(refuse(request, onRoute: index, refusal))
                 }
                 return .proxy(.bearer(identity), route: index)
             case .refused(let response): return .answer(response)
@@ -106,8 +135,8 @@ struct RequestAdmission: Sendable {
                 auth.logger.notice("cross-site request refused", metadata: ["method": "\(request.method)"])
                 return .answer(OriginCheck.refusal(for: request))
             }
-            if let refusal = admits(session.identity, onRoute: index) {
-                return .answer(RouteRefusal.forbidden(request, route: route, refusal: refusal, logger: auth.logger))
+            if let refusal = admits(session.identity, provider: session.provider, onRoute: index) {
+                return .answer(refuse(request, onRoute: index, refusal))
             }
             return .proxy(.session(session), route: index)
         }

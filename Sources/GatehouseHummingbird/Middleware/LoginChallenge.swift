@@ -29,12 +29,13 @@ public enum LoginChallenge {
         return path + "?" + query
     }
 
-    /// `302` to the login for navigations, else `401` JSON.
-    public static func response(for request: Request) -> Response {
+    /// `302` to the login for navigations, else `401` JSON; with `provider`, the login goes
+    /// straight to that provider.
+    public static func response(for request: Request, provider: String? = nil) -> Response {
         let returnPath = ReturnPath.sanitize(returnPath(of: request))
-        guard isNavigation(request) else { return JSONResponse.unauthenticated(returnPath: returnPath) }
+        guard isNavigation(request) else { return JSONResponse.unauthenticated(returnPath: returnPath, provider: provider) }
         var headers = HTTPFields()
-        headers[.location] = startPath(returnPath: returnPath)
+        headers[.location] = startPath(returnPath: returnPath, provider: provider)
         headers[.cacheControl] = "no-store"
         return Response(status: .found, headers: headers)
     }

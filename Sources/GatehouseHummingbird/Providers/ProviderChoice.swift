@@ -10,8 +10,10 @@ enum ProviderChoice {
     case refused(Page)
 
     /// The choice for a start naming `requested` (or none) for `returnPath`.
-    static func make(requested: String?, returnPath: String, request: Request, auth: AuthService) -> ProviderChoice {
-        let allowedIDs = auth.allowedProviders(request, returnPath)
+    static func make(
+        requested: String?, returnPath: String, request: Request, peerIP: String?, auth: AuthService
+    ) -> ProviderChoice {
+        let allowedIDs = auth.allowedProviders(request, peerIP, returnPath)
         let allowed = allowedIDs.map { ids in auth.providers.filter { ids.contains($0.id) } } ?? auth.providers
         if let requested {
             guard let provider = auth.provider(id: requested) else {

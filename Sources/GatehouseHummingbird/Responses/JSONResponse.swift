@@ -44,8 +44,17 @@ package enum JSONResponse {
         make(OAuthErrorBody(error: error, errorDescription: description), status: status)
     }
 
-    /// The 401 answer with the login URL for `returnPath`.
-    static func unauthenticated(returnPath: String) -> Response {
-        make(Unauthenticated(loginURL: LoginChallenge.startPath(returnPath: returnPath)), status: .unauthorized)
+    /// The 401 answer with the login URL for `returnPath` (with `provider`, when given).
+    static func unauthenticated(returnPath: String, provider: String? = nil) -> Response {
+        make(Unauthenticated(loginURL: LoginChallenge.startPath(returnPath: returnPath, provider: provider)), status: .unauthorized)
+    }
+
+    /// The 401 answer for a session from a provider the route does not admit.
+    package static func wrongProvider(returnPath: String, provider: String?) -> Response {
+        make(
+            Unauthenticated(
+                error: "provider_not_allowed", message: "Sign in with a provider this address accepts.",
+                loginURL: LoginChallenge.startPath(returnPath: returnPath, provider: provider)),
+            status: .unauthorized)
     }
 }

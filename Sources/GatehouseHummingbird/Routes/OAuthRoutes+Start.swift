@@ -32,7 +32,7 @@ extension OAuthRoutes {
         }
         let provider: LoginProvider
         switch ProviderChoice.make(
-            requested: query["provider"].map(String.init), returnPath: returnPath, request: request, auth: auth)
+            requested: query["provider"].map(String.init), returnPath: returnPath, request: request, peerIP: context.peerIP, auth: auth)
         {
         case .provider(let chosen): provider = chosen
         case .chooser(let providers):

@@ -37,7 +37,8 @@ public struct AuthorizationParameters: Sendable {
         self.extra = extra
     }
 
-    static let reservedNames: Set<String> = [
+    /// The parameters Gatehouse sets itself, which ``extra`` cannot name.
+    public static let reservedNames: Set<String> = [
         "response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
         "code_challenge", "code_challenge_method", "request", "request_uri",
     ]

@@ -136,7 +136,7 @@ struct DirectProxy: Sendable {
             // With the cross-site check on, unsafe methods are the router's to check.
             if admission.checksCrossSite, !Self.safeMethods.contains(method) { return nil }
             guard let session = admission.auth.settledSession(cookieValue: value),
-                admission.admits(session.identity, onRoute: route) == nil
+                admission.admits(session.identity, provider: session.provider, onRoute: route) == nil
             else { return nil }
             return .session(session)
         case .absent:
