@@ -3,6 +3,7 @@
 #
 #   scripts/start-idp.sh PORT ROTATE(true|false) [ACCESS_TOKEN_SECONDS]
 #
+# IDP_USERS=partner seeds the partner users (carol, erin) instead of alice and bob.
 # Issuer: http://127.0.0.1:PORT/o. Creates .venv/ if needed, starts from a fresh
 # database, seeds the test users and clients, and waits until discovery answers.
 # PID: .test-artifacts/idp-PORT.pid, log: .test-artifacts/idp-PORT.log.

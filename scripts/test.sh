@@ -20,6 +20,7 @@ section() { printf '\n==== %s ====\n' "$*"; }
 rotate_port=${GATEHOUSE_IDP_PORT:-9010}
 norotate_port=${GATEHOUSE_IDP_NOROTATE_PORT:-9011}
 refresh_port=${GATEHOUSE_IDP_REFRESH_PORT:-9012}
+partner_port=${GATEHOUSE_IDP_PARTNER_PORT:-9013}
 postgres_port=${GATEHOUSE_TEST_POSTGRES_PORT:-55432}
 artifacts="$root/.test-artifacts"
 mkdir -p "$artifacts"
@@ -39,7 +40,8 @@ cleanup() {
     for pid in "${started_pids[@]}"; do
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     done
-    rm -f "$artifacts/idp-$rotate_port.pid" "$artifacts/idp-$norotate_port.pid" "$artifacts/idp-$refresh_port.pid"
+    rm -f "$artifacts/idp-$rotate_port.pid" "$artifacts/idp-$norotate_port.pid" "$artifacts/idp-$refresh_port.pid" \
+        "$artifacts/idp-$partner_port.pid"
 }
 trap cleanup EXIT
 
@@ -69,6 +71,9 @@ start_idp "$norotate_port" false
 # A rotating instance used only by the refresh-counting tests: its access log counts their
 # token requests and nobody else's.
 start_idp "$refresh_port" true
+# A second provider with other people (carol, erin), for the multi-provider tests.
+IDP_USERS=partner start_idp "$partner_port" true
+export GATEHOUSE_TEST_IDP_PARTNER_ISSUER="http://127.0.0.1:$partner_port/o"
 export GATEHOUSE_TEST_IDP_REFRESH_ISSUER="http://127.0.0.1:$refresh_port/o"
 export GATEHOUSE_TEST_IDP_REFRESH_LOG="$artifacts/idp-$refresh_port.log"
 export GATEHOUSE_TEST_IDP_ISSUER="http://127.0.0.1:$rotate_port/o"

@@ -119,10 +119,10 @@ struct EmailTrustConfigurationTests {
     @Test func checkConfigReportsTheRule() async throws {
         let microsoft = try await GatewayConfiguration.load(
             environment: Self.microsoft(["GATEHOUSE_MICROSOFT_TENANTS": Self.tenant]))
-        let line = ConfigurationCheck.emailVerification(microsoft).description
+        let line = ConfigurationCheck.emailVerification(microsoft.loginProviders[0]).description
         #expect(line.contains("always") && line.contains("xms_edov") && line.contains(Self.tenant), "\(line)")
         let generic = try await GatewayConfiguration.load(environment: ConfigurationTests.minimal)
-        let genericLine = ConfigurationCheck.emailVerification(generic).description
+        let genericLine = ConfigurationCheck.emailVerification(generic.loginProviders[0]).description
         #expect(genericLine.contains("if_present") && genericLine.contains("email_verified"), "\(genericLine)")
     }
 }

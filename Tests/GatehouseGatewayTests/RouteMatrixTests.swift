@@ -119,7 +119,8 @@ struct RouteMatrixTests {
                         let browser = GatewayBrowser(baseURL: "http://127.0.0.1:\(port)")
                         try await browser.logIn(user: who.rawValue, password: password, returnPath: "/public/")
                         cookieName = browser.cookies["__Host-gatehouse"] != nil ? "__Host-gatehouse" : "gatehouse"
-                        cookies[who] = try #require(browser.cookies[cookieName])
+                        let cookie: String = try #require(browser.cookies[cookieName])
+                        cookies[who] = cookie
                     }
                     // Twice: the second round finds every session settled in the cache, which
                     // is when the direct path takes requests.

@@ -160,9 +160,9 @@ import Testing
             #expect(try await driver.countSessions(activeAt: 2_000) == 3)
             #expect(try await driver.countSessions(activeAt: 10_000) == 0)
 
-            #expect(Set(try await driver.deleteSessions(subject: "alice")) == [alice1.idHash, alice2.idHash])
-            #expect(try await driver.deleteSessions(subject: "alice") == [])
-            #expect(try await driver.deleteSessions(idpSessionID: "s2") == [bob.idHash])
+            #expect(Set(try await driver.deleteSessions(subject: "alice", provider: nil)) == [alice1.idHash, alice2.idHash])
+            #expect(try await driver.deleteSessions(subject: "alice", provider: nil) == [])
+            #expect(try await driver.deleteSessions(idpSessionID: "s2", provider: nil) == [bob.idHash])
             #expect(try await driver.deleteAllSessions() == 1)
             #expect(try await driver.listSessions(limit: 10) == [])
         }

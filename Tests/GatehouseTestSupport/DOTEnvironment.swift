@@ -15,6 +15,14 @@ public enum DOT {
         return value
     }
 
+    /// The second provider of the multi-provider tests: other people (carol, erin), seeded
+    /// with `IDP_USERS=partner`.
+    public static func partnerIssuer() throws -> String {
+        let name = "GATEHOUSE_TEST_IDP_PARTNER_ISSUER"
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { throw Missing(name: name) }
+        return value
+    }
+
     /// The instance reserved for the refresh-counting tests (rotation on), and how many token
     /// requests it has served so far, read from its access log.
     public static func refreshIssuer() throws -> String {

@@ -51,12 +51,12 @@ final class CountingDriver: StorageDriver {
         return try await base.takeSession(idHash)
     }
 
-    func deleteSessions(subject: String) async throws -> [SessionHash] {
-        try await base.deleteSessions(subject: subject)
+    func deleteSessions(subject: String, provider: String?) async throws -> [SessionHash] {
+        try await base.deleteSessions(subject: subject, provider: provider)
     }
 
-    func deleteSessions(idpSessionID: String) async throws -> [SessionHash] {
-        try await base.deleteSessions(idpSessionID: idpSessionID)
+    func deleteSessions(idpSessionID: String, provider: String?) async throws -> [SessionHash] {
+        try await base.deleteSessions(idpSessionID: idpSessionID, provider: provider)
     }
 
     func deleteAllSessions() async throws -> Int { try await base.deleteAllSessions() }

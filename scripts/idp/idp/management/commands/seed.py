@@ -1,16 +1,31 @@
-"""Create (or reset) the users and OAuth applications Gatehouse's tests expect."""
+"""Create (or reset) the users and OAuth applications Gatehouse's tests expect.
+
+IDP_USERS=partner seeds other people (a second provider of the multi-provider tests): their
+subjects ("1", "2": user ids) are the same strings as the standard users', so only the issuer
+tells them apart."""
+import os
+
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from oauth2_provider.models import Application
 
-REDIRECT_URIS = "http://127.0.0.1:4180/oauth2/callback http://127.0.0.1/callback"
+# Any port on 127.0.0.1 matches (RFC 8252 loopback redirects); one callback per provider id of
+# the multi-provider tests.
+REDIRECT_URIS = " ".join(
+    ["http://127.0.0.1:4180/oauth2/callback", "http://127.0.0.1/callback"]
+    + [f"http://127.0.0.1:4180/oauth2/callback/{provider}" for provider in ("corp", "partner", "dev")]
+)
 POST_LOGOUT_REDIRECT_URIS = "http://127.0.0.1:4180/"
 
 USERS = [
     # username, password, email, first name, last name, groups
     ("alice", "alice-password-1", "alice@example.com", "Alice", "Liddell", ["staff"]),
     ("bob", "bob-password-1", "bob@example.org", "Bob", "Builder", []),
+]
+PARTNER_USERS = [
+    ("carol", "carol-password-1", "carol@partner.example", "Carol", "Partner", ["partners"]),
+    ("erin", "erin-password-1", "erin@partner.example", "Erin", "Partner", []),
 ]
 
 APPLICATIONS = [
@@ -33,7 +48,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        for username, password, email, first, last, groups in USERS:
+        users = PARTNER_USERS if os.environ.get("IDP_USERS") == "partner" else USERS
+        for username, password, email, first, last, groups in users:
             user, _ = User.objects.get_or_create(username=username)
             user.email, user.first_name, user.last_name = email, first, last
             user.set_password(password)
@@ -58,4 +74,4 @@ class Command(BaseCommand):
                     "post_logout_redirect_uris": POST_LOGOUT_REDIRECT_URIS if redirects else "",
                 },
             )
-        self.stdout.write(f"seeded {len(USERS)} users and {len(APPLICATIONS)} applications")
+        self.stdout.write(f"seeded {len(users)} users and {len(APPLICATIONS)} applications")
