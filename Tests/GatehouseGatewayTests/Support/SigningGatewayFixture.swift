@@ -18,7 +18,7 @@ struct SigningGatewayFixture: Sendable {
         let (id, _) = try await gateway.auth.store.create(
             identity: Identity(
                 issuer: idp.issuer, subject: subject, email: "\(subject)@example.com", groups: groups, sessionID: sid),
-            provider: "oidc", tokens: TokenSet(accessToken: "at-\(UUID())", expiresAt: Date().addingTimeInterval(3600)))
+            provider: "default", tokens: TokenSet(accessToken: "at-\(UUID())", expiresAt: Date().addingTimeInterval(3600)))
         let browser = browser()
         browser.cookies["__Host-gatehouse"] = id.value
         return browser

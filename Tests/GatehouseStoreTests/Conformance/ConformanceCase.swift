@@ -12,6 +12,7 @@ enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringConvertibl
     case deleteOne
     case deleteBySubject
     case deleteByIdPSession
+    case deleteOfOneProvider
     case deleteEverything
     case listAndCount
     case purgeInBatches
@@ -46,6 +47,7 @@ enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringConvertibl
         case .deleteOne: try await DeleteCases.deleteOne(fixture)
         case .deleteBySubject: try await DeleteCases.deleteBySubject(fixture)
         case .deleteByIdPSession: try await DeleteCases.deleteByIdPSession(fixture)
+        case .deleteOfOneProvider: try await DeleteCases.deleteOfOneProvider(fixture)
         case .deleteEverything: try await DeleteCases.deleteEverything(fixture)
         case .listAndCount: try await SessionCases.listAndCount(fixture)
         case .purgeInBatches: try await ExpiryCases.purgeInBatches(fixture)

@@ -49,6 +49,28 @@ enum DeleteCases {
         #expect(try await store.load(d) != nil)
     }
 
+    /// A subject or IdP session id is unique only within its issuer: a logout from one
+    /// provider ends the sessions of that provider only (the same `sub` and `sid` from another
+    /// provider is someone else).
+    static func deleteOfOneProvider(_ f: StoreFixture) async throws {
+        let store = try f.store()
+        let subject = "shared-\(UUID().uuidString)"
+        let sid = "sid-\(UUID().uuidString)"
+        let (corp, _) = try await store.create(
+            identity: f.identity(subject: subject, sid: sid), provider: "corp", tokens: f.tokens())
+        let (partner, _) = try await store.create(
+            identity: f.identity(subject: subject, sid: sid), provider: "partner", tokens: f.tokens())
+        #expect(try await store.deleteAll(idpSessionID: sid, provider: "partner") == 1)
+        #expect(try await store.load(partner) == nil)
+        #expect(try await store.load(corp) != nil)
+        let (partnerAgain, _) = try await store.create(
+            identity: f.identity(subject: subject, sid: nil), provider: "partner", tokens: f.tokens())
+        #expect(try await store.deleteAll(subject: subject, provider: "partner") == 1)
+        #expect(try await store.load(partnerAgain) == nil)
+        #expect(try await store.load(corp)?.provider == "corp")
+        #expect(try await store.deleteAll(subject: subject, provider: nil) == 1)
+    }
+
     static func deleteEverything(_ f: StoreFixture) async throws {
         let store = try f.store()
         var ids: [SessionID] = []
