@@ -1,16 +1,33 @@
 import Foundation
 
 /// The routes mode of the fuzzer (issue 11), judged independently of the gateway's code: a
-/// gateway with three YAML routes in front of two upstreams — `admin` (`/admin`, GET and
-/// POST, group `staff`: alice only) and `public` (`/public`, skip-auth) on upstream `b`,
-/// `app` (everything else, anyone signed in) on upstream `a` — and what may reach each.
+/// gateway with two providers — corp (alice, bob) and partner (carol) — and four YAML routes
+/// in front of two upstreams — `admin` (`/admin`, GET and POST, group `staff`: alice only),
+/// `corp` (`/corp`, corp's sessions only: alice and bob) and `public` (`/public`, skip-auth)
+/// on upstream `b`, `app` (everything else, anyone signed in) on upstream `a` — and what may
+/// reach each.
 enum RouteOracle {
     static let yaml = """
+        providers:
+          - id: corp
+            issuer: CORP_ISSUER
+            client_id: gatehouse-test
+            client_secret: gatehouse-test-secret
+            scopes: openid email profile groups
+          - id: partner
+            issuer: PARTNER_ISSUER
+            client_id: gatehouse-test
+            client_secret: gatehouse-test-secret
+            scopes: openid email profile groups
         routes:
           - name: admin
             match: {path_prefix: /admin, methods: [GET, POST]}
             upstream: http://127.0.0.1:UPSTREAM_B
             allow: {groups: [staff]}
+          - name: corp
+            match: {path_prefix: /corp}
+            upstream: http://127.0.0.1:UPSTREAM_B
+            providers: [corp]
           - name: public
             match: {path_prefix: /public}
             upstream: http://127.0.0.1:UPSTREAM_B
@@ -19,12 +36,16 @@ enum RouteOracle {
             upstream: http://127.0.0.1:UPSTREAM_A
         """
 
-    enum Route: String { case admin, `public`, app }
+    enum Route: String { case admin, corp, `public`, app }
+
+    /// The sessions of the routes mode: user → provider.
+    static let users = [("alice", "corp"), ("bob", "corp"), ("carol", "partner")]
 
     /// The route of one reading of a path (its segments).
     static func route(of segments: [String]) -> Route {
         switch segments.first {
         case "admin": .admin
+        case "corp": .corp
         case "public": .public
         default: .app
         }
@@ -61,6 +82,9 @@ enum RouteOracle {
         if route == .admin {
             if !["GET", "HEAD", "POST"].contains(method) { return "a method route admin does not take reached it" }
             if user != "alice" { return "ROUTE RULE BYPASS: \(user ?? "an anonymous client") reached route admin (staff only)" }
+        }
+        if route == .corp, user != "alice", user != "bob" {
+            return "PROVIDER BYPASS: \(user ?? "an anonymous client") reached route corp (corp's sessions only)"
         }
         return nil
     }

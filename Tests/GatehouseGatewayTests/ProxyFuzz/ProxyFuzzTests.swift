@@ -123,12 +123,15 @@ struct ProxyFuzzTests {
         let label = direct ? "direct proxy" : "router"
         return try await RecordingUpstream.with { upstream in
             try await withGateway(upstreamPort: upstream.port, direct: direct, routesUpstream: routesUpstream?.port) { port, baseURL in
-                // Two real sessions, through the test IdP's login form.
+                // Two real sessions, through the test IdP's login form (the routes mode: three,
+                // carol's from the partner provider).
                 var cookies: [String: String] = [:]
                 var cookieName = "gatehouse"
-                for (user, password) in [("alice", "alice-password-1"), ("bob", "bob-password-1")] {
+                let users: [(String, String?)] =
+                    routesUpstream == nil ? [("alice", nil), ("bob", nil)] : RouteOracle.users.map { ($0.0, $0.1) }
+                for (user, provider) in users {
                     let browser = GatewayBrowser(baseURL: baseURL)
-                    try await browser.logIn(user: user, password: password)
+                    try await browser.logIn(user: user, password: "\(user)-password-1", provider: provider)
                     cookieName = browser.cookies["__Host-gatehouse"] != nil ? "__Host-gatehouse" : "gatehouse"
                     let cookie = try #require(browser.cookies[cookieName])
                     cookies[user] = cookie
@@ -249,11 +252,14 @@ struct ProxyFuzzTests {
         ]
         var file: String?
         if let routesUpstream {
-            environment["GATEHOUSE_UPSTREAM"] = nil
-            environment["GATEHOUSE_SKIP_AUTH_ROUTES"] = nil
+            for name in ["UPSTREAM", "SKIP_AUTH_ROUTES", "ISSUER", "CLIENT_ID", "CLIENT_SECRET", "SCOPES"] {
+                environment["GATEHOUSE_" + name] = nil
+            }
             let path = directory.appendingPathComponent("gatehouse.yaml")
             let yaml = RouteOracle.yaml.replacingOccurrences(of: "UPSTREAM_A", with: "\(upstreamPort)")
                 .replacingOccurrences(of: "UPSTREAM_B", with: "\(routesUpstream)")
+                .replacingOccurrences(of: "CORP_ISSUER", with: issuer)
+                .replacingOccurrences(of: "PARTNER_ISSUER", with: try DOT.partnerIssuer())
             try Data(yaml.utf8).write(to: path)
             file = path.path
         }

@@ -132,7 +132,11 @@ struct TrafficGenerator: Sendable {
         switch random.int(0...19) {
         case 0...8: break
         case 9...13: if let user = users.first, let value = sessions.cookies[user] { fields.append(("Cookie", "\(sessions.cookieName)=\(value)")) }
-        case 14...16: if let user = users.last, let value = sessions.cookies[user] { fields.append(("Cookie", "\(sessions.cookieName)=\(value)")) }
+        case 14...16:
+            // Any user but the first (with two, the last: the single-route slice keeps its
+            // sequence of cases).
+            let user = users.count > 2 ? users[random.int(1...(users.count - 1))] : users.last
+            if let user, let value = sessions.cookies[user] { fields.append(("Cookie", "\(sessions.cookieName)=\(value)")) }
         case 17: fields.append(("Cookie", "\(sessions.cookieName)=bogus\(index)"))
         default:
             if let user = users.first, let value = sessions.cookies[user] {
@@ -239,6 +243,10 @@ struct TrafficGenerator: Sendable {
     func makeTarget(_ random: inout FuzzRandom, case index: Int) -> String {
         let isPublic = random.chance(0.45)
         var target = random.pick(isPublic ? Self.publicPaths : Self.privatePaths)
+        if routes, !isPublic, random.chance(0.2) {
+            // The provider-restricted route, and spellings of it.
+            target = random.pick(["/corp", "/corp/x", "/corp/admin", "/CORP/x", "/c%6frp/x", "/corp;x/y", "/corpx/y"])
+        }
         if !isPublic, random.chance(0.12) {
             // Up and out of a private path into a public one: `/admin/secret#/../../public`.
             let depth = target.split(separator: "/").count

@@ -48,22 +48,25 @@ final class GatewayBrowser: @unchecked Sendable {
             body: String(buffer: bytes))
     }
 
-    /// Starts a login and signs in at the IdP; returns the callback URL (not yet visited).
-    func signInAtIdP(user: String, password: String, returnPath: String = "/") async throws -> URL {
-        let start = try await send("GET", "/oauth2/start?rd=" + (returnPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
+    /// Starts a login (with `provider`, when named) and signs in at the IdP; returns the
+    /// callback URL (not yet visited).
+    func signInAtIdP(user: String, password: String, returnPath: String = "/", provider: String? = nil) async throws -> URL {
+        let rd = returnPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"
+        let start = try await send("GET", "/oauth2/start?" + (provider.map { "provider=\($0)&" } ?? "") + "rd=" + rd)
         guard start.status == 302, let location = start.header("location"), let url = URL(string: location) else {
             throw TestServer.Failure("start answered \(start.status): \(start.body.prefix(200))")
         }
         return try await DOTBrowser().signIn(
-            startingAt: url, username: user, password: password, callbackPrefix: baseURL + "/oauth2/callback")
+            startingAt: url, username: user, password: password,
+            callbackPrefix: baseURL + "/oauth2/callback" + (provider.map { "/" + $0 } ?? ""))
     }
 
     /// The full login; returns the callback's answer.
     @discardableResult
-    func logIn(user: String = "alice", password: String = "alice-password-1", returnPath: String = "/") async throws
-        -> Reply
-    {
-        let callback = try await signInAtIdP(user: user, password: password, returnPath: returnPath)
+    func logIn(
+        user: String = "alice", password: String = "alice-password-1", returnPath: String = "/", provider: String? = nil
+    ) async throws -> Reply {
+        let callback = try await signInAtIdP(user: user, password: password, returnPath: returnPath, provider: provider)
         return try await send("GET", callback.absoluteString)
     }
 
