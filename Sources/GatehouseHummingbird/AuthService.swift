@@ -149,7 +149,7 @@ public final class AuthService: Sendable {
     }
 
     /// A short, secret-free description of an error for logs.
-    static func errorCode(_ error: any Error) -> String {
+    package static func errorCode(_ error: any Error) -> String {
         switch error {
         case let error as OAuthError: error.code.rawValue
         case let error as StoreError: error.shortCode

@@ -34,9 +34,18 @@ struct MultiProviderTests {
             match: {path_prefix: /corp}
             upstream: http://127.0.0.1:\(upstream)
             providers: [corp]
+          - name: service
+            match: {path_prefix: /service}
+            upstream: http://127.0.0.1:\(upstream)
+            token: {type: client_credentials, scopes: [email]}
+          - name: notoken
+            match: {path_prefix: /notoken}
+            upstream: http://127.0.0.1:\(upstream)
+            token: none
           - name: shared
             match: {path_prefix: /}
             upstream: http://127.0.0.1:\(upstream)
+            pass_access_token: true
         """
     }
 
@@ -160,6 +169,32 @@ struct MultiProviderTests {
             let alice = GatewayBrowser(baseURL: base)
             _ = try await Self.logIn(alice, provider: "corp", user: "alice", password: "alice-password-1", returnPath: "/corp/x")
             #expect(try await alice.send("GET", "/corp/x").status == 200)
+        }
+    }
+
+    /// `token: client_credentials` relays the gateway's own token (one grant, cached), never
+    /// the user's or a client's; `token: none` relays nothing of the gateway's — on both paths
+    /// (a service-token route always takes the router).
+    @Test(arguments: [true, false])
+    func routesRelayTheTokenTheyName(direct: Bool) async throws {
+        try await Self.withGateway(direct: direct) { base in
+            let browser = GatewayBrowser(baseURL: base)
+            _ = try await Self.logIn(browser, provider: "corp", user: "alice", password: "alice-password-1")
+            func authorization(_ path: String, _ headers: [(String, String)] = []) async throws -> [String] {
+                let echo = try await browser.send("GET", path, headers: headers).echo()
+                return echo.headers.filter { $0[0].lowercased() == "authorization" }.map { $0[1] }
+            }
+            let user = try await authorization("/x")
+            #expect(user.count == 1 && user[0].hasPrefix("Bearer "))
+            let service = try await authorization("/service/a")
+            #expect(service.count == 1 && service[0].hasPrefix("Bearer ") && service != user, "\(service) vs \(user)")
+            #expect(try await authorization("/service/b", [("Authorization", "Bearer forged")]) == service)
+            #expect(try await authorization("/notoken") == [])
+            #expect(try await authorization("/notoken", [("Authorization", "Bearer client-own")]) == ["Bearer client-own"])
+            // Anonymous: the service route still needs a login (token: is what is relayed,
+            // not who may come in).
+            let anonymous = try await GatewayBrowser(baseURL: base).send("GET", "/service/a", headers: [("Accept", "application/json")])
+            #expect(anonymous.status == 401)
         }
     }
 

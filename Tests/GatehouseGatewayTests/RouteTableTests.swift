@@ -166,4 +166,70 @@ struct RouteTableTests {
         both["GATEHOUSE_UPSTREAM"] = "http://127.0.0.1:9000"
         #expect(await loadError("routes:\n" + route, environment: both)?.contains("not both") == true)
     }
+
+    /// The file's providers (issue 11): read with their settings, and each mistake named by
+    /// place; the one-provider variables may not be mixed in.
+    @Test func providersAreReadAndBadOnesNamed() async throws {
+        var environment = Self.environment
+        for name in ["ISSUER", "CLIENT_ID", "CLIENT_SECRET"] { environment["GATEHOUSE_" + name] = nil }
+        let providers = """
+            providers:
+              - id: corp
+                name: Corporate SSO
+                issuer: https://sso.example
+                client_id: gatehouse
+                client_secret: s3cret
+                scopes: [openid, email]
+                extra_auth_params: {prompt: select_account}
+              - id: gh
+                preset: github
+                client_id: gh-app
+                client_secret: other
+            """
+        let routes = """
+            routes:
+              - name: admin
+                match: {path_prefix: /admin}
+                upstream: http://127.0.0.1:9000
+                providers: [corp]
+                token: {type: client_credentials, scopes: [api], resource: https://api.example}
+              - name: app
+                upstream: http://127.0.0.1:9001
+                token: none
+            """
+        let configuration = try await load(providers + "\n" + routes, environment: environment)
+        #expect(configuration.loginProviders.map(\.id) == ["corp", "gh"])
+        #expect(configuration.loginProviders[0].name == "Corporate SSO" && configuration.loginProviders[1].name == "GitHub")
+        #expect(configuration.loginProviders[0].scopes == ["openid", "email"])
+        #expect(configuration.loginProviders[0].extraAuthParams.map(\.0) == ["prompt"])
+        #expect(configuration.loginProviders[1].kind == "github")
+        let table = configuration.routeTable.routes
+        #expect(table[0].providers == ["corp"] && table[1].providers == nil)
+        #expect(table[0].token == .clientCredentials(scopes: ["api"], resources: ["https://api.example"]))
+        #expect(table[1].token == .none)
+
+        let one = "providers:\n  - id: corp\n    issuer: https://sso.example\n    client_id: app\n"
+        let cases: [(String, String)] = [
+            ("providers:\n  - id: Corp\n    issuer: https://sso.example\n    client_id: app\n", "providers[0].id"),
+            ("providers:\n  - id: corp\n    client_id: app\n", "providers[0] (corp).issuer"),
+            ("providers:\n  - id: corp\n    issuer: https://sso.example\n", "providers[0] (corp).client_id"),
+            (one + "    preset: okta\n", "providers[0] (corp).preset"),
+            (one + "    client_secert: x\n", "providers[0] (corp).client_secert"),
+            (one + "    extra_auth_params: {state: x}\n", "providers[0] (corp).extra_auth_params.state"),
+            (one + "    client_auth: private_key_jwt\n", "providers[0] (corp).client_key_file"),
+            (one + one.dropFirst("providers:\n".count), "providers[1] (corp).id"),
+            (one + "routes:\n  - name: app\n    upstream: http://a\n    providers: [nope]\n", "names nope, which is not a provider"),
+            (one + "routes:\n  - name: app\n    upstream: http://a\n    token: admin\n", "routes[0] (app).token"),
+            (
+                one + "routes:\n  - name: app\n    upstream: http://a\n    token: none\n    pass_access_token: true\n",
+                "routes[0] (app).pass_access_token"
+            ),
+            ("providers: []\n", "non-empty list"),
+        ]
+        for (yaml, expected) in cases {
+            let message = await loadError(yaml + (yaml.contains("routes:") ? "" : "upstream: http://a\n"), environment: environment)
+            #expect(message?.contains(expected) == true, "\(yaml) → \(message ?? "accepted")")
+        }
+        #expect(await loadError(one + "upstream: http://a\n")?.contains("not both") == true, "GATEHOUSE_ISSUER and providers:")
+    }
 }

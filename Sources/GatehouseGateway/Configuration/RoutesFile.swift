@@ -6,14 +6,14 @@ import Yams
 /// route and field (`routes[1] (admin).match.path_prefix`).
 enum RoutesFile {
     static let routeFields: Set<String> = [
-        "name", "match", "upstream", "allow", "skip_auth", "pass_access_token", "identity_headers", "providers",
+        "name", "match", "upstream", "allow", "skip_auth", "pass_access_token", "identity_headers", "providers", "token",
     ]
     static let matchFields: Set<String> = ["host", "path_prefix", "methods"]
     static let allowFields: Set<String> = ["emails", "email_domains", "groups"]
     /// Fields of the full design that this version does not implement yet: refused by name
     /// rather than ignored.
     static let notYetSupported: Set<String> = [
-        "token", "acr_values", "max_age", "require_csrf_header", "claims",
+        "acr_values", "max_age", "require_csrf_header", "claims",
     ]
 
     /// - Parameter providerIDs: the configured providers' ids, which a route's `providers` may name.
@@ -59,6 +59,11 @@ enum RoutesFile {
                 }
                 route.providers = ids
             }
+            if let token = fields["token"] { route.token = try readToken(token, at: place + ".token") }
+            if route.token != .user, route.passAccessToken {
+                throw ConfigurationError(
+                    place + ".pass_access_token", "relays the user's token; token: \(route.token == .none ? "none" : "client_credentials") relays another or none")
+            }
             routes.append(route)
         }
         if let (hidden, by) = RouteTable(routes: routes).hiddenRoutes.first {
@@ -98,6 +103,32 @@ enum RoutesFile {
                 throw ConfigurationError(place + ".methods", "must be a list of HTTP methods, like [GET, POST]")
             }
             route.methods = Set(names)
+        }
+    }
+
+    static let tokenFields: Set<String> = ["type", "scopes", "resource"]
+
+    /// `token: user | none | client_credentials`, or `{type: client_credentials, scopes: […],
+    /// resource: …}`.
+    private static func readToken(_ node: Yams.Node, at place: String) throws -> RouteToken {
+        var type = node.string
+        var scopes: [String] = []
+        var resources: [String] = []
+        if let mapping = node.mapping {
+            let fields = try YAMLFields.fields(mapping, allowed: tokenFields, at: place)
+            type = fields["type"]?.string
+            scopes = try fields["scopes"].map { try YAMLFields.list($0, at: place + ".scopes") } ?? []
+            scopes = scopes.flatMap { $0.split(separator: " ").map(String.init) }
+            resources = try fields["resource"].map { try YAMLFields.list($0, at: place + ".resource") } ?? []
+            if type != "client_credentials", !scopes.isEmpty || !resources.isEmpty {
+                throw ConfigurationError(place, "scopes and resource belong to type client_credentials")
+            }
+        }
+        switch type {
+        case "user": return .user
+        case "none": return .none
+        case "client_credentials": return .clientCredentials(scopes: scopes, resources: resources)
+        default: throw ConfigurationError(place, "must be user, none or client_credentials")
         }
     }
 

@@ -88,6 +88,12 @@ public enum ConfigurationCheck {
             if !route.allow.emails.isEmpty || !route.allow.emailDomains.isEmpty { parts.append("allowed emails or domains only") }
             if !route.allow.groups.isEmpty { parts.append("groups " + route.allow.groups.sorted().joined(separator: ",")) }
             if route.passAccessToken { parts.append("access token relayed") }
+            switch route.token {
+            case .user: break
+            case .none: parts.append("no token relayed")
+            case .clientCredentials(let scopes, _):
+                parts.append("service token relayed" + (scopes.isEmpty ? "" : " (" + scopes.joined(separator: " ") + ")"))
+            }
             if !route.identityHeaders { parts.append("no identity fields") }
             if let providers = route.providers { parts.append("providers " + providers.joined(separator: ",")) }
             results.append(.ok("route " + route.name, parts.joined(separator: "; ")))

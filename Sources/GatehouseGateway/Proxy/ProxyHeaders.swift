@@ -123,7 +123,9 @@ enum ProxyHeaders {
     /// A client's own `Authorization` reaches the upstream unchanged when `passAccessToken` is
     /// off, or when it is the bearer token that authenticated the request. With
     /// `passAccessToken` on it is otherwise always removed — also on skip-auth paths without a
-    /// session — so an upstream that trusts the gateway's bearer never sees a client's.
+    /// session — so an upstream that trusts the gateway's bearer never sees a client's. With a
+    /// `serviceToken` (a `token: client_credentials` route) it is always removed and the
+    /// service token sent instead.
     ///
     /// - Parameters:
     ///   - fields: the client's fields in any letter case (NIO's `HTTPHeaders`, or Swift HTTP
@@ -132,7 +134,7 @@ enum ProxyHeaders {
     static func request(
         fields: some Sequence<(name: String, value: String)>, authority: String?, peerIP: String?, trusted: Bool,
         defaultScheme: String, settings: Settings = .none, principal: ProxyPrincipal, passAccessToken: Bool,
-        identityHeaders: Bool = true, into result: inout HTTPHeaders
+        identityHeaders: Bool = true, serviceToken: String? = nil, into result: inout HTTPHeaders
     ) {
         // Fields named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
         var listed: Set<String> = []
@@ -164,7 +166,7 @@ enum ProxyHeaders {
                 }
                 continue
             case .trustedOnly?: if !trusted { continue }
-            case .authorization?: if passAccessToken, !principal.isBearer { continue }
+            case .authorization?: if serviceToken != nil || (passAccessToken && !principal.isBearer) { continue }
             case .cookie?:
                 if let kept = withoutGatehouseCookies(value) { cookies = cookies.map { $0 + "; " + kept } ?? kept }
                 continue
@@ -183,7 +185,9 @@ enum ProxyHeaders {
                 result.add(name: name.rawName, value: HTTPField(name: name, value: value).value)
             }
         }
-        if passAccessToken, case .session(let session) = principal {
+        if let serviceToken {
+            result.add(name: "Authorization", value: "Bearer " + serviceToken)
+        } else if passAccessToken, case .session(let session) = principal {
             result.add(name: "Authorization", value: "Bearer " + session.tokens.accessToken)
         }
     }
@@ -191,7 +195,7 @@ enum ProxyHeaders {
     /// The same for a Swift HTTP Types request (the router's side), as a new list.
     static func request(
         _ request: HTTPRequest, peerIP: String?, trusted: Bool, defaultScheme: String, settings: Settings = .none,
-        principal: ProxyPrincipal, passAccessToken: Bool, identityHeaders: Bool = true
+        principal: ProxyPrincipal, passAccessToken: Bool, identityHeaders: Bool = true, serviceToken: String? = nil
     ) -> HTTPHeaders {
         var result = HTTPHeaders()
         result.reserveCapacity(request.headerFields.count + 8)
@@ -199,7 +203,7 @@ enum ProxyHeaders {
             fields: request.headerFields.lazy.map { (name: $0.name.rawName, value: $0.value) },
             authority: request.authority, peerIP: peerIP, trusted: trusted, defaultScheme: defaultScheme,
             settings: settings, principal: principal, passAccessToken: passAccessToken, identityHeaders: identityHeaders,
-            into: &result)
+            serviceToken: serviceToken, into: &result)
         return result
     }
 

@@ -20,6 +20,8 @@ public struct ReverseProxy: Sendable {
     /// Whether the identity fields (`X-Forwarded-User`, …) are sent (a route's
     /// `identity_headers`). Default `true`.
     private(set) var identityHeaders = true
+    /// A `token: client_credentials` route's token, relayed instead of the user's.
+    private(set) var serviceToken: ServiceToken?
     /// The scheme reported in `X-Forwarded-Proto` when no trusted proxy states one.
     let publicScheme: String
     /// The public host for `X-Forwarded-Host` and `GATEHOUSE_STRIP_REQUEST_HEADERS`.
@@ -50,12 +52,21 @@ public struct ReverseProxy: Sendable {
 
     /// This proxy for `route`: its upstream, token relay and identity fields; the HTTP client
     /// and everything else shared.
-    func serving(_ route: Route) -> ReverseProxy {
+    func serving(_ route: Route, serviceToken: ServiceToken? = nil) -> ReverseProxy {
         var proxy = self
         proxy.upstream = route.upstream
         proxy.passAccessToken = route.passAccessToken
         proxy.identityHeaders = route.identityHeaders
+        proxy.serviceToken = serviceToken
         return proxy
+    }
+
+    /// The service token to relay: `.success(nil)` on a route without one, `.failure` with
+    /// the page to answer when it cannot be had.
+    func serviceAccessToken() async -> Result<String?, ServiceTokenUnavailable> {
+        guard let serviceToken else { return .success(nil) }
+        guard let token = await serviceToken.accessToken() else { return .failure(ServiceTokenUnavailable()) }
+        return .success(token)
     }
 
     /// Responses with a `Content-Length` up to this size are read whole before answering;
@@ -93,12 +104,17 @@ public struct ReverseProxy: Sendable {
             logger.notice("request target refused", metadata: ["method": "\(request.method)"])
             return GatewayMiddleware.badTargetResponse(request)
         }
+        let service: String?
+        switch await serviceAccessToken() {
+        case .success(let token): service = token
+        case .failure: return ServiceToken.unavailablePage.response()
+        }
         var outgoing = HTTPClientRequest(url: url)
         outgoing.method = .init(rawValue: request.method.rawValue)
         outgoing.headers = ProxyHeaders.request(
             request.head, peerIP: peerIP, trusted: trustedProxies.trusts(peerIP), defaultScheme: publicScheme,
-            settings: headerSettings,
-            principal: principal, passAccessToken: passAccessToken, identityHeaders: identityHeaders)
+            settings: headerSettings, principal: principal, passAccessToken: passAccessToken,
+            identityHeaders: identityHeaders, serviceToken: service)
         // One upstream connection per request on this path: AsyncHTTPClient's pool would reuse
         // a connection after signs of desync it cannot report (bytes after a response, an
         // unexpected 1xx). The hot path (DirectProxy) pools its own, paranoid connections.
@@ -155,6 +171,9 @@ public struct ReverseProxy: Sendable {
         let sent = path + (parsed.query.map { "?" + $0 } ?? "")
         return sent == basePath + target.forwarded ? url : nil
     }
+
+    /// A route's service token could not be had (logged by ``ServiceToken``).
+    struct ServiceTokenUnavailable: Error {}
 
     /// The `504` page for an upstream whose response head did not arrive in time.
     static var timeoutPage: Page {

@@ -25,6 +25,8 @@ public struct Route: Sendable {
     public var identityHeaders: Bool
     /// `providers`: the ids of the providers whose sessions this route admits; `nil`: all.
     public var providers: [String]?
+    /// `token`: which access token the upstream gets (with ``passAccessToken`` for `user`).
+    public var token: RouteToken = .user
 
     public init(
         name: String, host: String? = nil, pathPrefix: [String] = [], methods: Set<String>? = nil, upstream: String,
@@ -78,6 +80,18 @@ public struct Route: Sendable {
         guard let colon = authority.lastIndex(of: ":") else { return authority }
         return String(authority[..<colon])
     }
+}
+
+/// A route's `token:` (DESIGN §2): which access token its upstream receives as
+/// `Authorization: Bearer`.
+public enum RouteToken: Sendable, Equatable {
+    /// The signed-in user's, when `pass_access_token` is on (the default).
+    case user
+    /// None: a client's `Authorization` passes as it came, the gateway adds nothing.
+    case none
+    /// The gateway's own, from the client credentials grant at the route's first provider
+    /// (cached, one refresh at a time); a client's `Authorization` never passes.
+    case clientCredentials(scopes: [String], resources: [String])
 }
 
 /// A request's authority as routes compare it: lower case, whole and without its port.

@@ -64,7 +64,17 @@ public struct Gateway: Sendable {
             publicScheme: configuration.publicURL.lowercased().hasPrefix("https:") ? "https" : "http",
             publicHost: configuration.publicHost, stripRequestHeaders: configuration.stripRequestHeaders,
             headTimeout: configuration.upstreamTimeout, upstreamDuration: metrics.upstreamDuration, logger: logger)
-        self.proxies = routes.routes.map(proxy.serving)
+        let auth = self.auth
+        self.proxies = routes.routes.map { route in
+            guard case .clientCredentials(let scopes, let resources) = route.token else { return proxy.serving(route) }
+            // The route's first provider (check-config and loading made sure it exists).
+            let provider = route.providers?.first.flatMap { auth.provider(id: $0) } ?? auth.providers[0]
+            return proxy.serving(
+                route,
+                serviceToken: ServiceToken(
+                    client: provider.client, scopes: scopes, resources: resources,
+                    leeway: configuration.authSettings.refreshLeeway, route: route.name, logger: logger))
+        }
         self.admission = RequestAdmission(
             auth: auth, routes: routes, skipAuthRoutes: configuration.skipAuthRoutes,
             bearer: configuration.allowBearer

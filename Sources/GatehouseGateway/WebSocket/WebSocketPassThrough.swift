@@ -126,13 +126,17 @@ struct WebSocketPassThrough: Sendable {
         responseWriter: consuming ResponseWriter, channel: any Channel
     ) async throws -> Bool {
         let peerIP = channel.remoteAddress?.ipAddress
+        guard case .success(let service) = await proxy.serviceAccessToken() else {
+            try await answer(ServiceToken.unavailablePage, path: request.uri.path, responseWriter: responseWriter)
+            return false
+        }
         var fields = HTTPHeaders()
         fields.add(name: "Host", value: upstream.authority)
         fields.add(
             contentsOf: ProxyHeaders.request(
                 request.head, peerIP: peerIP, trusted: proxy.trustedProxies.trusts(peerIP),
                 defaultScheme: proxy.publicScheme, settings: proxy.headerSettings, principal: principal, passAccessToken: proxy.passAccessToken,
-                identityHeaders: proxy.identityHeaders))
+                identityHeaders: proxy.identityHeaders, serviceToken: service))
         fields.add(name: "Connection", value: "Upgrade")
         fields.add(name: "Upgrade", value: "websocket")
         // The target admission was decided on (isHandshake checked it), exactly.

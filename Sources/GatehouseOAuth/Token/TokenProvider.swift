@@ -9,8 +9,8 @@ public actor TokenProvider {
     public enum Source: Sendable {
         /// The refresh token in the current token set (the subject, when known, must not change).
         case refreshToken(subject: String?)
-        /// The client credentials grant with these scopes.
-        case clientCredentials(scopes: [String])
+        /// The client credentials grant with these scopes (and RFC 8707 resource indicators).
+        case clientCredentials(scopes: [String], resources: [String] = [])
     }
 
     private let client: OAuthClient
@@ -57,8 +57,8 @@ public actor TokenProvider {
                     throw OAuthError(.invalidGrant, "the token provider has no tokens to refresh")
                 }
                 fresh = try await client.refresh(tokens, subject: subject)
-            case .clientCredentials(let scopes):
-                fresh = try await client.clientCredentials(scopes: scopes)
+            case .clientCredentials(let scopes, let resources):
+                fresh = try await client.clientCredentials(scopes: scopes, resources: resources)
             }
             do {
                 try await save(fresh)

@@ -14,6 +14,10 @@ REFRESH_GRANT_MARKER = "gatehouse-idp: refresh_token grant"
 # "thin" ID tokens).
 THIN_ID_TOKEN_CLIENTS = {"gatehouse-thin"}
 
+# Login clients that may also use the client credentials grant: a gateway route with
+# `token: client_credentials` asks its provider's client (DOT allows one grant per application).
+CLIENT_CREDENTIALS_TOO = {"gatehouse-test"}
+
 
 class GatehouseTestValidator(OAuth2Validator):
     """Adds profile, email and group claims to ID tokens and userinfo."""
@@ -42,6 +46,11 @@ class GatehouseTestValidator(OAuth2Validator):
     # authorized silently; others get consent_required.
     def validate_silent_authorization(self, request):
         return bool(request.client and request.client.skip_authorization)
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        if grant_type == "client_credentials" and client_id in CLIENT_CREDENTIALS_TOO:
+            return True
+        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         print(REFRESH_GRANT_MARKER, file=sys.stderr, flush=True)

@@ -63,7 +63,8 @@ struct DirectProxy: Sendable {
         maxConnections: Int = 512
     ) {
         let targets = zip(proxies, admission.routes.routes).map { proxy, route -> Target? in
-            guard let upstream = UpstreamAddress(url: proxy.upstream) else { return nil }
+            // A service token is fetched, and maybe refreshed, with waiting: the router's.
+            guard proxy.serviceToken == nil, let upstream = UpstreamAddress(url: proxy.upstream) else { return nil }
             let pools = UpstreamPools(
                 address: upstream, idleTimeout: idleTimeout, maxConnections: maxConnections, logger: proxy.logger)
             return Target(proxy: proxy, upstream: upstream, pools: pools, metricsLabel: route.metricsLabel)
