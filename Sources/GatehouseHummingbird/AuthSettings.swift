@@ -40,6 +40,10 @@ public struct AuthSettings: Sendable {
     /// token_refresh_failed`) instead of going on with an expired token. When `false`, it goes
     /// on (the session, not the token, is what signs the user in). Default `false`.
     public var accessTokenRequired: Bool
+    /// A header that `/oauth2/userinfo` requires with the value `1` (`X-CSRF`, as Duende BFF):
+    /// a page of another site cannot send a custom header without a CORS preflight, so a
+    /// front end's own `fetch` passes and a cross-site read does not. Default `nil`: not required.
+    public var csrfHeader: String?
 
     public init(
         publicURL: String,
@@ -54,8 +58,10 @@ public struct AuthSettings: Sendable {
         refreshLeeway: Duration = .seconds(60),
         postLogoutRedirectURI: String? = nil,
         endIdPSession: Bool = true,
-        accessTokenRequired: Bool = false
+        accessTokenRequired: Bool = false,
+        csrfHeader: String? = nil
     ) {
+        self.csrfHeader = csrfHeader
         var base = publicURL
         while base.hasSuffix("/") { base.removeLast() }
         self.publicURL = base

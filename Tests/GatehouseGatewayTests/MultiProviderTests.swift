@@ -42,6 +42,10 @@ struct MultiProviderTests {
             match: {path_prefix: /notoken}
             upstream: http://127.0.0.1:\(upstream)
             token: none
+          - name: api
+            match: {path_prefix: /api}
+            upstream: http://127.0.0.1:\(upstream)
+            require_csrf_header: true
           - name: shared
             match: {path_prefix: /}
             upstream: http://127.0.0.1:\(upstream)
@@ -50,7 +54,9 @@ struct MultiProviderTests {
     }
 
     /// A gateway with both providers in front of an echo upstream.
-    static func withGateway(direct: Bool = true, _ body: (String) async throws -> Void) async throws {
+    static func withGateway(
+        direct: Bool = true, environment extra: [String: String] = [:], _ body: (String) async throws -> Void
+    ) async throws {
         try await EchoUpstream.with { upstream in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-providers-\(UUID())")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -58,13 +64,13 @@ struct MultiProviderTests {
             let file = directory.appendingPathComponent("gatehouse.yaml")
             try Data(try yaml(upstream: upstream).utf8).write(to: file)
             let port = try TestServer.freePort()
-            let environment = [
+            let environment = extra.merging([
                 "GATEHOUSE_LISTEN": "127.0.0.1:\(port)",
                 "GATEHOUSE_PUBLIC_URL": "http://127.0.0.1:\(port)",
                 "GATEHOUSE_STORE": "sqlite:" + directory.appendingPathComponent("gatehouse.db").path,
                 "GATEHOUSE_ENCRYPTION_KEYS": GatewayFixture.randomKey(),
                 "GATEHOUSE_DIRECT_PROXY": direct ? "true" : "false",
-            ]
+            ]) { $1 }
             let configuration = try await GatewayConfiguration.load(environment: environment, file: file.path)
             var logger = Logger(label: "gatehouse.providers")
             logger.logLevel = .critical
@@ -195,6 +201,27 @@ struct MultiProviderTests {
             // not who may come in).
             let anonymous = try await GatewayBrowser(baseURL: base).send("GET", "/service/a", headers: [("Accept", "application/json")])
             #expect(anonymous.status == 401)
+        }
+    }
+
+    /// `require_csrf_header`: a route only a front end's own scripts call refuses requests
+    /// without `X-CSRF: 1` (a cross-site page cannot add it without a preflight), on both
+    /// paths and whether the session is settled or not; `GATEHOUSE_CSRF_HEADER` makes
+    /// `/oauth2/userinfo` require its header too.
+    @Test(arguments: [true, false])
+    func csrfHeaderRoutesNeedTheHeader(direct: Bool) async throws {
+        try await Self.withGateway(direct: direct, environment: ["GATEHOUSE_CSRF_HEADER": "X-Requested-By"]) { base in
+            let browser = GatewayBrowser(baseURL: base)
+            _ = try await Self.logIn(browser, provider: "corp", user: "alice", password: "alice-password-1")
+            for _ in 0..<2 {
+                let missing = try await browser.send("GET", "/api/items")
+                #expect(missing.status == 403 && missing.body.contains("missing_csrf_header"))
+                #expect(try await browser.send("GET", "/api/items", headers: [("X-Requested-By", "0")]).status == 403)
+                #expect(try await browser.send("POST", "/api/items", headers: [("X-Requested-By", "1")]).status == 200)
+                #expect(try await browser.send("GET", "/x").status == 200, "other routes need no header")
+            }
+            #expect(try await browser.send("GET", "/oauth2/userinfo").status == 403)
+            #expect(try await browser.send("GET", "/oauth2/userinfo", headers: [("X-Requested-By", "1")]).status == 200)
         }
     }
 

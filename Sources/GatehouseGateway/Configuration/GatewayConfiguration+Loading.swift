@@ -104,6 +104,15 @@ extension GatewayConfiguration {
         if let csrf = values.string("PROXY_CSRF") {
             proxyCSRF = try ConfigParsing.bool(csrf, variable: "GATEHOUSE_PROXY_CSRF")
         }
+        if let name = values.string("CSRF_HEADER") {
+            let chosen = name.lowercased() == "true" ? CSRFHeader.defaultName : name
+            guard (try? ConfigParsing.fieldNames([chosen], variable: "GATEHOUSE_CSRF_HEADER")) != nil,
+                !chosen.contains(","), chosen.lowercased() != "false"
+            else {
+                throw ConfigurationError("GATEHOUSE_CSRF_HEADER", "must be a header name like X-CSRF (or true for X-CSRF)")
+            }
+            csrfHeader = chosen
+        }
         if let direct = values.string("DIRECT_PROXY") {
             directProxy = try ConfigParsing.bool(direct, variable: "GATEHOUSE_DIRECT_PROXY")
         }

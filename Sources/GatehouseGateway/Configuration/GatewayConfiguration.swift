@@ -119,6 +119,10 @@ public struct GatewayConfiguration: Sendable {
     /// otherwise it gets `403` and never reaches the upstream. Bearer and skip-auth requests
     /// carry no session and are not checked.
     public var proxyCSRF: Bool = false
+    /// `GATEHOUSE_CSRF_HEADER`: `/oauth2/userinfo` requires this header with the value `1`;
+    /// routes with `require_csrf_header` require it too (``CSRFHeader/defaultName`` when unset).
+    /// Default `nil`: userinfo does not require it.
+    public var csrfHeader: String?
     /// `GATEHOUSE_SKIP_AUTH_ROUTES`. Default none.
     public var skipAuthRoutes = SkipAuthRoutes(prefixes: [])
     /// `GATEHOUSE_TRUSTED_PROXIES`. Default none.
@@ -150,7 +154,7 @@ public struct GatewayConfiguration: Sendable {
     public var authSettings: AuthSettings {
         AuthSettings(
             publicURL: publicURL, cookieSecure: cookieSecure, rules: rules, pendingLimits: pendingLoginLimits,
-            accessTokenRequired: routeTable.routes.contains { $0.passAccessToken })
+            accessTokenRequired: routeTable.routes.contains { $0.passAccessToken }, csrfHeader: csrfHeader)
     }
 
     /// The route table: the file's routes, else the environment's one default route (every

@@ -27,6 +27,10 @@ public struct Route: Sendable {
     public var providers: [String]?
     /// `token`: which access token the upstream gets (with ``passAccessToken`` for `user`).
     public var token: RouteToken = .user
+    /// `require_csrf_header`: every request must carry the CSRF header (`GATEHOUSE_CSRF_HEADER`,
+    /// default `X-CSRF`) with the value `1`, else `403 missing_csrf_header` — for API routes
+    /// only a front end's own scripts call.
+    public var requireCSRFHeader = false
 
     public init(
         name: String, host: String? = nil, pathPrefix: [String] = [], methods: Set<String>? = nil, upstream: String,

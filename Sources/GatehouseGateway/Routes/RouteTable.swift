@@ -17,6 +17,8 @@ public struct RouteTable: Sendable {
     let skipAuth: [Bool]
     /// Each route's allowed provider ids (`nil`: all).
     let providers: [Set<String>?]
+    /// Each route's `require_csrf_header`.
+    let requiresCSRFHeader: [Bool]
 
     public init(routes: [Route]) {
         self.routes = routes
@@ -28,6 +30,7 @@ public struct RouteTable: Sendable {
         }
         self.skipAuth = routes.map(\.skipAuth)
         self.providers = routes.map { $0.providers.map(Set.init) }
+        self.requiresCSRFHeader = routes.map(\.requireCSRFHeader)
     }
 
     /// What the table decides for a request.

@@ -81,7 +81,8 @@ public struct Gateway: Sendable {
                 ? BearerAuthenticator(
                     client: auth.client, audiences: configuration.bearerAudiences, rules: configuration.rules,
                     logger: logger) : nil,
-            checksCrossSite: configuration.proxyCSRF, trustedProxies: configuration.trustedProxies)
+            checksCrossSite: configuration.proxyCSRF, trustedProxies: configuration.trustedProxies,
+            csrfHeader: configuration.csrfHeader ?? CSRFHeader.defaultName)
         let health = HealthRoutes(auth: auth, registry: registry, activeSessions: metrics.activeSessions)
         self.health = health
         self.services =

@@ -30,6 +30,8 @@ struct RequestAdmission: Sendable {
     let checksCrossSite: Bool
     /// Whose `X-Forwarded-Host` names the authority routes are matched on.
     let trustedProxies: TrustedProxies
+    /// The header routes with `require_csrf_header` require (value `1`).
+    var csrfHeader = CSRFHeader.defaultName
 
     /// The route for a request to `authority` (``authority(host:forwardedHost:peerIP:)``), on
     /// the path ``RequestTarget`` decided.
@@ -115,6 +117,10 @@ struct RequestAdmission: Sendable {
         case .ambiguous: return .answer(RouteRefusal.ambiguous(request, logger: auth.logger))
         case .methodNotAllowed(let chosen):
             return .answer(RouteRefusal.methodNotAllowed(request, route: routes.routes[chosen], logger: auth.logger))
+        }
+        if routes.requiresCSRFHeader[index], !CSRFHeader.isPresent(csrfHeader, in: request.headers) {
+            auth.logger.notice("request without the CSRF header refused", metadata: ["route": "\(routes.routes[index].name)"])
+            return .answer(CSRFHeader.refusal(csrfHeader))
         }
         if let bearer, let token = BearerAuthenticator.token(in: request) {
             switch await bearer.authenticate(token) {

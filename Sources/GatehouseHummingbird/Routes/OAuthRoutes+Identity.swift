@@ -22,6 +22,10 @@ extension OAuthRoutes {
     /// `GET /oauth2/userinfo`: who is signed in, as JSON for a front end, or `401` JSON with a
     /// `login_url`.
     func userInfo(_ request: Request, context: Context) async throws -> Response {
+        if let name = auth.settings.csrfHeader, !CSRFHeader.isPresent(name, in: request.headers) {
+            auth.logger.notice("userinfo without the CSRF header refused")
+            return CSRFHeader.refusal(name)
+        }
         var context = context
         guard let session = try await auth.session(for: request, context: &context) else {
             return JSONResponse.unauthenticated(returnPath: "/")

@@ -92,6 +92,7 @@ struct DirectProxy: Sendable {
             : nil
         guard case .route(let index) = admission.selectRoute(authority: authority, path: path, method: request.method.rawValue),
             let upstreamTarget = targets[index],
+            !admission.routes.requiresCSRFHeader[index] || Self.hasCSRFHeader(fields, name: admission.csrfHeader),
             let principal = principal(fields, method: request.method, path: path, route: index)
         else { return nil }
         let upstream = upstreamTarget.upstream
@@ -120,6 +121,12 @@ struct DirectProxy: Sendable {
             head: HTTPRequestHead(
                 version: .http1_1, method: request.method, uri: upstream.basePath + target.forwarded, headers: headers),
             path: path, closeClient: !request.isKeepAlive, bodyLength: bodyLength, route: index, target: upstreamTarget)
+    }
+
+    /// ``CSRFHeader/isPresent(_:in:)`` for NIO's fields (a refusal is the router's to answer).
+    static func hasCSRFHeader(_ fields: HTTPHeaders, name: String) -> Bool {
+        let values = fields[name]
+        return values.count == 1 && values[0] == "1"
     }
 
     /// RFC 9110 §9.2.1 (``OriginCheck/isUnsafe(_:)`` for the router's types).
