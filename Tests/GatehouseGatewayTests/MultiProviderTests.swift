@@ -42,6 +42,10 @@ struct MultiProviderTests {
             match: {path_prefix: /notoken}
             upstream: http://127.0.0.1:\(upstream)
             token: none
+          - name: org
+            match: {path_prefix: /org42}
+            upstream: http://127.0.0.1:\(upstream)
+            allow: {claims: {"org.id": "42", groups: staff}}
           - name: api
             match: {path_prefix: /api}
             upstream: http://127.0.0.1:\(upstream)
@@ -222,6 +226,24 @@ struct MultiProviderTests {
             }
             #expect(try await browser.send("GET", "/oauth2/userinfo").status == 403)
             #expect(try await browser.send("GET", "/oauth2/userinfo", headers: [("X-Requested-By", "1")]).status == 200)
+        }
+    }
+
+    /// `allow: {claims: …}`: a nested claim (`org.id`, a number in the ID token) and an array
+    /// claim (`groups`) must both match; alice (org 42, staff) passes, bob (org 7) and carol
+    /// (org 99, another provider) get `403 claim_not_allowed` — on both paths, settled or not.
+    @Test(arguments: [true, false])
+    func claimRulesReadDottedPathsAndArrays(direct: Bool) async throws {
+        try await Self.withGateway(direct: direct) { base in
+            for (provider, user, allowed) in [("corp", "alice", true), ("corp", "bob", false), ("partner", "carol", false)] {
+                let browser = GatewayBrowser(baseURL: base)
+                _ = try await Self.logIn(browser, provider: provider, user: user, password: "\(user)-password-1")
+                for _ in 0..<2 {
+                    let answer = try await browser.send("GET", "/org42/report", headers: [("Accept", "application/json")])
+                    #expect(answer.status == (allowed ? 200 : 403), "\(user): \(answer.body)")
+                    if !allowed { #expect(answer.body.contains("claim_not_allowed")) }
+                }
+            }
         }
     }
 

@@ -40,4 +40,24 @@ struct SessionPayloadFormatTests {
         try decoded.check(against: Self.row(provider: "oidc", payload: decoded))
         #expect(throws: StoreError.self) { try decoded.check(against: Self.row(provider: "corp", payload: decoded)) }
     }
+
+    /// The step-up context and retained claims survive the sealed form and the cache's.
+    @Test func authContextAndClaimsRoundTrip() throws {
+        var identity = Self.identity
+        identity.acr = "mfa"
+        identity.authTime = Date(timeIntervalSince1970: 1_700_000_000.123)
+        identity.claims = ["org.id": ["42"], "roles": ["admin", "ops"]]
+        let payload = SessionPayload(identity: identity, provider: "corp", createdAt: 1_000, absoluteExpiresAt: 9_000)
+        let (decoded, _) = try SessionPayload.decodeWithTokenSet(try payload.encode(with: TokenSet(accessToken: "a")))
+        #expect(decoded.identity == identity)
+        let session = Session(
+            idHash: SessionHash(of: "id"), identity: identity, provider: "corp", tokens: SessionTokens(TokenSet(accessToken: "a")),
+            createdAt: Date(timeIntervalSince1970: 1), lastSeenAt: Date(timeIntervalSince1970: 1),
+            idleExpiresAt: Date(timeIntervalSince1970: 9), absoluteExpiresAt: Date(timeIntervalSince1970: 9), version: 1)
+        #expect(CachedSession(session).session(idHash: session.idHash)?.identity == identity)
+        // Without them, the bytes are those of before (no flag, nothing appended).
+        let plain = SessionPayload(identity: Self.identity, provider: "corp", createdAt: 1_000, absoluteExpiresAt: 9_000)
+        let plainBytes = try plain.encode(with: TokenSet(accessToken: "a"))
+        #expect(try SessionPayload.decodeWithTokenSet(plainBytes).0.identity == Self.identity)
+    }
 }

@@ -157,6 +157,11 @@ public struct GatewayConfiguration: Sendable {
             accessTokenRequired: routeTable.routes.contains { $0.passAccessToken }, csrfHeader: csrfHeader)
     }
 
+    /// The claim paths some `allow: {claims: …}` rule reads: sessions keep their values.
+    var retainedClaimPaths: [String] {
+        Set(routes.flatMap { $0.allow.claims.keys } + rules.claims.keys).sorted()
+    }
+
     /// The route table: the file's routes, else the environment's one default route (every
     /// host, every path, every method).
     public var routeTable: RouteTable {

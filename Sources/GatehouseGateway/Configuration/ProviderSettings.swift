@@ -126,6 +126,7 @@ public struct ProviderSettings: Sendable {
         oauth.timeout = gateway.idpTimeout
         oauth.idTokenMaxAge = gateway.idTokenMaxAge
         oauth.endpointOverrides = endpointOverrides
+        oauth.retainedClaims = gateway.retainedClaimPaths
         do {
             return try OAuthClient(provider: provider, configuration: oauth, logger: logger)
         } catch {

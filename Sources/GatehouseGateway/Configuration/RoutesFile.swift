@@ -9,11 +9,11 @@ enum RoutesFile {
         "name", "match", "upstream", "allow", "skip_auth", "pass_access_token", "identity_headers", "providers", "token", "require_csrf_header",
     ]
     static let matchFields: Set<String> = ["host", "path_prefix", "methods"]
-    static let allowFields: Set<String> = ["emails", "email_domains", "groups"]
+    static let allowFields: Set<String> = ["emails", "email_domains", "groups", "claims"]
     /// Fields of the full design that this version does not implement yet: refused by name
     /// rather than ignored.
     static let notYetSupported: Set<String> = [
-        "acr_values", "max_age", "claims",
+        "acr_values", "max_age",
     ]
 
     /// - Parameter providerIDs: the configured providers' ids, which a route's `providers` may name.
@@ -140,7 +140,26 @@ enum RoutesFile {
         return AccessRules(
             emails: try fields["emails"].map { try YAMLFields.list($0, at: place + ".emails") } ?? [],
             emailDomains: try fields["email_domains"].map { try YAMLFields.list($0, at: place + ".email_domains") } ?? [],
-            groups: try fields["groups"].map { try YAMLFields.list($0, at: place + ".groups") } ?? [])
+            groups: try fields["groups"].map { try YAMLFields.list($0, at: place + ".groups") } ?? [],
+            claims: try fields["claims"].map { try readClaims($0, at: place + ".claims") } ?? [:])
+    }
+
+    /// `claims: {"org.id": "42", roles: admin}`: dotted paths to the text each must equal.
+    private static func readClaims(_ node: Yams.Node, at place: String) throws -> [String: String] {
+        guard let mapping = node.mapping, !mapping.isEmpty else {
+            throw ConfigurationError(place, "must be a mapping of claim paths to values, like {\"org.id\": \"42\"}")
+        }
+        var claims: [String: String] = [:]
+        for (key, value) in mapping {
+            guard let path = key.string, !path.isEmpty, !path.split(separator: ".", omittingEmptySubsequences: false).contains(""),
+                let text = value.scalar?.string
+            else {
+                throw ConfigurationError(place, "must map claim paths (a.b.c) to single values")
+            }
+            guard claims[path] == nil else { throw ConfigurationError("\(place).\(path)", "is given twice") }
+            claims[path] = text
+        }
+        return claims
     }
 
     private static func isHostByte(_ byte: UInt8) -> Bool {

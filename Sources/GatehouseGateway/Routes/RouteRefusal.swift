@@ -40,6 +40,7 @@ enum RouteRefusal {
             switch refusal {
             case .email: "its allowed emails and email domains"
             case .group: "its allowed groups"
+            case .claim: "the claims it requires"
             }
         return answer(
             request, status: .forbidden, code: refusal.rawValue, title: "Access denied",

@@ -25,9 +25,7 @@ public struct RouteTable: Sendable {
         self.namesHosts = routes.contains { $0.host != nil }
         self.matchers = routes.map { (HostMatch($0.host), $0.pathPrefix) }
         self.takesEverything = routes.count == 1 && routes[0].takesEverything
-        self.rules = routes.map { route in
-            route.allow.emails.isEmpty && route.allow.emailDomains.isEmpty && route.allow.groups.isEmpty ? nil : route.allow
-        }
+        self.rules = routes.map { $0.allow.isEmpty ? nil : $0.allow }
         self.skipAuth = routes.map(\.skipAuth)
         self.providers = routes.map { $0.providers.map(Set.init) }
         self.requiresCSRFHeader = routes.map(\.requireCSRFHeader)

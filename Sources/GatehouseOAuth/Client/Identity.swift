@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Who signed in, as the gateway and apps need it.
 public struct Identity: Sendable, Hashable, Codable {
     public var issuer: String
@@ -14,6 +16,14 @@ public struct Identity: Sendable, Hashable, Codable {
     public var groups: [String]
     /// The IdP's session id (`sid`), for back-channel logout.
     public var sessionID: String?
+    /// `acr`: the authentication context class the login satisfied (OIDC Core §2), for step-up.
+    public var acr: String?
+    /// `auth_time`: when the user last authenticated at the IdP, for `max_age` step-up.
+    public var authTime: Date?
+    /// The claims an application asked to keep (``OAuthClient/Configuration/retainedClaims``),
+    /// by dotted path (`org.id`): a string, number or boolean as its text, an array as the
+    /// texts of its scalar elements. Empty unless asked for.
+    public var claims: [String: [String]]
 
     public init(
         issuer: String,
@@ -23,8 +33,14 @@ public struct Identity: Sendable, Hashable, Codable {
         name: String? = nil,
         preferredUsername: String? = nil,
         groups: [String] = [],
-        sessionID: String? = nil
+        sessionID: String? = nil,
+        acr: String? = nil,
+        authTime: Date? = nil,
+        claims: [String: [String]] = [:]
     ) {
+        self.acr = acr
+        self.authTime = authTime
+        self.claims = claims
         self.issuer = issuer
         self.subject = subject
         self.email = email
@@ -51,7 +67,69 @@ public struct Identity: Sendable, Hashable, Codable {
             name: claims.name,
             preferredUsername: claims.preferredUsername,
             groups: claims.groups ?? [],
-            sessionID: claims.sessionID)
+            sessionID: claims.sessionID,
+            acr: claims.all["acr"]?.stringValue,
+            authTime: claims.authTime)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case issuer, subject, email, emailVerified, name, preferredUsername, groups, sessionID, acr, authTime, claims
+    }
+
+    /// Decodes identities stored before ``acr``, ``authTime`` and ``claims`` existed too.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            issuer: try container.decode(String.self, forKey: .issuer),
+            subject: try container.decode(String.self, forKey: .subject),
+            email: try container.decodeIfPresent(String.self, forKey: .email),
+            emailVerified: try container.decodeIfPresent(Bool.self, forKey: .emailVerified),
+            name: try container.decodeIfPresent(String.self, forKey: .name),
+            preferredUsername: try container.decodeIfPresent(String.self, forKey: .preferredUsername),
+            groups: try container.decodeIfPresent([String].self, forKey: .groups) ?? [],
+            sessionID: try container.decodeIfPresent(String.self, forKey: .sessionID),
+            acr: try container.decodeIfPresent(String.self, forKey: .acr),
+            authTime: try container.decodeIfPresent(Date.self, forKey: .authTime),
+            claims: try container.decodeIfPresent([String: [String]].self, forKey: .claims) ?? [:])
+    }
+
+    /// The values at each of `paths` (dotted: `org.id` is `{"org": {"id": …}}`) in `claims`,
+    /// kept in ``claims``; paths with no scalar value there are left out.
+    public mutating func retain(_ paths: [String], from claims: [String: JSONValue]) {
+        for path in paths {
+            var value: JSONValue? = nil
+            var level = claims
+            let keys = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            for (index, key) in keys.enumerated() {
+                guard let next = level[key] else { value = nil; break }
+                if index == keys.count - 1 {
+                    value = next
+                } else if case .object(let inner) = next {
+                    level = inner
+                } else {
+                    value = nil
+                    break
+                }
+            }
+            let texts: [String] =
+                switch value {
+                case .array(let items)?: items.compactMap(Self.scalarText)
+                case let scalar?: Self.scalarText(scalar).map { [$0] } ?? []
+                case nil: []
+                }
+            if !texts.isEmpty { self.claims[path] = texts }
+        }
+    }
+
+    /// A string as itself, a number without a needless `.0`, a boolean as `true`/`false`.
+    static func scalarText(_ value: JSONValue) -> String? {
+        switch value {
+        case .string(let text): text
+        case .bool(let flag): flag ? "true" : "false"
+        case .number(let number):
+            number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        default: nil
+        }
     }
 }
 

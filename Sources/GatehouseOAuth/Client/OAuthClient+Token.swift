@@ -57,9 +57,12 @@ extension OAuthClient {
             let idToken = try await validateIDToken(
                 rawIDToken, metadata: metadata, nonce: pending.nonce, accessToken: tokens.accessToken, subject: nil)
             var identity = Identity(idToken: idToken, emailVerification: provider.emailVerification)
+            identity.retain(configuration.retainedClaims, from: idToken.claims.all)
             if configuration.fetchUserInfo {
                 let claims = try await userInfo(accessToken: tokens.accessToken, subject: idToken.claims.subject)
                 identity = identity.completed(byUserInfo: claims, emailVerification: provider.emailVerification)
+                // What the ID token stated wins, as for the other claims.
+                identity.retain(configuration.retainedClaims.filter { identity.claims[$0] == nil }, from: claims)
             } else if metadata.userInfoEndpoint != nil,
                 Self.idTokenLeavesOutClaims(idToken.claims, scopes: tokens.scope ?? scopes)
             {

@@ -26,41 +26,14 @@ struct CachedSession {
     private static let hasScope: UInt8 = 8
     private static let hasIssuedAt: UInt8 = 16
 
-    private static let hasEmail: UInt8 = 1
-    private static let hasEmailVerified: UInt8 = 2
-    private static let emailVerified: UInt8 = 4
-    private static let hasName: UInt8 = 8
-    private static let hasPreferredUsername: UInt8 = 16
-    private static let hasSessionID: UInt8 = 32
-
     init(_ session: Session) {
         let identity = session.identity
         let tokens = session.tokens
-        var claimFlags: UInt8 = 0
-        if identity.email != nil { claimFlags |= Self.hasEmail }
-        if let verified = identity.emailVerified {
-            claimFlags |= Self.hasEmailVerified
-            if verified { claimFlags |= Self.emailVerified }
-        }
-        if identity.name != nil { claimFlags |= Self.hasName }
-        if identity.preferredUsername != nil { claimFlags |= Self.hasPreferredUsername }
-        if identity.sessionID != nil { claimFlags |= Self.hasSessionID }
-        var size = 16 + identity.issuer.utf8.count + identity.subject.utf8.count + session.provider.utf8.count
-        size += (identity.email?.utf8.count ?? 0) + (identity.name?.utf8.count ?? 0)
-        size += (identity.preferredUsername?.utf8.count ?? 0) + (identity.sessionID?.utf8.count ?? 0)
+        var size = 8 + IdentityFormat.estimatedSize(of: identity) + session.provider.utf8.count
         size += tokens.tokenType.utf8.count
-        for group in identity.groups { size += 2 + group.utf8.count }
         for item in tokens.scope ?? [] { size += 2 + item.utf8.count }
         var writer = CompactWriter(capacity: size)
-        writer.byte(claimFlags)
-        writer.string(identity.issuer)
-        writer.string(identity.subject)
-        if let email = identity.email { writer.string(email) }
-        if let name = identity.name { writer.string(name) }
-        if let preferredUsername = identity.preferredUsername { writer.string(preferredUsername) }
-        writer.length(identity.groups.count)
-        for group in identity.groups { writer.string(group) }
-        if let sessionID = identity.sessionID { writer.string(sessionID) }
+        IdentityFormat.write(identity, into: &writer)
         writer.string(session.provider)
         writer.string(tokens.tokenType)
         if let scope = tokens.scope {
@@ -88,17 +61,7 @@ struct CachedSession {
     func session(idHash: SessionHash) -> Session? {
         var reader = CompactReader(packed)
         do {
-            let claimFlags = try reader.byte()
-            let issuer = try reader.string()
-            let subject = try reader.string()
-            let email = claimFlags & Self.hasEmail != 0 ? try reader.string() : nil
-            let name = claimFlags & Self.hasName != 0 ? try reader.string() : nil
-            let preferredUsername = claimFlags & Self.hasPreferredUsername != 0 ? try reader.string() : nil
-            let groupCount = try reader.length()
-            var groups: [String] = []
-            groups.reserveCapacity(groupCount)
-            for _ in 0..<groupCount { groups.append(try reader.string()) }
-            let sessionID = claimFlags & Self.hasSessionID != 0 ? try reader.string() : nil
+            let identity = try IdentityFormat.read(from: &reader)
             let provider = try reader.string()
             let tokenType = try reader.string()
             var scope: [String]?
@@ -109,10 +72,6 @@ struct CachedSession {
                 for _ in 0..<count { items.append(try reader.string()) }
                 scope = items
             }
-            let identity = Identity(
-                issuer: issuer, subject: subject, email: email,
-                emailVerified: claimFlags & Self.hasEmailVerified != 0 ? claimFlags & Self.emailVerified != 0 : nil,
-                name: name, preferredUsername: preferredUsername, groups: groups, sessionID: sessionID)
             let tokens = SessionTokens(
                 accessToken: accessToken, tokenType: tokenType,
                 expiresAt: flags & Self.hasExpiry != 0 ? Date(timeIntervalSinceReferenceDate: expiresAt) : nil,

@@ -8,10 +8,7 @@ import GatehouseOAuth
 ///
 ///     0x02 | created at | absolute deadline | provider | identity | token set (TokenSetFormat v2)
 ///
-/// Times are milliseconds since 1970 as 64-bit integers. `identity` is
-/// `flags | issuer | subject | [email] | [name] | [preferred username] | groups | [sid]`, with
-/// `flags` 1 email, 2 `email_verified` stated, 4 `email_verified` true, 8 name, 16 preferred
-/// username, 32 sid; `groups` is a count and then its strings.
+/// Times are milliseconds since 1970 as 64-bit integers; `identity` is ``IdentityFormat``.
 ///
 /// The row keeps clear copies of the subject, the IdP session id, the provider, the creation
 /// time and the absolute deadline for lookups (logout by subject or `sid`, purging, listing);
@@ -32,38 +29,14 @@ struct SessionPayload: Sendable, Equatable {
     /// The id of the environment's one provider, which every format-1 session came from.
     static let defaultProvider = "default"
 
-    private static let hasEmail: UInt8 = 1
-    private static let hasEmailVerified: UInt8 = 2
-    private static let emailVerified: UInt8 = 4
-    private static let hasName: UInt8 = 8
-    private static let hasPreferredUsername: UInt8 = 16
-    private static let hasSessionID: UInt8 = 32
-
     /// The plaintext of this payload followed by `tokens`.
     func encode(with tokens: TokenSet) throws -> [UInt8] {
-        var flags: UInt8 = 0
-        if identity.email != nil { flags |= Self.hasEmail }
-        if let verified = identity.emailVerified {
-            flags |= Self.hasEmailVerified
-            if verified { flags |= Self.emailVerified }
-        }
-        if identity.name != nil { flags |= Self.hasName }
-        if identity.preferredUsername != nil { flags |= Self.hasPreferredUsername }
-        if identity.sessionID != nil { flags |= Self.hasSessionID }
-        var writer = CompactWriter(capacity: 96 + identity.subject.utf8.count + identity.issuer.utf8.count)
+        var writer = CompactWriter(capacity: 72 + IdentityFormat.estimatedSize(of: identity))
         writer.byte(Self.version2)
         writer.int64(createdAt)
         writer.int64(absoluteExpiresAt)
         writer.string(provider)
-        writer.byte(flags)
-        writer.string(identity.issuer)
-        writer.string(identity.subject)
-        if let email = identity.email { writer.string(email) }
-        if let name = identity.name { writer.string(name) }
-        if let preferredUsername = identity.preferredUsername { writer.string(preferredUsername) }
-        writer.length(identity.groups.count)
-        for group in identity.groups { writer.string(group) }
-        if let sessionID = identity.sessionID { writer.string(sessionID) }
+        IdentityFormat.write(identity, into: &writer)
         try TokenSetFormat.encode(tokens, into: &writer)
         return writer.bytes
     }
@@ -92,21 +65,7 @@ struct SessionPayload: Sendable, Equatable {
         let createdAt = try reader.int64()
         let absoluteExpiresAt = try reader.int64()
         let provider = try reader.string()
-        let flags = try reader.byte()
-        let issuer = try reader.string()
-        let subject = try reader.string()
-        let email = flags & hasEmail != 0 ? try reader.string() : nil
-        let name = flags & hasName != 0 ? try reader.string() : nil
-        let preferredUsername = flags & hasPreferredUsername != 0 ? try reader.string() : nil
-        let count = try reader.length()
-        var groups: [String] = []
-        groups.reserveCapacity(count)
-        for _ in 0..<count { groups.append(try reader.string()) }
-        let sessionID = flags & hasSessionID != 0 ? try reader.string() : nil
-        let identity = Identity(
-            issuer: issuer, subject: subject, email: email,
-            emailVerified: flags & hasEmailVerified != 0 ? flags & emailVerified != 0 : nil, name: name,
-            preferredUsername: preferredUsername, groups: groups, sessionID: sessionID)
+        let identity = try IdentityFormat.read(from: &reader)
         let payload =
             version == version1
             ? SessionPayload(

@@ -18,11 +18,14 @@ THIN_ID_TOKEN_CLIENTS = {"gatehouse-thin"}
 # `token: client_credentials` asks its provider's client (DOT allows one grant per application).
 CLIENT_CREDENTIALS_TOO = {"gatehouse-test"}
 
+# A nested claim for rules on dotted claim paths (`org.id`): the user's organisation.
+ORGANISATIONS = {"alice": 42, "bob": 7, "carol": 99, "erin": 99}
+
 
 class GatehouseTestValidator(OAuth2Validator):
     """Adds profile, email and group claims to ID tokens and userinfo."""
 
-    oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "groups": "groups"}
+    oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "groups": "groups", "org": "profile"}
 
     # The request-agnostic form (no `request` parameter) lets discovery list the
     # claims in `claims_supported`; each value is evaluated per request.
@@ -33,6 +36,7 @@ class GatehouseTestValidator(OAuth2Validator):
             "name": lambda request: request.user.get_full_name(),
             "preferred_username": lambda request: request.user.get_username(),
             "groups": lambda request: sorted(request.user.groups.values_list("name", flat=True)),
+            "org": lambda request: {"id": ORGANISATIONS.get(request.user.get_username(), 0)},
         }
 
     # DOT 3.4.1 advertises prompt=none but leaves these oauthlib hooks
