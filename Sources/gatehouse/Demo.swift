@@ -77,7 +77,8 @@ struct DemoSetup {
         idpConfiguration.clients = [
             RegisteredClient(
                 id: "gatehouse-demo", secret: clientSecret, redirectURIs: [gatewayURL + "/oauth2/callback"],
-                postLogoutRedirectURIs: [gatewayURL + "/"], backchannelLogoutURI: gatewayURL + "/oauth2/backchannel-logout")
+                postLogoutRedirectURIs: [gatewayURL + "/"], backchannelLogoutURI: gatewayURL + "/oauth2/backchannel-logout",
+                frontchannelLogoutURI: gatewayURL + "/oauth2/frontchannel-logout")
         ]
 
         var configuration = GatewayConfiguration()

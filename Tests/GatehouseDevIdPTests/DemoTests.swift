@@ -84,6 +84,49 @@ struct DemoTests {
         _ = await running.interrupt()
     }
 
+    /// OpenID Connect Front-Channel Logout end to end: alice signs out at the development IdP;
+    /// its logout page frames the gateway's `/oauth2/frontchannel-logout?iss=…&sid=…`, which —
+    /// fetched without any cookie, as a cross-site frame is — ends her gateway session. Only the
+    /// IdP's origin may frame the answer; a request without `sid` or from an unknown issuer
+    /// ends nothing.
+    @Test func frontChannelLogoutEndsTheGatewaySession() async throws {
+        let executable = try #require(
+            DemoProcess.executable, "the gatehouse executable is missing: run swift build --build-tests first")
+        let demo = try DemoProcess(executable: executable)
+        let gateway = "http://127.0.0.1:\(demo.gatewayPort)"
+        let idp = "http://127.0.0.1:\(demo.idpPort)"
+        try await Self.waitUntilReady(gateway + "/healthz")
+        let browser = TestBrowser()
+        let login = try await browser.send(gateway + "/oauth2/start?rd=/", headers: [("Accept", "text/html")])
+        let callback = try await browser.signIn(
+            at: try #require(login.location.flatMap(URL.init(string:))), username: "alice", password: "alice")
+        #expect(try await browser.send(callback.absoluteString).status == 302)
+        #expect(try await browser.send(gateway + "/api/whoami").status == 200)
+
+        let stranger = TestBrowser()
+        #expect(try await stranger.send(gateway + "/oauth2/frontchannel-logout?iss=\(idp)").status == 400)
+        let foreign = try await stranger.send(gateway + "/oauth2/frontchannel-logout?iss=https://evil.example&sid=x")
+        #expect(foreign.status == 400 && foreign.body.contains("unknown_issuer"))
+        #expect(try await browser.send(gateway + "/api/whoami").status == 200, "nothing ended yet")
+
+        let signedOut = try await browser.send(idp + "/end_session", form: [("confirm", "yes")])
+        #expect(signedOut.status == 200)
+        let frames = signedOut.body.components(separatedBy: "<iframe src=\"").dropFirst()
+            .compactMap { $0.split(separator: "\"").first }.map { $0.replacingOccurrences(of: "&amp;", with: "&") }
+        #expect(frames.count == 1)
+        let frame = try #require(frames.first)
+        #expect(frame.hasPrefix(gateway + "/oauth2/frontchannel-logout?iss="))
+        #expect(signedOut.headers.first(name: "content-security-policy")?.contains("frame-src \(gateway)") == true)
+        let framed = try await TestBrowser().send(frame)
+        #expect(framed.status == 200)
+        let policy = framed.headers.first(name: "content-security-policy") ?? ""
+        #expect(policy.contains("frame-ancestors \(idp)") && !policy.contains("frame-ancestors 'none'"), "\(policy)")
+        #expect(framed.headers.first(name: "x-frame-options") == nil)
+        let after = try await browser.send(gateway + "/api/whoami", headers: [("Accept", "application/json")])
+        #expect(after.status == 401)
+        _ = await demo.interrupt()
+    }
+
     /// Polls `url` until it answers 200 (the child process starting up), for up to 60 s.
     static func waitUntilReady(_ url: String) async throws {
         for _ in 0..<600 {

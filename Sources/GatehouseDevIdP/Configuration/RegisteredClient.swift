@@ -16,6 +16,9 @@ public struct RegisteredClient: Sendable, Hashable {
     public var postLogoutRedirectURIs: [String]
     /// OpenID Connect Back-Channel Logout §2.2: where the logout token is POSTed. Default none.
     public var backchannelLogoutURI: String?
+    /// OpenID Connect Front-Channel Logout §2: the page the IdP's logout page frames, with
+    /// `iss` and `sid` added. Default none.
+    public var frontchannelLogoutURI: String?
     /// `id_token_signed_response_alg`. Default RS256.
     public var idTokenAlgorithm: SigningAlgorithm
     /// The public key (PEM, RSA or EC P-256) of a client that authenticates with
@@ -24,8 +27,10 @@ public struct RegisteredClient: Sendable, Hashable {
 
     public init(
         id: String, secret: String?, redirectURIs: [String], postLogoutRedirectURIs: [String] = [],
-        backchannelLogoutURI: String? = nil, idTokenAlgorithm: SigningAlgorithm = .rs256, assertionKeyPEM: String? = nil
+        backchannelLogoutURI: String? = nil, idTokenAlgorithm: SigningAlgorithm = .rs256, assertionKeyPEM: String? = nil,
+        frontchannelLogoutURI: String? = nil
     ) {
+        self.frontchannelLogoutURI = frontchannelLogoutURI
         self.id = id
         self.secret = secret
         self.redirectURIs = redirectURIs

@@ -81,7 +81,8 @@ struct DiscoveryRoutes: Sendable {
         var authorizationResponseIssParameterSupported = true
         var backchannelLogoutSupported = true
         var backchannelLogoutSessionSupported = true
-        var frontchannelLogoutSupported = false
+        var frontchannelLogoutSupported = true
+        var frontchannelLogoutSessionSupported = true
 
         enum CodingKeys: String, CodingKey {
             case issuer, authorizationEndpoint = "authorization_endpoint", tokenEndpoint = "token_endpoint"
@@ -101,6 +102,7 @@ struct DiscoveryRoutes: Sendable {
             case backchannelLogoutSupported = "backchannel_logout_supported"
             case backchannelLogoutSessionSupported = "backchannel_logout_session_supported"
             case frontchannelLogoutSupported = "frontchannel_logout_supported"
+            case frontchannelLogoutSessionSupported = "frontchannel_logout_session_supported"
         }
     }
 }

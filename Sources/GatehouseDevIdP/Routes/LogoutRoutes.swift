@@ -44,9 +44,16 @@ struct LogoutRoutes: Sendable {
             return confirmation(parameters, clientID: clientID, signedIn: cookieSession != nil)
         }
         let sessionID = hint?.sessionID ?? cookieSession?.sessionID
-        if let sessionID { await idp.endSession(id: sessionID) }
+        var frames: [String] = []
+        if let sessionID, let ended = await idp.endedSession(id: sessionID) {
+            frames = idp.frontchannelLogoutURLs(for: ended)
+        }
         let cookies = [Responses.deleteCookie(AuthorizeRoutes.sessionCookie)]
         let afterPost = request.method == .post
+        let next = redirect.map { FormData.url($0, adding: [("state", parameters["state"])]) }
+        if !frames.isEmpty {
+            return frontchannelPage(frames, next: next, cookies: cookies)
+        }
         if let redirect {
             return Responses.redirect(
                 FormData.url(redirect, adding: [("state", parameters["state"])]), afterPost: afterPost, cookies: cookies)
@@ -55,6 +62,34 @@ struct LogoutRoutes: Sendable {
         for cookie in cookies { headers.append(HTTPFields.Element(name: .setCookie, value: cookie)) }
         return HTMLPage(title: "Signed out", bodyHTML: "<p>You are signed out of the development IdP.</p>")
             .response(extraHeaders: headers)
+    }
+
+    /// The signed-out page framing each client's front-channel logout URL (§3: the RPs end
+    /// their sessions in the frames); then, after two seconds, on to `next` (no script needed).
+    private func frontchannelPage(_ frames: [String], next: String?, cookies: [String]) -> Response {
+        let escape = HTMLPage.escape
+        var body = "<p>You are signed out of the development IdP.</p>"
+        for frame in frames {
+            body += "<iframe src=\"\(escape(frame))\" title=\"Signing out\" width=\"1\" height=\"1\" hidden></iframe>"
+        }
+        if let next {
+            body += "<meta http-equiv=\"refresh\" content=\"2;url=\(escape(next))\">"
+            body += "<p><a href=\"\(escape(next))\">Continue</a></p>"
+        }
+        var headers = HTTPFields()
+        for cookie in cookies { headers.append(HTTPFields.Element(name: .setCookie, value: cookie)) }
+        var response = HTMLPage(title: "Signed out", bodyHTML: body).response(extraHeaders: headers)
+        // The frames' origins only.
+        let origins = Set(frames.compactMap { URL(string: $0).flatMap(Self.origin) }).sorted()
+        let policy = response.headers[.contentSecurityPolicy] ?? "default-src 'none'"
+        response.headers[.contentSecurityPolicy] = policy + "; frame-src " + origins.joined(separator: " ")
+        return response
+    }
+
+    /// `scheme://host[:port]` of `url`.
+    static func origin(_ url: URL) -> String? {
+        guard let scheme = url.scheme, let host = url.host else { return nil }
+        return "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
     }
 
     /// "Sign out of the IdP?" with a button that POSTs the same parameters back.

@@ -6,7 +6,13 @@ extension IdentityProvider {
     /// (Back-Channel Logout §2.5). Returns `false` when there was no such session.
     @discardableResult
     public func endSession(id sessionID: String) async -> Bool {
-        guard let session = await state.endSession(id: sessionID) else { return false }
+        await endedSession(id: sessionID) != nil
+    }
+
+    /// ``endSession(id:)``, returning the session that ended (its clients' front-channel
+    /// logout pages are framed by the logout page).
+    func endedSession(id sessionID: String) async -> LoginSession? {
+        guard let session = await state.endSession(id: sessionID) else { return nil }
         logger.info("IdP session ended", metadata: ["sub": "\(session.subject)"])
         await withTaskGroup(of: Void.self) { group in
             for clientID in session.clientIDs.sorted() {
@@ -14,7 +20,15 @@ extension IdentityProvider {
                 group.addTask { await self.sendLogoutToken(to: client, uri: uri, session: session) }
             }
         }
-        return true
+        return session
+    }
+
+    /// Each front-channel logout URL (Front-Channel Logout §2–§3) of the clients that received
+    /// tokens in `session`, with `iss` and `sid`.
+    func frontchannelLogoutURLs(for session: LoginSession) -> [String] {
+        session.clientIDs.sorted().compactMap { client($0)?.frontchannelLogoutURI }.map { uri in
+            FormData.url(uri, adding: [("iss", issuer), ("sid", session.sessionID)])
+        }
     }
 
     /// The logout token (Back-Channel Logout §2.4): `iss`, `aud`, `iat`, `exp`, `jti`, `sub`,

@@ -33,7 +33,7 @@ final class GatewayMetrics: Sendable {
     /// Gatehouse's own endpoints, each its own `route` value.
     static let ownRoutes: Set<String> = [
         "/oauth2/start", "/oauth2/callback", "/oauth2/sign_out", "/oauth2/auth", "/oauth2/userinfo",
-        "/oauth2/backchannel-logout", "/healthz", "/readyz",
+        "/oauth2/backchannel-logout", "/oauth2/frontchannel-logout", "/healthz", "/readyz",
     ]
 
     static var requestsDescriptor: MetricNameDescriptor {

@@ -3,7 +3,7 @@ import Logging
 
 /// The `/oauth2/*` endpoints of DESIGN §1–§2 for any Hummingbird 2 application:
 /// `start`, `callback`, `sign_out` (GET page, POST action), `auth` (forward-auth),
-/// `userinfo` and `backchannel-logout` (POST only).
+/// `userinfo`, `backchannel-logout` (POST only) and `frontchannel-logout` (GET).
 ///
 /// Every answer carries `Cache-Control: no-store`; the login endpoints also
 /// `Referrer-Policy: no-referrer`, so neither a code nor a state leaks through a `Referer`.
@@ -56,6 +56,9 @@ public struct OAuthRoutes<Context: SessionRequestContext>: Sendable {
                 response.headers[.allow] = "GET"
                 return response
             }
+        }
+        router.get("/oauth2/frontchannel-logout") { request, context in
+            await self.frontchannelLogout(request, context: context)
         }
         router.post("/oauth2/backchannel-logout") { request, context in
             await self.backchannelLogout(request, context: context)

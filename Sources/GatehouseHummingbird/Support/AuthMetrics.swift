@@ -1,8 +1,8 @@
 import Metrics
 
 /// Counters of the login flow, through swift-metrics (Prometheus in the gateway):
-/// `gatehouse_logins_total{result=…}`, `gatehouse_sign_outs_total` and
-/// `gatehouse_backchannel_logouts_total{result=…}`.
+/// `gatehouse_logins_total{result=…}`, `gatehouse_sign_outs_total`,
+/// `gatehouse_backchannel_logouts_total{result=…}` and `gatehouse_frontchannel_logouts_total{result=…}`.
 enum AuthMetrics {
     enum LoginResult: String {
         case started
@@ -26,6 +26,11 @@ enum AuthMetrics {
     /// `gatehouse_backchannel_logouts_total{result=succeeded|refused|store_unavailable}`.
     static func backchannelLogout(_ result: String) {
         Counter(label: "gatehouse_backchannel_logouts_total", dimensions: [("result", result)]).increment()
+    }
+
+    /// `gatehouse_frontchannel_logouts_total{result=succeeded|refused|store_unavailable}`.
+    static func frontchannelLogout(_ result: String) {
+        Counter(label: "gatehouse_frontchannel_logouts_total", dimensions: [("result", result)]).increment()
     }
 
     static func signOut() {
