@@ -16,17 +16,18 @@ public import Logging
 /// router.group("app").add(middleware: LoginRequiredMiddleware()).get { … }
 /// ```
 public final class AuthService: Sendable {
-    /// Which providers may sign a user in for a return path (`nil`: every one), asked with the
-    /// `/oauth2/start` request and its client's address. The gateway answers with the
-    /// providers of the route the path leads to.
-    public typealias ProviderPolicy = @Sendable (_ request: Request, _ peerIP: String?, _ returnPath: String) -> [String]?
+    /// What a login for a return path must achieve (providers, step-up level), asked with the
+    /// `/oauth2/start` request and its client's address. The gateway answers with the route
+    /// the path leads to.
+    public typealias RequirementsPolicy =
+        @Sendable (_ request: Request, _ peerIP: String?, _ returnPath: String) -> LoginRequirements
 
     /// The providers, in the order the chooser page lists them; never empty.
     public let providers: [LoginProvider]
     public let store: SessionStore
     public let settings: AuthSettings
     public let cookies: AuthCookies
-    let allowedProviders: ProviderPolicy
+    let loginRequirements: RequirementsPolicy
     /// The index of each provider id in ``providers`` and ``refreshers``.
     private let providerIndex: [String: Int]
     /// One per provider: a refresh goes to the provider the session came from.
@@ -48,18 +49,19 @@ public final class AuthService: Sendable {
     ) {
         self.init(
             checkedProviders: [LoginProvider(unchecked: LoginProvider.defaultID, name: client.provider.name, client: client)],
-            store: store, settings: settings, allowedProviders: { _, _, _ in nil }, logger: logger)
+            store: store, settings: settings, loginRequirements: { _, _, _ in .none }, logger: logger)
     }
 
     /// An application whose users sign in with any of `providers` (the first is the default
-    /// for bearer tokens and readiness); `allowedProviders` narrows them per return path.
+    /// for bearer tokens and readiness); `loginRequirements` narrows them per return path and
+    /// asks for step-up.
     ///
     /// - Throws: ``LoginProviderError`` for an empty list or a repeated id.
     public convenience init(
         providers: [LoginProvider],
         store: SessionStore,
         settings: AuthSettings,
-        allowedProviders: @escaping ProviderPolicy = { _, _, _ in nil },
+        loginRequirements: @escaping RequirementsPolicy = { _, _, _ in .none },
         logger: Logger = Logger(label: "gatehouse.auth")
     ) throws(LoginProviderError) {
         guard !providers.isEmpty else { throw LoginProviderError("at least one provider is needed") }
@@ -68,13 +70,13 @@ public final class AuthService: Sendable {
             throw LoginProviderError("provider id \(provider.id) is used twice")
         }
         self.init(
-            checkedProviders: providers, store: store, settings: settings, allowedProviders: allowedProviders,
+            checkedProviders: providers, store: store, settings: settings, loginRequirements: loginRequirements,
             logger: logger)
     }
 
     private init(
         checkedProviders providers: [LoginProvider], store: SessionStore, settings: AuthSettings,
-        allowedProviders: @escaping ProviderPolicy, logger: Logger
+        loginRequirements: @escaping RequirementsPolicy, logger: Logger
     ) {
         self.providers = providers
         self.providerIndex = Dictionary(uniqueKeysWithValues: providers.enumerated().map { ($1.id, $0) })
@@ -83,7 +85,7 @@ public final class AuthService: Sendable {
         }
         self.store = store
         self.settings = settings
-        self.allowedProviders = allowedProviders
+        self.loginRequirements = loginRequirements
         self.cookies = AuthCookies(secure: settings.cookieSecure)
         self.logoutReplayCache = ReplayCache()
         self.loginLimiter = PendingLoginLimiter(limits: settings.pendingLimits)

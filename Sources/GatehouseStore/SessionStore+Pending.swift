@@ -7,10 +7,13 @@ extension SessionStore {
     /// ``Configuration/pendingLifetime``. The PKCE verifier (with the redirect URI) is sealed,
     /// bound to the state hash; the browser-binding cookie value is kept only as a hash.
     public func savePending(
-        _ pending: PendingAuthorization, bindingValue: String, returnPath: String, provider: String
+        _ pending: PendingAuthorization, bindingValue: String, returnPath: String, provider: String,
+        conditions: LoginConditions = LoginConditions()
     ) async throws {
         let stateHash = SessionHash(of: pending.state)
-        let secret = PendingSecret(codeVerifier: pending.codeVerifier, redirectURI: pending.redirectURI).encoded()
+        let secret = PendingSecret(
+            codeVerifier: pending.codeVerifier, redirectURI: pending.redirectURI, conditions: conditions
+        ).encoded()
         let now = clock.now.storeMilliseconds
         try await driver.insertPending(
             PendingRow(
@@ -87,33 +90,68 @@ extension SessionStore {
                 state: state, nonce: row.nonce, codeVerifier: secret.codeVerifier, redirectURI: secret.redirectURI,
                 createdAt: Date(storeMilliseconds: row.createdAt)),
             bindingHash: row.bindingHash, returnPath: row.returnPath, provider: row.provider,
-            expiresAt: Date(storeMilliseconds: row.expiresAt))
+            expiresAt: Date(storeMilliseconds: row.expiresAt), conditions: secret.conditions)
     }
 }
 
-/// The sealed part of a pending authorization: `02`, the verifier's length (one byte), the
-/// verifier, then the redirect URI (UTF-8). Rows written before this format hold JSON
-/// (`{"codeVerifier":…,"redirectURI":…}`, 35 bytes more), still read.
+/// The sealed part of a pending authorization. Format `03` (``CompactWriter``): the verifier,
+/// the redirect URI, a flags byte (1 acr values, 2 max age, 4 subject, 8 silent) and those.
+/// Format `02`: the verifier's length (one byte), the verifier, then the redirect URI (UTF-8);
+/// before it JSON (`{"codeVerifier":…,"redirectURI":…}`). Both still read (no conditions).
 struct PendingSecret: Codable, Equatable {
     var codeVerifier: String
     var redirectURI: String
+    var conditions = LoginConditions()
 
     private static let compactFormat: UInt8 = 0x02
+    private static let conditionsFormat: UInt8 = 0x03
+    private static let hasACR: UInt8 = 1
+    private static let hasMaxAge: UInt8 = 2
+    private static let hasSubject: UInt8 = 4
+    private static let isSilent: UInt8 = 8
 
-    init(codeVerifier: String, redirectURI: String) {
+    private enum CodingKeys: String, CodingKey { case codeVerifier, redirectURI }
+
+    init(codeVerifier: String, redirectURI: String, conditions: LoginConditions = LoginConditions()) {
         self.codeVerifier = codeVerifier
         self.redirectURI = redirectURI
+        self.conditions = conditions
     }
 
     func encoded() -> [UInt8] {
-        let verifier = Array(codeVerifier.utf8)
-        // RFC 7636 §4.1: a verifier is 43 to 128 characters; anything longer keeps the old form.
-        guard verifier.count <= Int(UInt8.max) else { return Array((try? JSONEncoder().encode(self)) ?? Data()) }
-        return [Self.compactFormat, UInt8(verifier.count)] + verifier + Array(redirectURI.utf8)
+        var writer = CompactWriter(capacity: 16 + codeVerifier.utf8.count + redirectURI.utf8.count)
+        writer.byte(Self.conditionsFormat)
+        writer.string(codeVerifier)
+        writer.string(redirectURI)
+        var flags: UInt8 = 0
+        if !conditions.acrValues.isEmpty { flags |= Self.hasACR }
+        if conditions.maxAge != nil { flags |= Self.hasMaxAge }
+        if conditions.subject != nil { flags |= Self.hasSubject }
+        if conditions.silent { flags |= Self.isSilent }
+        writer.byte(flags)
+        if !conditions.acrValues.isEmpty {
+            writer.length(conditions.acrValues.count)
+            for value in conditions.acrValues { writer.string(value) }
+        }
+        if let maxAge = conditions.maxAge { writer.int64(Int64(maxAge)) }
+        if let subject = conditions.subject { writer.string(subject) }
+        return writer.bytes
     }
 
     init(decoding bytes: [UInt8]) throws {
-        if bytes.first == Self.compactFormat, bytes.count >= 2, bytes.count >= 2 + Int(bytes[1]) {
+        if bytes.first == Self.conditionsFormat {
+            var reader = CompactReader(bytes, offset: 1)
+            let verifier = try reader.string()
+            let redirectURI = try reader.string()
+            let flags = try reader.byte()
+            var conditions = LoginConditions(silent: flags & Self.isSilent != 0)
+            if flags & Self.hasACR != 0 {
+                for _ in 0..<(try reader.length()) { conditions.acrValues.append(try reader.string()) }
+            }
+            if flags & Self.hasMaxAge != 0 { conditions.maxAge = Int(try reader.int64()) }
+            if flags & Self.hasSubject != 0 { conditions.subject = try reader.string() }
+            self.init(codeVerifier: verifier, redirectURI: redirectURI, conditions: conditions)
+        } else if bytes.first == Self.compactFormat, bytes.count >= 2, bytes.count >= 2 + Int(bytes[1]) {
             let verifierEnd = 2 + Int(bytes[1])
             guard let verifier = String(validating: bytes[2..<verifierEnd], as: UTF8.self),
                 let redirectURI = String(validating: bytes[verifierEnd...], as: UTF8.self)

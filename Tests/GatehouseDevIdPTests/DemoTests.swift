@@ -127,6 +127,98 @@ struct DemoTests {
         _ = await demo.interrupt()
     }
 
+    /// Step-up end to end against the development IdP (`acr_values` levels `pwd` and `mfa`):
+    /// alice, signed in with a password, opens a route asking for `mfa`; the gateway sends her
+    /// back to the IdP, which asks for the one-time code; she returns with `acr: mfa` under a new
+    /// session id (the old cookie stops working). An API call gets RFC 9470's challenge; a level
+    /// the IdP cannot deliver ends on a page, not in a loop; a step-up answered by another user
+    /// ends the session and creates none.
+    @Test func stepUpAsksTheIdPForMoreAndChecksWhatComesBack() async throws {
+        let executable = try #require(
+            DemoProcess.executable, "the gatehouse executable is missing: run swift build --build-tests first")
+        let appPort = try ReservedPort.take()
+        let yaml = """
+            routes:
+              - name: vault
+                match: {path_prefix: /vault}
+                upstream: http://127.0.0.1:\(appPort)
+                acr_values: [mfa]
+              - name: impossible
+                match: {path_prefix: /impossible}
+                upstream: http://127.0.0.1:\(appPort)
+                acr_values: [hardware-key]
+              - name: app
+                upstream: http://127.0.0.1:\(appPort)
+            """
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-stepup-\(UUID()).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(yaml.utf8).write(to: file)
+        let demo = try DemoProcess(executable: executable, arguments: ["--config", file.path], appPort: appPort)
+        let gateway = "http://127.0.0.1:\(demo.gatewayPort)"
+        try await Self.waitUntilReady(gateway + "/healthz")
+        let html = [("Accept", "text/html")]
+
+        let alice = TestBrowser()
+        let login = try await alice.send(gateway + "/oauth2/start?rd=/", headers: html)
+        let first = try await alice.signIn(
+            at: try #require(login.location.flatMap(URL.init(string:))), username: "alice", password: "alice")
+        #expect(try await alice.send(first.absoluteString).status == 302)
+        let cookieName = try #require(alice.cookies.keys.first { $0.hasSuffix("gatehouse") })
+        let passwordSession = try #require(alice.cookies[cookieName])
+        #expect(try await alice.send(gateway + "/app").status == 200)
+
+        // The API gets RFC 9470's challenge; a navigation goes back to the IdP for mfa.
+        let api = try await alice.send(gateway + "/vault/x", headers: [("Accept", "application/json")])
+        #expect(api.status == 401)
+        #expect(api.headers.first(name: "www-authenticate")?.contains("insufficient_user_authentication") == true)
+        #expect(api.headers.first(name: "www-authenticate")?.contains("acr_values=\"mfa\"") == true)
+        let vault = try await alice.send(gateway + "/vault/x", headers: html)
+        #expect(vault.status == 302 && vault.location == "/oauth2/start?provider=default&rd=%2Fvault%2Fx")
+        let start = try await alice.send(gateway + (vault.location ?? "/"), headers: html)
+        let authorize = try #require(start.location.flatMap(URL.init(string:)))
+        #expect(authorize.absoluteString.contains("acr_values=mfa"))
+        let form = try await alice.send(authorize.absoluteString)
+        #expect(form.status == 200 && form.body.contains("One-time code"), "the IdP asks for the second factor")
+        let wrong = try await alice.submitLogin(form, action: "login", username: "alice", password: "alice", code: "000000")
+        #expect(wrong.status == 401)
+        let stepped = try await alice.signIn(at: authorize, username: "alice", password: "alice", code: "123456")
+        let back = try await alice.send(stepped.absoluteString)
+        #expect(back.status == 302 && back.location == "/vault/x")
+        #expect(alice.cookies[cookieName] != passwordSession, "a step-up is a privilege change: a new session id")
+        #expect(try await alice.send(gateway + "/vault/x", headers: html).status == 200)
+        let old = TestBrowser()
+        old.cookies[cookieName] = passwordSession
+        #expect(try await old.send(gateway + "/app", headers: [("Accept", "application/json")]).status == 401)
+
+        // A level the IdP cannot deliver: one trip, then a page (no loop); the session stays.
+        let impossible = try await alice.send(gateway + "/impossible", headers: html)
+        #expect(impossible.status == 302)
+        let again = try await alice.send(gateway + (impossible.location ?? "/"), headers: html)
+        let sso = try await alice.send(try #require(again.location))
+        let callback = try #require(sso.location)
+        let refused = try await alice.send(callback)
+        #expect(refused.status == 403 && refused.body.contains("insufficient_user_authentication"))
+        #expect(try await alice.send(gateway + "/vault/x", headers: html).status == 200)
+
+        // A step-up answered by someone else ends alice's session and creates none.
+        let shared = TestBrowser()
+        let sharedLogin = try await shared.send(gateway + "/oauth2/start?rd=/", headers: html)
+        let sharedFirst = try await shared.signIn(
+            at: try #require(sharedLogin.location.flatMap(URL.init(string:))), username: "alice", password: "alice")
+        _ = try await shared.send(sharedFirst.absoluteString)
+        let aliceSession = try #require(shared.cookies[cookieName])
+        let stepStart = try await shared.send(gateway + "/oauth2/start?provider=default&rd=/vault/y", headers: html)
+        let stepAuthorize = try #require(stepStart.location.flatMap(URL.init(string:)))
+        let asBob = try await shared.signIn(at: stepAuthorize, username: "bob", password: "bob", code: "123456")
+        let mismatch = try await shared.send(asBob.absoluteString)
+        #expect(mismatch.status == 403 && mismatch.body.contains("step_up_subject_mismatch"))
+        #expect(shared.cookies[cookieName] == nil)
+        let stale = TestBrowser()
+        stale.cookies[cookieName] = aliceSession
+        #expect(try await stale.send(gateway + "/app", headers: [("Accept", "application/json")]).status == 401)
+        _ = await demo.interrupt()
+    }
+
     /// Polls `url` until it answers 200 (the child process starting up), for up to 60 s.
     static func waitUntilReady(_ url: String) async throws {
         for _ in 0..<600 {

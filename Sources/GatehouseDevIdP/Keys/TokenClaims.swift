@@ -19,6 +19,8 @@ struct TokenClaims: JWTPayload, Equatable {
     var expiresAt: Int
     var issuedAt: Int
     var authTime: Int?
+    /// The authentication level (`acr`, OIDC Core §2).
+    var acr: String?
     var nonce: String?
     var accessTokenHash: String?
     var sessionID: String?
@@ -34,7 +36,7 @@ struct TokenClaims: JWTPayload, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case issuer = "iss", subject = "sub", audience = "aud", expiresAt = "exp", issuedAt = "iat"
-        case authTime = "auth_time", nonce, accessTokenHash = "at_hash", sessionID = "sid", tokenID = "jti"
+        case authTime = "auth_time", acr, nonce, accessTokenHash = "at_hash", sessionID = "sid", tokenID = "jti"
         case clientID = "client_id", scope, email, emailVerified = "email_verified", name
         case preferredUsername = "preferred_username", groups, events
     }

@@ -57,11 +57,19 @@ enum AuthorizationValidation {
         if prompts.contains("none"), prompts.count > 1 {
             return refuse("invalid_request", "prompt=none cannot be combined with other values")
         }
+        var maxAge: Int?
+        if let text = query["max_age"] {
+            guard let seconds = Int(text), seconds >= 0 else {
+                return refuse("invalid_request", "max_age must be a whole number of seconds")
+            }
+            maxAge = seconds
+        }
         let granted = scopes.filter { DiscoveryRoutes.Metadata.supportedScopes.contains($0) }
         return .success(
             AuthorizationRequest(
                 clientID: clientID, redirectURI: redirectURI, state: state, nonce: query["nonce"],
                 scopes: granted, codeChallenge: challenge, forceLogin: prompts.contains("login"),
-                silent: prompts.contains("none")))
+                silent: prompts.contains("none"),
+                acrValues: (query["acr_values"] ?? "").split(separator: " ").map(String.init), maxAge: maxAge))
     }
 }

@@ -39,8 +39,10 @@ struct AuthorizeRoutes: Sendable {
             authorization = valid
         }
         let now = idp.now
-        if !authorization.forceLogin, let session = await idp.state.session(cookie: request.cookie(Self.sessionCookie), now: now) {
-            // Already signed in here: single sign-on, no form.
+        if !authorization.forceLogin, let session = await idp.state.session(cookie: request.cookie(Self.sessionCookie), now: now),
+            Self.satisfies(session, authorization, now: now)
+        {
+            // Already signed in here, recently and strongly enough: single sign-on, no form.
             return await issueCode(authorization, session: session, afterPost: false)
         }
         if authorization.silent {
@@ -49,7 +51,9 @@ struct AuthorizeRoutes: Sendable {
                 [("error", "login_required"), ("error_description", "the user is not signed in at the IdP")])
         }
         let (id, binding) = await idp.state.startInteraction(authorization, lifetime: Self.formLifetime, now: now)
-        return LoginPage(interactionID: id, clientID: authorization.clientID, users: shownUsers, error: nil).response(
+        var page = LoginPage(interactionID: id, clientID: authorization.clientID, users: shownUsers, error: nil)
+        page.asksCode = authorization.wantsMFA
+        return page.response(
             setCookie: Responses.cookie(Self.bindingCookieName(id), binding, path: "/authorize", maxAge: Self.formLifetime))
     }
 
@@ -72,18 +76,21 @@ struct AuthorizeRoutes: Sendable {
                 cookies: [Responses.deleteCookie(Self.bindingCookieName(id), path: "/authorize")])
         }
         guard let username = form["username"], let password = form["password"], let user = idp.users[username],
-            Hash.constantTimeEqual(user.password, password)
+            Hash.constantTimeEqual(user.password, password),
+            !authorization.wantsMFA || Hash.constantTimeEqual(form["code"] ?? "", AuthenticationLevel.developmentCode)
         else {
             idp.logger.info("sign-in failed", metadata: ["client": "\(authorization.clientID)"])
             var page = LoginPage(
                 interactionID: id, clientID: authorization.clientID, users: shownUsers,
-                error: "Wrong username or password.")
+                error: authorization.wantsMFA ? "Wrong username, password or code." : "Wrong username or password.")
             page.username = form["username"]
+            page.asksCode = authorization.wantsMFA
             return page.response(setCookie: nil, status: .unauthorized)
         }
         await idp.state.finishInteraction(id)
         let (cookie, session) = await idp.state.signIn(
-            subject: user.subject, lifetime: idp.configuration.sessionLifetime, now: now)
+            subject: user.subject, lifetime: idp.configuration.sessionLifetime, now: now,
+            acr: authorization.wantsMFA ? AuthenticationLevel.mfa : AuthenticationLevel.password)
         idp.logger.info("signed in", metadata: ["sub": "\(user.subject)", "client": "\(authorization.clientID)"])
         return await issueCode(
             authorization, session: session, afterPost: true,
@@ -112,6 +119,13 @@ struct AuthorizeRoutes: Sendable {
     ) -> Response {
         let location = FormData.url(redirectURI, adding: parameters + [("state", state), ("iss", idp.issuer)])
         return Responses.redirect(location, afterPost: afterPost, cookies: cookies)
+    }
+
+    /// Whether an IdP session may answer `request` without a form: authenticated within its
+    /// `max_age`, and with the one-time code when it asks for `mfa`.
+    static func satisfies(_ session: LoginSession, _ request: AuthorizationRequest, now: Date) -> Bool {
+        if let maxAge = request.maxAge, now.timeIntervalSince(session.authTime) > Double(maxAge) { return false }
+        return !request.wantsMFA || session.acr == AuthenticationLevel.mfa
     }
 
     /// The users listed on the login page (`[]` when hidden).

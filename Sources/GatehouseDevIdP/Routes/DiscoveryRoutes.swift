@@ -75,12 +75,13 @@ struct DiscoveryRoutes: Sendable {
         var revocationEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
         var codeChallengeMethodsSupported = ["S256"]
         var claimsSupported = [
-            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "email", "email_verified",
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "acr", "nonce", "at_hash", "sid", "email", "email_verified",
             "name", "preferred_username", "groups",
         ]
         var authorizationResponseIssParameterSupported = true
         var backchannelLogoutSupported = true
         var backchannelLogoutSessionSupported = true
+        var acrValuesSupported = AuthenticationLevel.supported
         var frontchannelLogoutSupported = true
         var frontchannelLogoutSessionSupported = true
 
@@ -101,6 +102,7 @@ struct DiscoveryRoutes: Sendable {
             case authorizationResponseIssParameterSupported = "authorization_response_iss_parameter_supported"
             case backchannelLogoutSupported = "backchannel_logout_supported"
             case backchannelLogoutSessionSupported = "backchannel_logout_session_supported"
+            case acrValuesSupported = "acr_values_supported"
             case frontchannelLogoutSupported = "frontchannel_logout_supported"
             case frontchannelLogoutSessionSupported = "frontchannel_logout_session_supported"
         }

@@ -11,6 +11,8 @@ struct LoginPage: Sendable {
     var error: String?
     /// The username typed before a failed attempt.
     var username: String?
+    /// Ask for the one-time code too (`acr_values=mfa`).
+    var asksCode = false
 
     func response(setCookie: String?, status: HTTPResponse.Status = .ok) -> Response {
         let escape = HTMLPage.escape
@@ -26,6 +28,13 @@ struct LoginPage: Sendable {
         body += "spellcheck=\"false\" required autofocus value=\"\(escape(username ?? ""))\"\(describedBy)>"
         body += "<label for=\"password\">Password</label>"
         body += "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required\(describedBy)>"
+        if asksCode {
+            body += "<label for=\"code\">One-time code</label>"
+            body += "<input id=\"code\" name=\"code\" type=\"text\" inputmode=\"numeric\" autocomplete=\"one-time-code\" "
+            body += "required aria-describedby=\"code-hint\">"
+            body += "<p class=\"hint\" id=\"code-hint\">This application asks for a second factor. "
+            body += "The development code is <code>\(AuthenticationLevel.developmentCode)</code>.</p>"
+        }
         body += "<div class=\"actions\">"
         body += "<button class=\"primary\" type=\"submit\" name=\"action\" value=\"login\">Sign in</button>"
         body += "<button class=\"secondary\" type=\"submit\" name=\"action\" value=\"cancel\" formnovalidate>Cancel</button>"

@@ -44,6 +44,7 @@ struct TokenIssuer: Sendable {
             issuer: idp.issuer, subject: user.subject, audience: client.id, issuedAt: issuedAt,
             lifetime: configuration.idTokenLifetime)
         id.authTime = authTime
+        id.acr = family.acr
         id.nonce = nonce
         id.accessTokenHash = Hash.leftHalfSHA256(accessToken)
         id.sessionID = family.sessionID

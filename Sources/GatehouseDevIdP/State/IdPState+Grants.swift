@@ -8,7 +8,7 @@ extension IdPState {
         let code = Random.token()
         codes[Hash.sha256(code)] = CodeGrant(
             request: request, sessionID: session.sessionID, subject: session.subject, authTime: session.authTime,
-            expiresAt: now + lifetime.timeInterval)
+            expiresAt: now + lifetime.timeInterval, acr: session.acr)
         if let key = sessionKeys[session.sessionID] { sessions[key]?.clientIDs.insert(request.clientID) }
         return code
     }
@@ -37,7 +37,8 @@ extension IdPState {
     func startFamily(code: String, grant: CodeGrant, lifetime: Duration, now: Date) -> TokenFamily {
         let family = TokenFamily(
             id: Random.token(), clientID: grant.request.clientID, subject: grant.subject, sessionID: grant.sessionID,
-            scopes: grant.request.scopes, authTime: grant.authTime, expiresAt: now + lifetime.timeInterval)
+            scopes: grant.request.scopes, authTime: grant.authTime, expiresAt: now + lifetime.timeInterval,
+            acr: grant.acr)
         families[family.id] = family
         redeemedCodes[Hash.sha256(code)]?.familyID = family.id
         return family

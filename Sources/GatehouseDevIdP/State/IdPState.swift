@@ -54,10 +54,12 @@ actor IdPState {
     // MARK: Sign-ins
 
     /// Starts an IdP session for `subject`; returns the cookie value and the session.
-    func signIn(subject: String, lifetime: Duration, now: Date) -> (cookie: String, session: LoginSession) {
+    func signIn(
+        subject: String, lifetime: Duration, now: Date, acr: String = AuthenticationLevel.password
+    ) -> (cookie: String, session: LoginSession) {
         let cookie = Random.token()
         let session = LoginSession(
-            sessionID: Random.token(), subject: subject, authTime: now, expiresAt: now + lifetime.timeInterval)
+            sessionID: Random.token(), subject: subject, authTime: now, expiresAt: now + lifetime.timeInterval, acr: acr)
         sessions[Hash.sha256(cookie)] = session
         sessionKeys[session.sessionID] = Hash.sha256(cookie)
         return (cookie, session)

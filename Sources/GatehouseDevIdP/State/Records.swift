@@ -13,6 +13,23 @@ struct AuthorizationRequest: Sendable {
     var forceLogin: Bool
     /// `prompt=none`: answer `login_required` rather than show a form.
     var silent: Bool
+    /// `acr_values`, in order of preference (OIDC Core §3.1.2.1; voluntary: an unsupported
+    /// level is ignored and the login gets the level it reached).
+    var acrValues: [String] = []
+    /// `max_age`: an IdP session authenticated longer ago than this signs in again.
+    var maxAge: Int? = nil
+
+    /// Whether the request asks for the one-time code step (``AuthenticationLevel/mfa``).
+    var wantsMFA: Bool { acrValues.contains(AuthenticationLevel.mfa) }
+}
+
+/// The authentication levels (`acr`) of the development IdP: a password, or a password and a
+/// one-time code (the fixed development code ``developmentCode``, shown on the form).
+enum AuthenticationLevel {
+    static let password = "pwd"
+    static let mfa = "mfa"
+    static let supported = [password, mfa]
+    static let developmentCode = "123456"
 }
 
 /// A login form on its way: the request and the value of the browser-binding cookie, so a form
@@ -31,6 +48,8 @@ struct LoginSession: Sendable {
     var expiresAt: Date
     /// Clients that received tokens in this session (back-channel logout goes to them).
     var clientIDs: Set<String> = []
+    /// The level the user authenticated at (``AuthenticationLevel``).
+    var acr = AuthenticationLevel.password
 }
 
 /// An issued authorization code: what it was issued for, until it is redeemed.
@@ -40,6 +59,7 @@ struct CodeGrant: Sendable {
     var subject: String
     var authTime: Date
     var expiresAt: Date
+    var acr = AuthenticationLevel.password
 }
 
 /// A grant: the tokens issued from one authorization code, through every refresh. Reusing a
@@ -52,6 +72,7 @@ struct TokenFamily: Sendable {
     var scopes: [String]
     var authTime: Date
     var expiresAt: Date
+    var acr = AuthenticationLevel.password
     var revoked = false
     var accessTokenHashes: Set<String> = []
     var refreshTokenHashes: Set<String> = []

@@ -6,15 +6,13 @@ import Yams
 /// route and field (`routes[1] (admin).match.path_prefix`).
 enum RoutesFile {
     static let routeFields: Set<String> = [
-        "name", "match", "upstream", "allow", "skip_auth", "pass_access_token", "identity_headers", "providers", "token", "require_csrf_header",
+        "name", "match", "upstream", "allow", "skip_auth", "pass_access_token", "identity_headers", "providers", "token", "require_csrf_header", "acr_values", "max_age",
     ]
     static let matchFields: Set<String> = ["host", "path_prefix", "methods"]
     static let allowFields: Set<String> = ["emails", "email_domains", "groups", "claims"]
     /// Fields of the full design that this version does not implement yet: refused by name
     /// rather than ignored.
-    static let notYetSupported: Set<String> = [
-        "acr_values", "max_age",
-    ]
+    static let notYetSupported: Set<String> = []
 
     /// - Parameter providerIDs: the configured providers' ids, which a route's `providers` may name.
     static func routes(_ node: Yams.Node, publicHost: String, providerIDs: [String]) throws -> [Route] {
@@ -60,6 +58,7 @@ enum RoutesFile {
                 route.providers = ids
             }
             if let token = fields["token"] { route.token = try readToken(token, at: place + ".token") }
+            route.stepUp = try readStepUp(acrValues: fields["acr_values"], maxAge: fields["max_age"], at: place)
             route.requireCSRFHeader =
                 try YAMLFields.bool(fields["require_csrf_header"], at: place + ".require_csrf_header") ?? false
             if route.token != .user, route.passAccessToken {
@@ -106,6 +105,28 @@ enum RoutesFile {
             }
             route.methods = Set(names)
         }
+    }
+
+    /// `acr_values: [mfa]` and `max_age: 300` (seconds, or a duration like `5m`).
+    private static func readStepUp(acrValues: Yams.Node?, maxAge: Yams.Node?, at place: String) throws -> StepUp? {
+        guard acrValues != nil || maxAge != nil else { return nil }
+        var stepUp = StepUp()
+        if let acrValues {
+            stepUp.acrValues = try YAMLFields.list(acrValues, at: place + ".acr_values")
+                .flatMap { $0.split(separator: " ").map(String.init) }
+            guard !stepUp.acrValues.isEmpty else {
+                throw ConfigurationError(place + ".acr_values", "must name at least one authentication level")
+            }
+        }
+        if let maxAge {
+            guard let text = maxAge.string else { throw ConfigurationError(place + ".max_age", "must be a number of seconds") }
+            let seconds = Int(text) ?? (try? ConfigParsing.duration(text, variable: place + ".max_age")).map { Int($0.components.seconds) }
+            guard let seconds, seconds >= 0, seconds <= 366 * 86400 else {
+                throw ConfigurationError(place + ".max_age", "must be a number of seconds (or a duration like 5m)")
+            }
+            stepUp.maxAge = seconds
+        }
+        return stepUp
     }
 
     static let tokenFields: Set<String> = ["type", "scopes", "resource"]

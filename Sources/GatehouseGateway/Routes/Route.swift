@@ -1,4 +1,7 @@
+public import Foundation
 public import GatehouseHummingbird
+public import GatehouseOAuth
+import GatehouseStore
 
 /// One entry of the route table (YAML `routes:`, DESIGN §2): which requests it takes (host,
 /// path prefix, methods), where they go, and who may reach them. The environment's settings
@@ -27,6 +30,9 @@ public struct Route: Sendable {
     public var providers: [String]?
     /// `token`: which access token the upstream gets (with ``passAccessToken`` for `user`).
     public var token: RouteToken = .user
+    /// `acr_values` and `max_age`: the authentication a session needs here (step-up); `nil`:
+    /// any session.
+    public var stepUp: StepUp?
     /// `require_csrf_header`: every request must carry the CSRF header (`GATEHOUSE_CSRF_HEADER`,
     /// default `X-CSRF`) with the value `1`, else `403 missing_csrf_header` — for API routes
     /// only a front end's own scripts call.
@@ -83,6 +89,24 @@ public struct Route: Sendable {
         }
         guard let colon = authority.lastIndex(of: ":") else { return authority }
         return String(authority[..<colon])
+    }
+}
+
+/// A route's step-up requirement (OIDC Core §3.1.2.1): the session's `acr` must be one of
+/// `acrValues` (when any) and its `auth_time` at most `maxAge` seconds old (when set);
+/// otherwise the browser goes back to the IdP asking for them.
+public struct StepUp: Sendable, Equatable {
+    public var acrValues: [String]
+    public var maxAge: Int?
+
+    public init(acrValues: [String] = [], maxAge: Int? = nil) {
+        self.acrValues = acrValues
+        self.maxAge = maxAge
+    }
+
+    /// Whether `identity` (its `acr` and `auth_time`) satisfies this at `now`.
+    public func isSatisfied(by identity: Identity, now: Date) -> Bool {
+        LoginConditions(acrValues: acrValues, maxAge: maxAge).isSatisfied(by: identity, now: now)
     }
 }
 

@@ -59,6 +59,27 @@ enum RouteRefusal {
         return LoginChallenge.response(for: request, provider: only)
     }
 
+    /// A session whose authentication is weaker or older than the route asks for: a
+    /// navigation goes back to the IdP (the session's own provider, asking for `acr_values`
+    /// and `max_age`); anything else gets `401` with RFC 9470's `insufficient_user_authentication`
+    /// in `WWW-Authenticate` and the login URL in the JSON.
+    static func stepUp(_ request: Request, route: Route, provider: String?, logger: Logger) -> Response {
+        logger.notice("step-up needed", metadata: ["route": "\(route.name)"])
+        let returnPath = ReturnPath.sanitize(LoginChallenge.returnPath(of: request))
+        guard LoginChallenge.isNavigation(request) else {
+            var response = JSONResponse.stepUpNeeded(returnPath: returnPath, provider: provider)
+            var challenge = "Bearer error=\"insufficient_user_authentication\", "
+                + "error_description=\"A stronger or more recent sign-in is needed\""
+            if let acrValues = route.stepUp?.acrValues, !acrValues.isEmpty {
+                challenge += ", acr_values=\"\(acrValues.joined(separator: " "))\""
+            }
+            if let maxAge = route.stepUp?.maxAge { challenge += ", max_age=\(maxAge)" }
+            response.headers[.wwwAuthenticate] = challenge
+            return response
+        }
+        return LoginChallenge.response(for: request, provider: provider)
+    }
+
     private static func answer(
         _ request: Request, status: HTTPResponse.Status, code: String, title: String, message: String
     ) -> Response {

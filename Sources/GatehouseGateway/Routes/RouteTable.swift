@@ -17,6 +17,8 @@ public struct RouteTable: Sendable {
     let skipAuth: [Bool]
     /// Each route's allowed provider ids (`nil`: all).
     let providers: [Set<String>?]
+    /// Each route's step-up requirement (`acr_values`, `max_age`).
+    let stepUps: [StepUp?]
     /// Each route's `require_csrf_header`.
     let requiresCSRFHeader: [Bool]
 
@@ -29,6 +31,7 @@ public struct RouteTable: Sendable {
         self.skipAuth = routes.map(\.skipAuth)
         self.providers = routes.map { $0.providers.map(Set.init) }
         self.requiresCSRFHeader = routes.map(\.requireCSRFHeader)
+        self.stepUps = routes.map(\.stepUp)
     }
 
     /// What the table decides for a request.
@@ -81,19 +84,22 @@ public struct RouteTable: Sendable {
 }
 
 extension RouteTable {
-    /// The providers allowed for a login's return path: those of the route a `GET` of that
-    /// path on the start request's authority would take (`nil`, every provider, when the
-    /// route allows all or no route takes it: the request is refused there anyway).
-    func providerPolicy(trustedProxies: TrustedProxies) -> AuthService.ProviderPolicy {
-        guard routes.contains(where: { $0.providers != nil }) else { return { _, _, _ in nil } }
+    /// What a login for a return path must achieve: the providers and step-up level of the
+    /// route a `GET` of that path on the start request's authority would take (none when no
+    /// route takes it: the request is refused there anyway).
+    func loginRequirements(trustedProxies: TrustedProxies) -> AuthService.RequirementsPolicy {
+        guard routes.contains(where: { $0.providers != nil || $0.stepUp != nil }) else { return { _, _, _ in .none } }
         return { [self] request, peerIP, returnPath in
-            guard let target = try? RequestTarget(returnPath) else { return nil }
+            guard let target = try? RequestTarget(returnPath) else { return .none }
             let authority = RequestAdmission.authority(
                 routes: self, trustedProxies: trustedProxies, host: request.head.authority.map { Substring($0) },
                 forwardedHost: request.headers[.xForwardedHost].map { Substring($0) }, peerIP: peerIP)
             switch select(authority: authority, path: target.path, method: "GET") {
-            case .route(let index), .methodNotAllowed(let index): return routes[index].providers
-            case .noRoute, .ambiguous: return nil
+            case .route(let index), .methodNotAllowed(let index):
+                let route = routes[index]
+                return LoginRequirements(
+                    providers: route.providers, acrValues: route.stepUp?.acrValues ?? [], maxAge: route.stepUp?.maxAge)
+            case .noRoute, .ambiguous: return .none
             }
         }
     }

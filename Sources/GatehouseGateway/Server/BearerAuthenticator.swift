@@ -64,7 +64,8 @@ struct BearerAuthenticator: Sendable {
             logger.notice("bearer token refused", metadata: ["reason": "event_token"])
             return .refused(Self.invalidToken("the token is a security event token, not a credential"))
         }
-        let identity = Identity(accessToken: accessToken, emailVerification: client.provider.emailVerification)
+        var identity = Identity(accessToken: accessToken, emailVerification: client.provider.emailVerification)
+        identity.retain(client.configuration.retainedClaims, from: accessToken.claims.all)
         if let refusal = rules.check(identity) {
             logger.notice(
                 "bearer token refused by the access rules",

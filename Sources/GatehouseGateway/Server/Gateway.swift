@@ -53,7 +53,7 @@ public struct Gateway: Sendable {
         do {
             self.auth = try AuthService(
                 providers: providers, store: store, settings: configuration.authSettings,
-                allowedProviders: routes.providerPolicy(trustedProxies: configuration.trustedProxies), logger: logger)
+                loginRequirements: routes.loginRequirements(trustedProxies: configuration.trustedProxies), logger: logger)
         } catch {
             throw ConfigurationError("providers", "\(error)")
         }

@@ -75,25 +75,34 @@ struct RequestAdmission: Sendable {
         case provider
         /// It fails the route's `allow` rules: `403`.
         case rule(AccessRules.Refusal)
+        /// Its authentication is weaker or older than the route's `acr_values`/`max_age`:
+        /// step up (a new login at the same provider asking for them).
+        case stepUp
     }
 
     /// Whether `identity`, from the provider `provider`, may use route `index` (`nil`), else
     /// why not: the route's `providers`, then its `allow` rules.
     func admits(_ identity: Identity, provider: String, onRoute index: Int) -> Refusal? {
         if let allowed = routes.providers[index], !allowed.contains(provider) { return .provider }
-        return routes.rules[index]?.check(identity).map(Refusal.rule)
+        if let refusal = routes.rules[index]?.check(identity) { return .rule(refusal) }
+        if let stepUp = routes.stepUps[index], !stepUp.isSatisfied(by: identity, now: auth.store.clock.now) {
+            return .stepUp
+        }
+        return nil
     }
 
     /// The answer to a principal that `refusal` keeps off route `index`: `403` for a rule; for
     /// a provider, a new login (straight to the route's provider when it allows one, else the
     /// chooser) for navigations and `401` JSON otherwise.
-    func refuse(_ request: Request, onRoute index: Int, _ refusal: Refusal) -> Response {
+    func refuse(_ request: Request, onRoute index: Int, _ refusal: Refusal, provider: String? = nil) -> Response {
         let route = routes.routes[index]
         switch refusal {
         case .rule(let rule):
             return RouteRefusal.forbidden(request, route: route, refusal: rule, logger: auth.logger)
         case .provider:
             return RouteRefusal.wrongProvider(request, route: route, logger: auth.logger)
+        case .stepUp:
+            return RouteRefusal.stepUp(request, route: route, provider: provider, logger: auth.logger)
         }
     }
 
@@ -142,7 +151,7 @@ struct RequestAdmission: Sendable {
                 return .answer(OriginCheck.refusal(for: request))
             }
             if let refusal = admits(session.identity, provider: session.provider, onRoute: index) {
-                return .answer(refuse(request, onRoute: index, refusal))
+                return .answer(refuse(request, onRoute: index, refusal, provider: session.provider))
             }
             return .proxy(.session(session), route: index)
         }

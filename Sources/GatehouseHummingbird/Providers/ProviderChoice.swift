@@ -11,9 +11,9 @@ enum ProviderChoice {
 
     /// The choice for a start naming `requested` (or none) for `returnPath`.
     static func make(
-        requested: String?, returnPath: String, request: Request, peerIP: String?, auth: AuthService
+        requested: String?, returnPath: String, requirements: LoginRequirements, auth: AuthService
     ) -> ProviderChoice {
-        let allowedIDs = auth.allowedProviders(request, peerIP, returnPath)
+        let allowedIDs = requirements.providers
         let allowed = allowedIDs.map { ids in auth.providers.filter { ids.contains($0.id) } } ?? auth.providers
         if let requested {
             guard let provider = auth.provider(id: requested) else {

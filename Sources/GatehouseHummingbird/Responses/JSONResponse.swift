@@ -49,6 +49,15 @@ package enum JSONResponse {
         make(Unauthenticated(loginURL: LoginChallenge.startPath(returnPath: returnPath, provider: provider)), status: .unauthorized)
     }
 
+    /// The 401 answer for a session that must step up (RFC 9470 `insufficient_user_authentication`).
+    package static func stepUpNeeded(returnPath: String, provider: String?) -> Response {
+        make(
+            Unauthenticated(
+                error: "insufficient_user_authentication", message: "A stronger or more recent sign-in is needed.",
+                loginURL: LoginChallenge.startPath(returnPath: returnPath, provider: provider)),
+            status: .unauthorized)
+    }
+
     /// The 401 answer for a session from a provider the route does not admit.
     package static func wrongProvider(returnPath: String, provider: String?) -> Response {
         make(

@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseOAuth
 import GatehouseStore
 import Hummingbird
@@ -65,9 +66,16 @@ extension OAuthRoutes {
             page.message = "This sign-in came back from a different identity provider than it was started with."
             return Self.page(page, cookies: [clearBinding])
         }
+        let conditions = stored.conditions
         let result: LoginResult
         do {
             result = try await provider.client.exchange(parameters, pending: stored.pending)
+        } catch where conditions.silent {
+            // prompt=none: the front end learns why (login_required…) from the frame it reads.
+            auth.logger.info("silent login did not sign in", metadata: ["error": "\(error.code)", "provider": "\(provider.id)"])
+            AuthMetrics.login(.failed)
+            let code = error.response?.error ?? error.code.rawValue
+            return Self.page(SilentLoginPage(isLoggedIn: false, error: code).response(), cookies: [clearBinding])
         } catch {
             auth.logger.notice(
                 "login failed",
@@ -77,6 +85,35 @@ extension OAuthRoutes {
             AuthMetrics.login(.failed)
             let page = Self.loginFailed(
                 Self.status(for: error.code), category: error.code.rawValue, returnPath: stored.returnPath)
+            return Self.page(page, cookies: [clearBinding])
+        }
+        if let subject = conditions.subject, result.identity.subject != subject {
+            // A step-up must come back as the person who asked for it: someone else at the IdP
+            // (a shared computer) ends the old session and starts nothing.
+            await discardPreviousSession(request)
+            auth.logger.warning("step-up came back as another user; the session ended", metadata: ["provider": "\(provider.id)"])
+            AuthMetrics.login(.denied)
+            var page = Self.loginFailed(.forbidden, category: "step_up_subject_mismatch")
+            page.message = "You confirmed your sign-in as a different user. You have been signed out; please sign in again."
+            return Self.page(page, cookies: [clearBinding, auth.cookies.clearSession()])
+        }
+        let skew = TimeInterval(provider.client.configuration.clockSkew.components.seconds)
+        if !conditions.isSatisfied(by: result.identity, now: auth.store.clock.now, clockSkew: skew) {
+            // No new trip to the IdP (it could not deliver once; it would not the next time):
+            // a page, the old session kept as it was.
+            auth.logger.notice(
+                "login did not reach the authentication the page asks for",
+                metadata: [
+                    "provider": "\(provider.id)", "acr": "\(result.identity.acr ?? "-")",
+                    "acr_values": "\(conditions.acrValues.joined(separator: " "))",
+                ])
+            AuthMetrics.login(.denied)
+            let page = Page(
+                status: .forbidden, title: "Stronger sign-in needed",
+                message: "The identity provider did not confirm the kind of sign-in this page needs"
+                    + (conditions.acrValues.isEmpty ? " (a recent one)" : " (\(conditions.acrValues.joined(separator: " or ")))")
+                    + ". Your previous sign-in, if any, is unchanged.",
+                category: "insufficient_user_authentication", link: (href: "/", text: "Home"))
             return Self.page(page, cookies: [clearBinding])
         }
         if let refusal = auth.settings.rules.check(result.identity) {
@@ -107,6 +144,11 @@ extension OAuthRoutes {
                 "provider": "\(provider.id)",
             ])
         AuthMetrics.login(.succeeded)
+        if conditions.silent {
+            return Self.page(
+                SilentLoginPage(isLoggedIn: true).response(),
+                cookies: [auth.cookies.session(id, maxAge: Int(session.absoluteExpiresAt.timeIntervalSince(auth.store.clock.now))), clearBinding])
+        }
         let now = auth.store.clock.now
         let maxAge = Int(session.absoluteExpiresAt.timeIntervalSince(now))
         // For the loop guard: a start right after this completion is a bounce.

@@ -30,9 +30,10 @@ extension OAuthRoutes {
                     status: .badRequest, title: "Bad sign-in link", message: "The only prompt a sign-in link may ask for is none.",
                     category: "invalid_prompt"))
         }
+        let requirements = auth.loginRequirements(request, context.peerIP, returnPath)
         let provider: LoginProvider
         switch ProviderChoice.make(
-            requested: query["provider"].map(String.init), returnPath: returnPath, request: request, peerIP: context.peerIP, auth: auth)
+            requested: query["provider"].map(String.init), returnPath: returnPath, requirements: requirements, auth: auth)
         {
         case .provider(let chosen): provider = chosen
         case .chooser(let providers):
@@ -80,6 +81,8 @@ extension OAuthRoutes {
         do {
             var parameters = provider.authorizationParameters
             if let prompt { parameters.prompt = prompt }
+            if !requirements.acrValues.isEmpty { parameters.acrValues = requirements.acrValues }
+            if let maxAge = requirements.maxAge { parameters.maxAge = maxAge }
             authorization = try await provider.client.authorizationRequest(parameters)
         } catch {
             auth.logger.error("cannot start a login", metadata: ["error": "\(error.code)", "provider": "\(provider.id)"])
@@ -90,11 +93,19 @@ extension OAuthRoutes {
                     message: "The identity provider cannot be reached right now. Please try again in a moment.",
                     category: error.code.rawValue))
         }
+        var conditions = LoginConditions(
+            acrValues: requirements.acrValues, maxAge: requirements.maxAge, silent: prompt == "none")
+        if !requirements.acrValues.isEmpty || requirements.maxAge != nil,
+            let current = try? await auth.session(for: request), current.provider == provider.id
+        {
+            // A step-up of this session: it must come back as the same person.
+            conditions.subject = current.identity.subject
+        }
         let bindingValue = AuthCookies.newBindingValue(now: now)
         do {
             try await auth.store.savePending(
                 authorization.pending, bindingValue: bindingValue, returnPath: returnPath,
-                provider: provider.id)
+                provider: provider.id, conditions: conditions)
         } catch {
             auth.logger.error("cannot store a pending login", metadata: ["error": "\(AuthService.errorCode(error))"])
             return Self.storeUnavailable

@@ -83,7 +83,12 @@ public struct OAuthRoutes<Context: SessionRequestContext>: Sendable {
 
     /// `page` with `cookies` set.
     static func page(_ page: Page, cookies: [Cookie] = []) -> Response {
-        var response = page.response()
+        self.page(page.response(), cookies: cookies)
+    }
+
+    /// `response` with `cookies` set.
+    static func page(_ response: Response, cookies: [Cookie]) -> Response {
+        var response = response
         for cookie in cookies { response.setCookie(cookie) }
         return response
     }

@@ -12,11 +12,14 @@ public struct StoredPending: Sendable {
     /// The provider the login was started with.
     public var provider: String
     public var expiresAt: Date
+    /// What the login must satisfy (sealed with it).
+    public var conditions: LoginConditions
 
     public init(
         pending: PendingAuthorization, bindingHash: SessionHash, returnPath: String, provider: String,
-        expiresAt: Date
+        expiresAt: Date, conditions: LoginConditions = LoginConditions()
     ) {
+        self.conditions = conditions
         self.pending = pending
         self.bindingHash = bindingHash
         self.returnPath = returnPath

@@ -44,10 +44,10 @@ final class TestBrowser: @unchecked Sendable {
 
     /// Opens the authorization URL, signs in on the login form, and returns where the IdP
     /// sends the browser (the client's redirect URI with `code`, `state`, `iss`; not fetched).
-    func signIn(at url: URL, username: String, password: String) async throws -> URL {
+    func signIn(at url: URL, username: String, password: String, code: String? = nil) async throws -> URL {
         let page = try await send(url.absoluteString)
         if page.status == 302, let location = page.location, let next = URL(string: location) { return next }
-        let reply = try await submitLogin(page, action: "login", username: username, password: password)
+        let reply = try await submitLogin(page, action: "login", username: username, password: password, code: code)
         guard reply.status == 303, let location = reply.location, let next = URL(string: location) else {
             throw Failure("sign-in answered \(reply.status): \(reply.body.prefix(300))")
         }
@@ -64,7 +64,9 @@ final class TestBrowser: @unchecked Sendable {
     }
 
     /// POSTs the login form of `page` (which must be the form).
-    func submitLogin(_ page: Reply, action: String, username: String, password: String) async throws -> Reply {
+    func submitLogin(
+        _ page: Reply, action: String, username: String, password: String, code: String? = nil
+    ) async throws -> Reply {
         guard page.status == 200, let interaction = Self.hiddenValue("interaction", in: page.body),
             let issuer = Self.formOrigin(of: page)
         else {
@@ -72,7 +74,8 @@ final class TestBrowser: @unchecked Sendable {
         }
         return try await send(
             issuer + "/authorize",
-            form: [("interaction", interaction), ("action", action), ("username", username), ("password", password)])
+            form: [("interaction", interaction), ("action", action), ("username", username), ("password", password)]
+                + (code.map { [("code", $0)] } ?? []))
     }
 
     /// The query parameters of `url`.
