@@ -65,6 +65,48 @@ struct CheckConfigTests {
         }
     }
 
+    /// `--config` with providers: each provider's redirect URI, client authentication,
+    /// discovery and keys on lines of its own; one whose issuer does not answer fails by name.
+    @Test func providersAreCheckedOneByOne() async throws {
+        try await Self.withDirectory { directory in
+            var environment = try Self.environment(directory: directory)
+            for name in ["ISSUER", "CLIENT_ID", "CLIENT_SECRET"] { environment["GATEHOUSE_" + name] = nil }
+            let file = directory.appendingPathComponent("gatehouse.yaml")
+            let providers = """
+                providers:
+                  - id: corp
+                    issuer: \(try DOT.issuer())
+                    client_id: \(DOT.confidentialClient)
+                    client_secret: \(DOT.secret)
+                  - id: partner
+                    issuer: PARTNER
+                    client_id: \(DOT.confidentialClient)
+                    client_secret: \(DOT.secret)
+                routes:
+                  - name: vault
+                    match: {path_prefix: /vault}
+                    upstream: http://127.0.0.1:9001
+                    providers: [corp]
+                    acr_values: [mfa]
+                  - name: app
+                    upstream: http://127.0.0.1:9002
+                """
+            environment["GATEHOUSE_UPSTREAM"] = nil
+            try Data(providers.replacingOccurrences(of: "PARTNER", with: try DOT.partnerIssuer()).utf8).write(to: file)
+            let (status, output) = try await Self.run(environment, arguments: ["--config", file.path])
+            #expect(status == 0, "\(output)")
+            for id in ["corp", "partner"] {
+                #expect(output.contains("provider \(id): redirect URI") && output.contains("/oauth2/callback/\(id)"), "\(output)")
+                #expect(output.split(separator: "\n").contains { $0.hasPrefix("provider \(id): signing keys") && $0.contains(" ok") })
+            }
+            #expect(output.contains("providers corp") && output.contains("step-up acr mfa"), "\(output)")
+            try Data(providers.replacingOccurrences(of: "PARTNER", with: "http://127.0.0.1:9/o").utf8).write(to: file)
+            let (downStatus, down) = try await Self.run(environment, arguments: ["--config", file.path])
+            #expect(downStatus != 0)
+            #expect(down.contains("provider partner: discovery") && down.contains("FAIL: providers[1] (partner).issuer"), "\(down)")
+        }
+    }
+
     /// `--config` with routes: one line per route; a route an earlier one hides, or a field
     /// this version does not know, fails with the route's place.
     @Test func routesAreListedAndBadOnesNamed() async throws {

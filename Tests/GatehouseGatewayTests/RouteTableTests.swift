@@ -141,8 +141,11 @@ struct RouteTableTests {
         let route = "  - name: app\n    upstream: http://127.0.0.1:9001\n"
         let cases: [(String, String)] = [
             ("routes:\n" + route + "    skip_auht: true\n", "routes[0] (app).skip_auht"),
-            ("routes:\n" + route + "    acr_values: [mfa]\n", "not supported by this version"),
-            ("routes:\n" + route + "    allow: {claims: {a: b}}\n", "routes[0] (app).allow.claims"),
+            ("routes:\n" + route + "    acr_values: []\n", "routes[0] (app).acr_values"),
+            ("routes:\n" + route + "    max_age: soon\n", "routes[0] (app).max_age"),
+            ("routes:\n" + route + "    allow: {claims: {a: [b]}}\n", "routes[0] (app).allow.claims"),
+            ("routes:\n" + route + "    allow: {claims: {a..b: c}}\n", "routes[0] (app).allow.claims"),
+            ("routes:\n" + route + "    require_csrf_header: maybe\n", "routes[0] (app).require_csrf_header"),
             ("routes:\n  - upstream: http://127.0.0.1:9001\n", "routes[0].name"),
             ("routes:\n  - name: App\n    upstream: http://x\n", "routes[0].name"),
             ("routes:\n  - name: app\n", "routes[0] (app).upstream"),
@@ -231,5 +234,28 @@ struct RouteTableTests {
             #expect(message?.contains(expected) == true, "\(yaml) → \(message ?? "accepted")")
         }
         #expect(await loadError(one + "upstream: http://a\n")?.contains("not both") == true, "GATEHOUSE_ISSUER and providers:")
+    }
+
+    @Test func stepUpClaimsAndCSRFFieldsAreRead() async throws {
+        let configuration = try await load(
+            """
+            routes:
+              - name: vault
+                match: {path_prefix: /vault}
+                upstream: http://127.0.0.1:9000
+                acr_values: [mfa, "phr phrh"]
+                max_age: 5m
+                allow: {claims: {"org.id": 42, roles: admin}}
+                require_csrf_header: true
+              - name: app
+                upstream: http://127.0.0.1:9001
+                max_age: 300
+            """)
+        let routes = configuration.routeTable.routes
+        #expect(routes[0].stepUp == StepUp(acrValues: ["mfa", "phr", "phrh"], maxAge: 300))
+        #expect(routes[0].allow.claims == ["org.id": "42", "roles": "admin"])
+        #expect(routes[0].requireCSRFHeader && !routes[1].requireCSRFHeader)
+        #expect(routes[1].stepUp == StepUp(maxAge: 300))
+        #expect(configuration.retainedClaimPaths == ["org.id", "roles"])
     }
 }

@@ -179,8 +179,16 @@ import Testing
     @Test func compactSecretRoundTrips() throws {
         let secret = PendingSecret(codeVerifier: String(repeating: "v", count: 128), redirectURI: "https://a.example/cb")
         #expect(try PendingSecret(decoding: secret.encoded()) == secret)
-        #expect(secret.encoded().count == 2 + 128 + 20)
+        // Format 3: version, two length-prefixed strings (128 takes a two-byte length), flags.
+        #expect(secret.encoded().count == 1 + (2 + 128) + (1 + 20) + 1)
         #expect(throws: (any Error).self) { try PendingSecret(decoding: [0x02, 200, 1, 2]) }
+        #expect(throws: (any Error).self) { try PendingSecret(decoding: [0x03, 200, 1, 2]) }
+        // Step-up and silent conditions travel sealed with it; format 2 still reads.
+        let conditions = LoginConditions(acrValues: ["mfa", "pwd"], maxAge: 300, subject: "alice", silent: true)
+        let stepUp = PendingSecret(codeVerifier: "v", redirectURI: "https://a.example/cb", conditions: conditions)
+        #expect(try PendingSecret(decoding: stepUp.encoded()) == stepUp)
+        let format2: [UInt8] = [0x02, 1] + Array("v".utf8) + Array("https://a.example/cb".utf8)
+        #expect(try PendingSecret(decoding: format2) == PendingSecret(codeVerifier: "v", redirectURI: "https://a.example/cb"))
     }
 }
 

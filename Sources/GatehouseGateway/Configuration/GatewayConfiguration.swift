@@ -158,7 +158,7 @@ public struct GatewayConfiguration: Sendable {
     }
 
     /// The claim paths some `allow: {claims: …}` rule reads: sessions keep their values.
-    var retainedClaimPaths: [String] {
+    public var retainedClaimPaths: [String] {
         Set(routes.flatMap { $0.allow.claims.keys } + rules.claims.keys).sorted()
     }
 

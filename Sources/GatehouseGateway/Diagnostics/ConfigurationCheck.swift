@@ -96,6 +96,14 @@ public enum ConfigurationCheck {
             }
             if !route.identityHeaders { parts.append("no identity fields") }
             if let providers = route.providers { parts.append("providers " + providers.joined(separator: ",")) }
+            if !route.allow.claims.isEmpty { parts.append("claims " + route.allow.claims.keys.sorted().joined(separator: ",")) }
+            if let stepUp = route.stepUp {
+                var step = "step-up"
+                if !stepUp.acrValues.isEmpty { step += " acr " + stepUp.acrValues.joined(separator: "|") }
+                if let maxAge = stepUp.maxAge { step += " max_age \(maxAge)s" }
+                parts.append(step)
+            }
+            if route.requireCSRFHeader { parts.append("CSRF header required") }
             results.append(.ok("route " + route.name, parts.joined(separator: "; ")))
         }
         return results
