@@ -86,7 +86,7 @@ public final class AuthService: Sendable {
         self.store = store
         self.settings = settings
         self.loginRequirements = loginRequirements
-        self.cookies = AuthCookies(secure: settings.cookieSecure)
+        self.cookies = AuthCookies(secure: settings.cookieSecure, domain: settings.cookieDomain)
         self.logoutReplayCache = ReplayCache()
         self.loginLimiter = PendingLoginLimiter(limits: settings.pendingLimits)
         self.logger = logger

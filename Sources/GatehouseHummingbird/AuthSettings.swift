@@ -44,6 +44,14 @@ public struct AuthSettings: Sendable {
     /// a page of another site cannot send a custom header without a CORS preflight, so a
     /// front end's own `fetch` passes and a cross-site read does not. Default `nil`: not required.
     public var csrfHeader: String?
+    /// The session cookie's `Domain` (`example.com`), so that one sign-in serves several hosts
+    /// under it; the cookie is then `__Secure-gatehouse` instead of `__Host-gatehouse`. Logins
+    /// still start and finish on ``publicURL``'s host. Default `nil`: a host-only cookie.
+    public var cookieDomain: String?
+    /// With ``cookieDomain``: the other hosts (`app.example.com`, with `:port` when it matters)
+    /// whose pages a login may return to (`rd` as an absolute URL) and whose pages may sign out.
+    /// Default none.
+    public var signInHosts: [String]
 
     public init(
         publicURL: String,
@@ -59,9 +67,13 @@ public struct AuthSettings: Sendable {
         postLogoutRedirectURI: String? = nil,
         endIdPSession: Bool = true,
         accessTokenRequired: Bool = false,
-        csrfHeader: String? = nil
+        csrfHeader: String? = nil,
+        cookieDomain: String? = nil,
+        signInHosts: [String] = []
     ) {
         self.csrfHeader = csrfHeader
+        self.cookieDomain = cookieDomain?.lowercased()
+        self.signInHosts = cookieDomain == nil ? [] : signInHosts.map { $0.lowercased() }
         var base = publicURL
         while base.hasSuffix("/") { base.removeLast() }
         self.publicURL = base
@@ -87,6 +99,21 @@ public struct AuthSettings: Sendable {
         let rest = lowered[schemeEnd.upperBound...]
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         return String(lowered[..<schemeEnd.upperBound]) + authority
+    }
+
+    /// The scheme of ``publicURL`` (`https` or `http`), lower case.
+    public var publicScheme: String {
+        String(publicOrigin.prefix { $0 != ":" })
+    }
+
+    /// Whether `origin` (lower case, as browsers send it) is one our own pages have:
+    /// ``publicOrigin`` or, with ``cookieDomain``, one of ``signInHosts`` with the public URL's
+    /// scheme (a sign-out or an unsafe request from them is same-site by design).
+    public func isOwnOrigin(_ origin: String) -> Bool {
+        if origin == publicOrigin { return true }
+        let prefix = publicScheme + "://"
+        guard !signInHosts.isEmpty, origin.hasPrefix(prefix) else { return false }
+        return ReturnPath.isListed(String(origin.dropFirst(prefix.count)), in: signInHosts)
     }
 
     /// The redirect URI registered at the IdP.

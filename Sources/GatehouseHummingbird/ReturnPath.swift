@@ -42,6 +42,37 @@ public enum ReturnPath {
         return candidate
     }
 
+    /// `candidate` as a login's return target: a same-origin path (``sanitize(_:)``), or an
+    /// absolute URL with `scheme` on one of `hosts` (the hosts sharing the session cookie,
+    /// `app.example.com` or with `:port`) whose path and query pass ``sanitize(_:)`` — nothing
+    /// else, so the login cannot be used to send anyone to another site. Otherwise `/`.
+    public static func sanitize(_ candidate: String?, scheme: String, hosts: [String]) -> String {
+        guard let candidate, !hosts.isEmpty, !candidate.hasPrefix("/") else { return sanitize(candidate) }
+        let prefix = scheme.lowercased() + "://"
+        guard candidate.utf8.count <= maximumLength, candidate.lowercased().hasPrefix(prefix) else { return "/" }
+        let rest = candidate.dropFirst(prefix.count)
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        let authority = rest[..<authorityEnd].lowercased()
+        guard isListed(authority, in: hosts) else { return "/" }
+        let target = rest[authorityEnd...].isEmpty ? "/" : String(rest[authorityEnd...])
+        guard target.hasPrefix("/"), sanitize(target) == target else { return "/" }
+        return prefix + authority + target
+    }
+
+    /// Whether `authority` (`host[:port]`: letters, digits, `-`, `.`, and a port) is one of
+    /// `hosts`: equal to one with a port, or with any port to one without.
+    static func isListed(_ authority: String, in hosts: [String]) -> Bool {
+        let parts = authority.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let name = parts.first, !name.isEmpty,
+            name.utf8.allSatisfy({ byte in
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+            }),
+            parts.count == 1 || (!parts[1].isEmpty && parts[1].utf8.count <= 5 && parts[1].allSatisfy(\.isASCII) && parts[1].allSatisfy(\.isNumber))
+        else { return false }
+        return hosts.contains { host in host.contains(":") ? host == authority : host == name }
+    }
+
     private static func hexPair(_ high: UInt8, _ low: UInt8) -> UInt8? {
         guard let high = hexValue(high), let low = hexValue(low) else { return nil }
         return high << 4 | low

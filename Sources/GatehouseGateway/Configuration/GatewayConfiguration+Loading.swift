@@ -52,13 +52,16 @@ extension GatewayConfiguration {
         if let timeout = values.string("IDP_TIMEOUT") {
             idpTimeout = try ConfigParsing.duration(timeout, variable: "GATEHOUSE_IDP_TIMEOUT")
         }
+        if let domain = values.string("COOKIE_DOMAIN") {
+            cookieDomain = try Self.cookieDomain(domain, publicHost: Route.hostName(of: publicHost))
+        }
         if let routes = values.routes {
             guard values.string("UPSTREAM") == nil else {
                 throw ConfigurationError(
                     "GATEHOUSE_UPSTREAM", "set either it (the one default route) or routes: in the config file, not both")
             }
             self.routes = try RoutesFile.routes(
-                routes, publicHost: publicHost, providerIDs: loginProviders.map(\.id))
+                routes, publicHost: publicHost, providerIDs: loginProviders.map(\.id), cookieDomain: cookieDomain)
         } else {
             guard let upstream = values.string("UPSTREAM") else {
                 throw ConfigurationError("GATEHOUSE_UPSTREAM", "is required: the URL of the application behind the gateway")
@@ -143,6 +146,26 @@ extension GatewayConfiguration {
         guard ["text", "json"].contains(logFormat) else {
             throw ConfigurationError("GATEHOUSE_LOG_FORMAT", "must be text or json")
         }
+    }
+
+    /// `GATEHOUSE_COOKIE_DOMAIN`: a domain name (not an address) that the public URL's host is
+    /// or is under.
+    static func cookieDomain(_ text: String, publicHost: String) throws -> String {
+        var domain = text.lowercased()
+        if domain.hasPrefix(".") { domain.removeFirst() }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard !labels.isEmpty, labels.allSatisfy({ label in
+            !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") }
+        }), !labels.allSatisfy({ $0.allSatisfy(\.isNumber) }), labels.last?.allSatisfy(\.isNumber) == false
+        else {
+            throw ConfigurationError("GATEHOUSE_COOKIE_DOMAIN", "must be a domain name like example.com (not an address)")
+        }
+        guard publicHost == domain || publicHost.hasSuffix("." + domain) else {
+            throw ConfigurationError(
+                "GATEHOUSE_COOKIE_DOMAIN", "must be GATEHOUSE_PUBLIC_URL's host (\(publicHost)) or a domain above it")
+        }
+        return domain
     }
 
     /// The variables of the environment's one provider (`GATEHOUSE_` + name).

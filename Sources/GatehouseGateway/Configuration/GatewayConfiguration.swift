@@ -119,6 +119,10 @@ public struct GatewayConfiguration: Sendable {
     /// otherwise it gets `403` and never reaches the upstream. Bearer and skip-auth requests
     /// carry no session and are not checked.
     public var proxyCSRF: Bool = false
+    /// `GATEHOUSE_COOKIE_DOMAIN`: the session cookie's `Domain` (several hosts, one sign-in;
+    /// then routes may name hosts under it). Default `nil`: a host-only cookie, routes on the
+    /// public URL's host only.
+    public var cookieDomain: String?
     /// `GATEHOUSE_CSRF_HEADER`: `/oauth2/userinfo` requires this header with the value `1`;
     /// routes with `require_csrf_header` require it too (``CSRFHeader/defaultName`` when unset).
     /// Default `nil`: userinfo does not require it.
@@ -154,7 +158,8 @@ public struct GatewayConfiguration: Sendable {
     public var authSettings: AuthSettings {
         AuthSettings(
             publicURL: publicURL, cookieSecure: cookieSecure, rules: rules, pendingLimits: pendingLoginLimits,
-            accessTokenRequired: routeTable.routes.contains { $0.passAccessToken }, csrfHeader: csrfHeader)
+            accessTokenRequired: routeTable.routes.contains { $0.passAccessToken }, csrfHeader: csrfHeader,
+            cookieDomain: cookieDomain, signInHosts: Array(Set(routes.compactMap(\.host))).sorted())
     }
 
     /// The claim paths some `allow: {claims: …}` rule reads: sessions keep their values.

@@ -15,7 +15,11 @@ enum RoutesFile {
     static let notYetSupported: Set<String> = []
 
     /// - Parameter providerIDs: the configured providers' ids, which a route's `providers` may name.
-    static func routes(_ node: Yams.Node, publicHost: String, providerIDs: [String]) throws -> [Route] {
+    /// - Parameter cookieDomain: `cookie_domain`: route hosts must be under it (else they must
+    ///   be `publicHost`).
+    static func routes(
+        _ node: Yams.Node, publicHost: String, providerIDs: [String], cookieDomain: String? = nil
+    ) throws -> [Route] {
         guard let sequence = node.sequence, !sequence.isEmpty else {
             throw ConfigurationError("routes", "must be a non-empty list of routes")
         }
@@ -40,7 +44,7 @@ enum RoutesFile {
                 name: name,
                 upstream: try ConfigParsing.baseURL(upstreamText, variable: place + ".upstream", isUpstream: true))
             if let match = fields["match"] {
-                try readMatch(match, into: &route, at: place + ".match", publicHost: publicHost)
+                try readMatch(match, into: &route, at: place + ".match", publicHost: publicHost, cookieDomain: cookieDomain)
             }
             if let allow = fields["allow"] { route.allow = try readAllow(allow, at: place + ".allow") }
             route.skipAuth = try YAMLFields.bool(fields["skip_auth"], at: place + ".skip_auth") ?? false
@@ -74,7 +78,9 @@ enum RoutesFile {
         return routes
     }
 
-    private static func readMatch(_ node: Yams.Node, into route: inout Route, at place: String, publicHost: String) throws {
+    private static func readMatch(
+        _ node: Yams.Node, into route: inout Route, at place: String, publicHost: String, cookieDomain: String?
+    ) throws {
         guard let mapping = node.mapping else { throw ConfigurationError(place, "must be a mapping") }
         let fields = try YAMLFields.fields(mapping, allowed: matchFields, notYetSupported: notYetSupported, at: place)
         if let host = fields["host"] {
@@ -83,10 +89,21 @@ enum RoutesFile {
             else {
                 throw ConfigurationError(place + ".host", "must be a host name, like app.example.com (optionally with :port)")
             }
-            // The session cookie is host-only: a route on another host would never see it.
-            guard Route.hostName(of: text) == Route.hostName(of: publicHost) else {
-                throw ConfigurationError(
-                    place + ".host", "must be the host of GATEHOUSE_PUBLIC_URL (\(publicHost)): the session cookie is only sent there")
+            let name = Route.hostName(of: text)
+            if let cookieDomain {
+                // The session cookie's Domain covers it, and only such hosts.
+                guard name == cookieDomain || name.hasSuffix("." + cookieDomain) else {
+                    throw ConfigurationError(
+                        place + ".host", "must be under cookie_domain (\(cookieDomain)): the session cookie is only sent there")
+                }
+            } else {
+                // The session cookie is host-only: a route on another host would never see it.
+                guard name == Route.hostName(of: publicHost) else {
+                    throw ConfigurationError(
+                        place + ".host",
+                        "must be the host of GATEHOUSE_PUBLIC_URL (\(publicHost)): the session cookie is only sent there "
+                            + "(set cookie_domain to serve several hosts)")
+                }
             }
             route.host = text
         }

@@ -247,10 +247,11 @@ enum ProxyHeaders {
     }
 
     /// ``AuthCookies/isGatehouseCookie(_:)`` on a name's bytes: `gatehouse`,
-    /// `gatehouse-loop` or `gatehouse-login-…`, with or without `__Host-`.
+    /// `gatehouse-loop` or `gatehouse-login-…`, with or without `__Host-` or `__Secure-`.
     static func isGatehouseCookie(_ name: Substring.UTF8View.SubSequence) -> Bool {
         var name = name[...]
         if name.starts(with: "__Host-".utf8) { name = name.dropFirst(7) }
+        if name.starts(with: "__Secure-".utf8) { name = name.dropFirst(9) }
         guard name.starts(with: "gatehouse".utf8) else { return false }
         let rest = name.dropFirst(9)
         return rest.isEmpty || rest.elementsEqual("-loop".utf8) || rest.starts(with: "-login-".utf8)

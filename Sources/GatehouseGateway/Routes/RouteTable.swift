@@ -90,10 +90,18 @@ extension RouteTable {
     func loginRequirements(trustedProxies: TrustedProxies) -> AuthService.RequirementsPolicy {
         guard routes.contains(where: { $0.providers != nil || $0.stepUp != nil }) else { return { _, _, _ in .none } }
         return { [self] request, peerIP, returnPath in
-            guard let target = try? RequestTarget(returnPath) else { return .none }
-            let authority = RequestAdmission.authority(
+            var path = Substring(returnPath)
+            var authority = RequestAdmission.authority(
                 routes: self, trustedProxies: trustedProxies, host: request.head.authority.map { Substring($0) },
                 forwardedHost: request.headers[.xForwardedHost].map { Substring($0) }, peerIP: peerIP)
+            if let schemeEnd = returnPath.range(of: "://") {
+                // An absolute return target (several hosts): its own host decides the route.
+                let rest = returnPath[schemeEnd.upperBound...]
+                let slash = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+                authority = rest[..<slash]
+                path = rest[slash...]
+            }
+            guard let target = try? RequestTarget(path.isEmpty ? "/" : path) else { return .none }
             switch select(authority: authority, path: target.path, method: "GET") {
             case .route(let index), .methodNotAllowed(let index):
                 let route = routes[index]

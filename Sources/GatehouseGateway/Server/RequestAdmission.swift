@@ -145,7 +145,7 @@ struct RequestAdmission: Sendable {
         let session = try await findSession()
         if let session {
             if checksCrossSite, OriginCheck.isUnsafe(request.method),
-                !OriginCheck.isSameOrigin(request, origin: auth.settings.publicOrigin)
+                !OriginCheck.isSameOrigin(request, accepting: auth.settings.isOwnOrigin)
             {
                 auth.logger.notice("cross-site request refused", metadata: ["method": "\(request.method)"])
                 return .answer(OriginCheck.refusal(for: request))

@@ -91,10 +91,10 @@ struct WebSocketPassThrough: Sendable {
     /// own. Other values, or none, come from non-browser clients, which could send any `Origin`
     /// anyway.
     private func isSameOrigin(_ request: Request) -> Bool {
-        let expected = admission.auth.settings.publicOrigin
+        let settings = admission.auth.settings
         for value in request.headers[values: .origin] {
             let origin = value.lowercased()
-            if origin == expected { continue }
+            if settings.isOwnOrigin(origin) { continue }
             if origin == "null" || origin.hasPrefix("http://") || origin.hasPrefix("https://") { return false }
         }
         return true

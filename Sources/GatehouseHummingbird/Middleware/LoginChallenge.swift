@@ -19,7 +19,9 @@ public enum LoginChallenge {
         var path = "/oauth2/start?"
         if let provider { path += "provider=" + PercentEncoding.encode(provider) + "&" }
         if let prompt { path += "prompt=" + PercentEncoding.encode(prompt) + "&" }
-        return path + "rd=" + PercentEncoding.encode(ReturnPath.sanitize(returnPath))
+        // A path is checked here; an absolute URL (several hosts) only by the start it leads to.
+        let target = returnPath.hasPrefix("/") ? ReturnPath.sanitize(returnPath) : returnPath
+        return path + "rd=" + PercentEncoding.encode(target)
     }
 
     /// The path and query of `request`, the place to return to after login.

@@ -9,7 +9,7 @@ extension OAuthRoutes {
     /// refresh token (RFC 7009), clear the cookie, and send the browser to the IdP's
     /// end-session endpoint (RP-Initiated Logout §2) or to `/`.
     func signOut(_ request: Request, context: Context) async -> Response {
-        guard OriginCheck.isSameOrigin(request, origin: auth.settings.publicOrigin) else {
+        guard OriginCheck.isSameOrigin(request, accepting: auth.settings.isOwnOrigin) else {
             auth.logger.notice("cross-site sign-out refused")
             return Page(
                 status: .forbidden, title: "Sign-out refused",

@@ -22,7 +22,10 @@ extension OAuthRoutes {
     /// `Retry-After`. A browser that keeps bouncing back here is stopped by ``LoginLoopGuard``.
     func start(_ request: Request, context: Context) async -> Response {
         let query = request.uri.queryParameters
-        let returnPath = ReturnPath.sanitize(query["rd"].map(String.init))
+        if let hop = hopToPublicHost(request) { return hop }
+        let settings = auth.settings
+        let returnPath = ReturnPath.sanitize(
+            query["rd"].map(String.init), scheme: settings.publicScheme, hosts: settings.signInHosts)
         let prompt = query["prompt"].map(String.init)
         if let prompt, prompt != "none" {
             return Self.page(
@@ -119,6 +122,28 @@ extension OAuthRoutes {
             maxAge: Int(auth.settings.loginLifetime.components.seconds))
         AuthMetrics.login(.started)
         return Self.redirect(to: authorization.url.absoluteString, cookies: [cookie] + cookies)
+    }
+
+    /// With several hosts sharing the session cookie: a start on another host than the public
+    /// URL's hops there first (the binding cookie and the callback live there), its `rd` made
+    /// absolute on the host it came from when that host is one of ``AuthSettings/signInHosts``.
+    private func hopToPublicHost(_ request: Request) -> Response? {
+        let settings = auth.settings
+        guard settings.cookieDomain != nil, let here = request.head.authority?.lowercased() else { return nil }
+        let publicAuthority = String(settings.publicOrigin.dropFirst(settings.publicScheme.count + 3))
+        guard here != publicAuthority else { return nil }
+        let query = request.uri.queryParameters
+        var target = query["rd"].map(String.init) ?? "/"
+        if target.hasPrefix("/") {
+            target = ReturnPath.isListed(here, in: settings.signInHosts)
+                ? settings.publicScheme + "://" + here + ReturnPath.sanitize(target) : "/"
+        }
+        var location = settings.publicURL + "/oauth2/start?"
+        for name in ["provider", "prompt"] {
+            if let value = query[Substring(name)] { location += name + "=" + PercentEncoding.encode(String(value)) + "&" }
+        }
+        location += "rd=" + PercentEncoding.encode(target)
+        return Self.redirect(to: location, cookies: [])
     }
 
     /// Gives up one of the browser's logins: deletes its pending authorization (when this

@@ -10,15 +10,25 @@ public import Hummingbird
 /// `Domain`, so a sibling subdomain cannot plant one), else `gatehouse` and
 /// `gatehouse-login-<…>`. All are `HttpOnly`, `SameSite=Lax` (sent on the IdP's top-level
 /// redirect back to the callback), `Path=/`.
+///
+/// With a `domain` (several hosts, one sign-in) the session cookie carries `Domain` and is
+/// named `__Secure-gatehouse` (`__Host-` forbids `Domain`); the binding and loop cookies stay
+/// host-only on the public URL's host, where logins start and finish.
 public struct AuthCookies: Sendable {
     public let secure: Bool
+    /// The session cookie's `Domain`, or `nil` (host-only).
+    public let domain: String?
 
-    public init(secure: Bool) {
+    public init(secure: Bool, domain: String? = nil) {
         self.secure = secure
+        self.domain = domain
     }
 
     /// The session cookie's name.
-    public var sessionName: String { secure ? "__Host-gatehouse" : "gatehouse" }
+    public var sessionName: String {
+        guard secure else { return "gatehouse" }
+        return domain == nil ? "__Host-gatehouse" : "__Secure-gatehouse"
+    }
 
     /// The redirect-loop counter's name (see `LoginLoopGuard`).
     public var loopName: String { secure ? "__Host-gatehouse-loop" : "gatehouse-loop" }
@@ -35,17 +45,18 @@ public struct AuthCookies: Sendable {
     /// Whether a cookie name is one of Gatehouse's (secure or not): these never reach the
     /// upstream.
     public static func isGatehouseCookie(_ name: String) -> Bool {
-        name == "gatehouse" || name == "__Host-gatehouse" || name == "gatehouse-loop" || name == "__Host-gatehouse-loop"
+        name == "gatehouse" || name == "__Host-gatehouse" || name == "__Secure-gatehouse" || name == "gatehouse-loop"
+            || name == "__Host-gatehouse-loop"
             || name.hasPrefix("gatehouse-login-") || name.hasPrefix("__Host-gatehouse-login-")
     }
 
     /// The session cookie for `id`, living `maxAge` seconds.
     public func session(_ id: SessionID, maxAge: Int) -> Cookie {
-        make(sessionName, value: id.value, maxAge: max(0, maxAge))
+        make(sessionName, value: id.value, maxAge: max(0, maxAge), domain: domain)
     }
 
     /// Deletes the session cookie.
-    public func clearSession() -> Cookie { make(sessionName, value: "", maxAge: 0) }
+    public func clearSession() -> Cookie { make(sessionName, value: "", maxAge: 0, domain: domain) }
 
     /// A binding cookie.
     public func binding(name: String, value: String, maxAge: Int) -> Cookie {
@@ -86,9 +97,9 @@ public struct AuthCookies: Sendable {
         "\(Int64((now.timeIntervalSince1970 * 1000).rounded(.down))).\(SessionID.generate().value)"
     }
 
-    private func make(_ name: String, value: String, maxAge: Int) -> Cookie {
+    private func make(_ name: String, value: String, maxAge: Int, domain: String? = nil) -> Cookie {
         Cookie(
-            name: name, value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true,
+            name: name, value: value, maxAge: maxAge, domain: domain, path: "/", secure: secure, httpOnly: true,
             sameSite: .lax)
     }
 }

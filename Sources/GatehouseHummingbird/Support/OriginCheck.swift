@@ -9,9 +9,15 @@ public enum OriginCheck {
     /// user action). A request with neither did not come from a browser, which always sends
     /// `Origin` on a POST, so it cannot be a cross-site forgery.
     public static func isSameOrigin(_ request: Request, origin expected: String) -> Bool {
+        isSameOrigin(request, accepting: { $0 == expected })
+    }
+
+    /// ``isSameOrigin(_:origin:)`` for the origins `isOwn` accepts (several hosts sharing the
+    /// session cookie's domain: ``AuthSettings/isOwnOrigin(_:)``).
+    public static func isSameOrigin(_ request: Request, accepting isOwn: (String) -> Bool) -> Bool {
         let site = request.headers[.secFetchSite]?.lowercased()
         if let origin = request.headers[.origin]?.lowercased(), origin != "null" {
-            return origin == expected
+            return isOwn(origin)
         }
         // `Origin: null` is what Chromium sends for a same-origin form POST from a page with
         // `Referrer-Policy: no-referrer` (ours); it is also what a sandboxed cross-site frame

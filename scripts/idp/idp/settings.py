@@ -129,6 +129,9 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "OAUTH2_VALIDATOR_CLASS": "idp.validators.GatehouseTestValidator",
     "PKCE_REQUIRED": True,
+    # Redirect URIs on http://localhost match any port, as those on 127.0.0.1 do (RFC 8252
+    # §8.3): the several-hosts tests run the gateway at http://localhost:<free port>.
+    "ALLOW_LOCALHOST_LOOPBACK": True,
     "ROTATE_REFRESH_TOKEN": _env_bool("IDP_ROTATE_REFRESH", "true"),
     "ACCESS_TOKEN_EXPIRE_SECONDS": _access_token_seconds,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": int(_env("IDP_CODE_SECONDS", "8")),

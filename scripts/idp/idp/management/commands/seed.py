@@ -13,7 +13,7 @@ from oauth2_provider.models import Application
 # Any port on 127.0.0.1 matches (RFC 8252 loopback redirects); one callback per provider id of
 # the multi-provider tests.
 REDIRECT_URIS = " ".join(
-    ["http://127.0.0.1:4180/oauth2/callback", "http://127.0.0.1/callback"]
+    ["http://127.0.0.1:4180/oauth2/callback", "http://127.0.0.1/callback", "http://localhost:4180/oauth2/callback"]
     + [f"http://127.0.0.1:4180/oauth2/callback/{provider}" for provider in ("corp", "partner", "dev")]
 )
 POST_LOGOUT_REDIRECT_URIS = "http://127.0.0.1:4180/"
