@@ -113,6 +113,7 @@ let package = Package(
                 "GatehouseOAuth",
                 "GatehouseStore",
                 "GatehouseGateway",
+                "GatehouseHummingbird",
                 "GatehouseDevIdP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -219,6 +219,65 @@ struct DemoTests {
         _ = await demo.interrupt()
     }
 
+    /// `examples/providers.yaml` as the README shows it (ports moved to this run's): the
+    /// chooser offers both providers; carol signs in at partner and reaches the app, which
+    /// sees `X-Forwarded-Provider: partner`; the corp-only admin route sends her to corp's
+    /// login; alice signs in at corp and steps up with the one-time code to reach it.
+    @Test func theProvidersExampleRunsAgainstTheDemo() async throws {
+        let executable = try #require(
+            DemoProcess.executable, "the gatehouse executable is missing: run swift build --build-tests first")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let example = try String(contentsOf: root.appendingPathComponent("examples/providers.yaml"), encoding: .utf8)
+        let appPort = try ReservedPort.take()
+        let corpPort = try ReservedPort.take()
+        let partnerPort = try ReservedPort.take()
+        let yaml = example.replacingOccurrences(of: "127.0.0.1:4182", with: "127.0.0.1:\(appPort)")
+            .replacingOccurrences(of: "127.0.0.1:4181", with: "127.0.0.1:\(corpPort)")
+            .replacingOccurrences(of: "127.0.0.1:4183", with: "127.0.0.1:\(partnerPort)")
+        #expect(yaml != example)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-providers-\(UUID()).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(yaml.utf8).write(to: file)
+        let demo = try DemoProcess(
+            executable: executable, arguments: ["--config", file.path], appPort: appPort)
+        let gateway = "http://127.0.0.1:\(demo.gatewayPort)"
+        try await Self.waitUntilReady(gateway + "/healthz")
+        let html = [("Accept", "text/html")]
+
+        let carol = TestBrowser()
+        let chooser = try await carol.send(gateway + "/oauth2/start?rd=/hello", headers: html)
+        #expect(chooser.status == 200 && chooser.body.contains("Example Corp") && chooser.body.contains("Partner Inc."))
+        let partnerStart = try await carol.send(gateway + "/oauth2/start?provider=partner&rd=%2Fhello", headers: html)
+        let partnerAuthorize = try #require(partnerStart.location.flatMap(URL.init(string:)))
+        #expect(partnerAuthorize.absoluteString.hasPrefix("http://127.0.0.1:\(partnerPort)/authorize"))
+        #expect(partnerAuthorize.absoluteString.contains("ui_locales=en"))
+        let carolBack = try await carol.signIn(at: partnerAuthorize, username: "carol", password: "carol")
+        #expect(carolBack.absoluteString.hasPrefix(gateway + "/oauth2/callback/partner"))
+        #expect(try await carol.send(carolBack.absoluteString).location == "/hello")
+        let whoami = try await carol.send(gateway + "/api/whoami")
+        let json = try JSONSerialization.jsonObject(with: Data(whoami.body.utf8)) as? [String: Any]
+        let headers = json?["headers"] as? [String: String]
+        #expect(headers?["X-Forwarded-Provider"] == "partner" && headers?["X-Forwarded-User"] == "carol")
+        let admin = try await carol.send(gateway + "/admin", headers: html)
+        #expect(admin.status == 302 && admin.location == "/oauth2/start?provider=corp&rd=%2Fadmin")
+
+        let alice = TestBrowser()
+        let corpStart = try await alice.send(gateway + "/oauth2/start?provider=corp&rd=%2F", headers: html)
+        let corpAuthorize = try #require(corpStart.location.flatMap(URL.init(string:)))
+        let aliceBack = try await alice.signIn(at: corpAuthorize, username: "alice", password: "alice")
+        _ = try await alice.send(aliceBack.absoluteString)
+        let stepUp = try await alice.send(gateway + "/admin", headers: html)
+        #expect(stepUp.status == 302)
+        let stepStart = try await alice.send(gateway + (stepUp.location ?? "/"), headers: html)
+        let stepAuthorize = try #require(stepStart.location.flatMap(URL.init(string:)))
+        #expect(stepAuthorize.absoluteString.contains("acr_values=mfa"))
+        let stepped = try await alice.signIn(at: stepAuthorize, username: "alice", password: "alice", code: "123456")
+        #expect(try await alice.send(stepped.absoluteString).location == "/admin")
+        #expect(try await alice.send(gateway + "/admin", headers: html).status == 200)
+        _ = await demo.interrupt()
+    }
+
     /// Polls `url` until it answers 200 (the child process starting up), for up to 60 s.
     static func waitUntilReady(_ url: String) async throws {
         for _ in 0..<600 {

@@ -35,6 +35,15 @@ public struct TestUser: Sendable, Hashable, Codable {
         TestUser(username: "bob", password: "bob", email: "bob@example.org", name: "Bob Example"),
     ]
 
+    /// Other people, for a second development IdP (the demo's partner provider): `carol`
+    /// (password `carol`, group `partners`) and `erin` (password `erin`).
+    public static let partners: [TestUser] = [
+        TestUser(
+            username: "carol", password: "carol", email: "carol@partner.example", name: "Carol Partner",
+            groups: ["partners"]),
+        TestUser(username: "erin", password: "erin", email: "erin@partner.example", name: "Erin Partner"),
+    ]
+
     enum CodingKeys: String, CodingKey {
         case username, password, subject = "sub", email, emailVerified = "email_verified", name, groups
     }

@@ -12,7 +12,7 @@ struct Whoami: Encodable, Sendable {
     var hasAccessToken = false
 
     static let identityHeaders = [
-        "X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Preferred-Username", "X-Forwarded-Groups",
+        "X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Preferred-Username", "X-Forwarded-Groups", "X-Forwarded-Provider",
     ]
 
     enum CodingKeys: String, CodingKey {

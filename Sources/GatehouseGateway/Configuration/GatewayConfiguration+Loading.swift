@@ -18,12 +18,21 @@ extension GatewayConfiguration {
     /// Only the `routes:` of the YAML `file` (for `gatehouse demo --config`), checked as
     /// `serve` checks them against `publicURL`; empty when the file has none.
     public static func routes(file: String, publicURL: String) async throws -> [Route] {
+        try await sections(file: file, publicURL: publicURL).routes
+    }
+
+    /// The `providers:` and `routes:` of the YAML `file` (for `gatehouse demo --config`),
+    /// checked as `serve` checks them; each empty when the file has none.
+    public static func sections(file: String, publicURL: String) async throws -> (
+        providers: [ProviderSettings], routes: [Route]
+    ) {
         let values = try await ConfigValues.load(environment: [:], file: file)
-        guard let node = values.routes else { return [] }
+        let providers = try values.providers.map(ProvidersFile.providers) ?? []
+        guard let node = values.routes else { return (providers, []) }
         var configuration = GatewayConfiguration()
         configuration.publicURL = publicURL
-        let providerIDs = try values.providers.map { try ProvidersFile.providers($0).map(\.id) } ?? [LoginProvider.defaultID]
-        return try RoutesFile.routes(node, publicHost: configuration.publicHost, providerIDs: providerIDs)
+        let providerIDs = providers.isEmpty ? [LoginProvider.defaultID] : providers.map(\.id)
+        return (providers, try RoutesFile.routes(node, publicHost: configuration.publicHost, providerIDs: providerIDs))
     }
 
     init(values: ConfigValues) throws {
