@@ -127,6 +127,15 @@ def demo_stack(tmp_path_factory):
     demo.stop()
 
 
+@pytest.fixture(scope="session")
+def providers_demo(tmp_path_factory):
+    """`gatehouse demo --config examples/providers.yaml`: two development IdPs (corp with alice
+    and bob, partner with carol and erin), a chooser, and a corp-only admin route with step-up."""
+    demo = Demo(tmp_path_factory.mktemp("demo-providers"), access_token_lifetime="300s", providers_example=True)
+    yield demo
+    demo.stop()
+
+
 def _dot_gateway(name: str, tmp_path_factory, echo_app, issuer: str, **settings: str) -> Gateway:
     return Gateway(name, free_port(), tmp_path_factory.mktemp(name), {
         "GATEHOUSE_ISSUER": issuer,

@@ -1,5 +1,6 @@
-"""Re-makes docs/login.png and docs/demo.png: `gatehouse demo` on free ports, the dev IdP's
-login page, then alice's whoami page after sign-in. Not a test; run it by hand:
+"""Re-makes docs/login.png, docs/demo.png and docs/chooser.png: `gatehouse demo` on free
+ports, the dev IdP's login page, alice's whoami page after sign-in, and the provider chooser
+of `gatehouse demo --config examples/providers.yaml`. Not a test; run it by hand:
 
     .venv/bin/python Tests/browser/docs_screenshots.py
 """
@@ -42,7 +43,17 @@ def main() -> None:
         finally:
             driver.quit()
             demo.stop()
-    print("wrote docs/login.png and docs/demo.png")
+    with tempfile.TemporaryDirectory() as directory:
+        demo = Demo(Path(directory), access_token_lifetime="300s", providers_example=True)
+        driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+        try:
+            driver.set_window_size(900, 700)
+            driver.get(demo.base + "/")
+            driver.save_screenshot(str(ROOT / "docs/chooser.png"))
+        finally:
+            driver.quit()
+            demo.stop()
+    print("wrote docs/login.png, docs/demo.png and docs/chooser.png")
 
 
 if __name__ == "__main__":

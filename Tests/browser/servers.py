@@ -111,16 +111,28 @@ class Process:
 
 
 class Demo:
-    """``gatehouse demo`` on free ports, its state in `directory`."""
+    """``gatehouse demo`` on free ports, its state in `directory`. With `providers_example`,
+    ``examples/providers.yaml`` as written but for its ports: two development IdPs, corp at
+    `idp_base` (alice, bob) and partner at `partner_base` (carol, erin)."""
 
-    def __init__(self, directory: Path, access_token_lifetime: str):
+    def __init__(self, directory: Path, access_token_lifetime: str, providers_example: bool = False):
         self.gateway_port, self.idp_port, self.app_port = free_port(), free_port(), free_port()
+        self.partner_port = free_port()
         self.base = f"http://127.0.0.1:{self.gateway_port}"
         self.idp_base = f"http://127.0.0.1:{self.idp_port}"
-        self.process = Process("demo", [
+        self.partner_base = f"http://127.0.0.1:{self.partner_port}"
+        extra: list[str] = []
+        if providers_example:
+            example = (ROOT / "examples/providers.yaml").read_text()
+            for old, new in (("4181", self.idp_port), ("4182", self.app_port), ("4183", self.partner_port)):
+                example = example.replace(f"127.0.0.1:{old}", f"127.0.0.1:{new}")
+            config = directory / "providers.yaml"
+            config.write_text(example)
+            extra = ["--config", str(config)]
+        self.process = Process("demo-providers" if providers_example else "demo", [
             str(gatehouse_binary()), "demo", "--directory", str(directory),
             "--gateway-port", str(self.gateway_port), "--idp-port", str(self.idp_port),
-            "--app-port", str(self.app_port), "--access-token-lifetime", access_token_lifetime,
+            "--app-port", str(self.app_port), "--access-token-lifetime", access_token_lifetime, *extra,
         ])
         self.process.wait_until(lambda: "Gatehouse demo is running" in self.process.log(), "the demo said it is running")
 

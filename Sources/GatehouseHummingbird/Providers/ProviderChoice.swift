@@ -48,7 +48,10 @@ enum ProviderChoice {
     /// the pages' CSP), `prompt` kept.
     static func chooserPage(_ providers: [LoginProvider], returnPath: String, prompt: String?) -> Page {
         var page = Page(status: .ok, title: "Sign in", message: "Choose how to sign in.")
-        var html = "<ul class=\"providers\">"
+        var html = "<style>.providers{list-style:none;padding:0}.providers a{display:block;margin:.6rem 0;"
+        html += "padding:.8rem 1rem;border:1px solid #767676;border-radius:.4rem;text-decoration:none;color:#0b3d91}"
+        html += ".providers a:focus,.providers a:hover{outline:3px solid #0b3d91;outline-offset:2px}</style>"
+        html += "<ul class=\"providers\">"
         for provider in providers {
             let href = LoginChallenge.startPath(returnPath: returnPath, provider: provider.id, prompt: prompt)
             html += "<li><a href=\"\(Page.escape(href))\">Sign in with \(Page.escape(provider.name))</a></li>"
