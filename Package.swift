@@ -166,6 +166,7 @@ let package = Package(
                 "GatehouseHummingbird",
                 "GatehouseStore",
                 "GatehouseOAuth",
+                "GatehouseDevIdP",
                 "GatehouseTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

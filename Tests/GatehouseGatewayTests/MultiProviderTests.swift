@@ -1,19 +1,21 @@
 import Foundation
+import GatehouseDevIdP
 import GatehouseGateway
 import GatehouseTestSupport
 import Logging
 import Testing
 
-/// Two real identity providers behind one gateway (issue 11): django-oauth-toolkit at
-/// `GATEHOUSE_TEST_IDP_ISSUER` (corp: alice, bob) and a second instance with other people at
+/// Three identity providers behind one gateway (issue 11): django-oauth-toolkit at
+/// `GATEHOUSE_TEST_IDP_ISSUER` (corp: alice, bob), a second instance with other people at
 /// `GATEHOUSE_TEST_IDP_PARTNER_ISSUER` (partner: carol, erin) — whose subjects are the same
-/// strings as corp's, so only the provider tells the sessions apart. The chooser, a login
-/// through each, route `providers:`, and the mix-up defence with partner playing attacker.
+/// strings as corp's, so only the provider tells the sessions apart — and the development IdP
+/// (dev: its alice and bob). The chooser, a login through each, route `providers:`, and the
+/// mix-up defence with partner playing attacker.
 @Suite("Several providers", .serialized)
 struct MultiProviderTests {
     static func partnerIssuer() throws -> String { try DOT.partnerIssuer() }
 
-    static func yaml(upstream: Int) throws -> String {
+    static func yaml(upstream: Int, devIssuer: String) throws -> String {
         """
         providers:
           - id: corp
@@ -29,6 +31,11 @@ struct MultiProviderTests {
             client_secret: \(DOT.secret)
             scopes: [openid, email, profile, groups]
             extra_auth_params: {ui_locales: en}
+          - id: dev
+            name: Development IdP
+            issuer: \(devIssuer)
+            client_id: gatehouse-dev
+            client_secret: dev-secret
         routes:
           - name: corp-only
             match: {path_prefix: /corp}
@@ -61,26 +68,37 @@ struct MultiProviderTests {
     static func withGateway(
         direct: Bool = true, environment extra: [String: String] = [:], _ body: (String) async throws -> Void
     ) async throws {
-        try await EchoUpstream.with { upstream in
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-providers-\(UUID())")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let file = directory.appendingPathComponent("gatehouse.yaml")
-            try Data(try yaml(upstream: upstream).utf8).write(to: file)
-            let port = try TestServer.freePort()
-            let environment = extra.merging([
-                "GATEHOUSE_LISTEN": "127.0.0.1:\(port)",
-                "GATEHOUSE_PUBLIC_URL": "http://127.0.0.1:\(port)",
-                "GATEHOUSE_STORE": "sqlite:" + directory.appendingPathComponent("gatehouse.db").path,
-                "GATEHOUSE_ENCRYPTION_KEYS": GatewayFixture.randomKey(),
-                "GATEHOUSE_DIRECT_PROXY": direct ? "true" : "false",
-            ]) { $1 }
-            let configuration = try await GatewayConfiguration.load(environment: environment, file: file.path)
-            var logger = Logger(label: "gatehouse.providers")
-            logger.logLevel = .critical
-            let gateway = try Gateway(configuration: configuration, logger: logger)
-            try await TestServer.run({ onRunning in gateway.application(onServerRunning: onRunning) }) { _ in
-                try await body("http://127.0.0.1:\(port)")
+        let port = try TestServer.freePort()
+        var idpConfiguration = IdentityProvider.Configuration()
+        idpConfiguration.port = 0
+        idpConfiguration.clients = [
+            RegisteredClient(
+                id: "gatehouse-dev", secret: "dev-secret", redirectURIs: ["http://127.0.0.1:\(port)/oauth2/callback/dev"])
+        ]
+        var idpLogger = Logger(label: "gatehouse.dev-idp")
+        idpLogger.logLevel = .critical
+        let idp = try IdentityProvider(configuration: idpConfiguration, logger: idpLogger)
+        try await TestServer.run({ onRunning in idp.application(onServerRunning: onRunning) }) { _ in
+            try await EchoUpstream.with { upstream in
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-providers-\(UUID())")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: directory) }
+                let file = directory.appendingPathComponent("gatehouse.yaml")
+                try Data(try yaml(upstream: upstream, devIssuer: idp.issuer).utf8).write(to: file)
+                let environment = extra.merging([
+                    "GATEHOUSE_LISTEN": "127.0.0.1:\(port)",
+                    "GATEHOUSE_PUBLIC_URL": "http://127.0.0.1:\(port)",
+                    "GATEHOUSE_STORE": "sqlite:" + directory.appendingPathComponent("gatehouse.db").path,
+                    "GATEHOUSE_ENCRYPTION_KEYS": GatewayFixture.randomKey(),
+                    "GATEHOUSE_DIRECT_PROXY": direct ? "true" : "false",
+                ]) { $1 }
+                let configuration = try await GatewayConfiguration.load(environment: environment, file: file.path)
+                var logger = Logger(label: "gatehouse.providers")
+                logger.logLevel = .critical
+                let gateway = try Gateway(configuration: configuration, logger: logger)
+                try await TestServer.run({ onRunning in gateway.application(onServerRunning: onRunning) }) { _ in
+                    try await body("http://127.0.0.1:\(port)")
+                }
             }
         }
     }
@@ -114,14 +132,21 @@ struct MultiProviderTests {
             #expect(page.status == 200)
             #expect(page.header("content-security-policy")?.contains("default-src 'none'") == true)
             #expect(page.body.contains("Corporate SSO") && page.body.contains("Partner login"))
+            #expect(page.body.contains("Development IdP"))
             #expect(!page.body.contains("<script"))
-            #expect(Self.links(in: page.body).sorted() == ["/oauth2/start?provider=corp&rd=%2Fx", "/oauth2/start?provider=partner&rd=%2Fx"])
+            #expect(
+                Self.links(in: page.body).sorted() == [
+                    "/oauth2/start?provider=corp&rd=%2Fx", "/oauth2/start?provider=dev&rd=%2Fx",
+                    "/oauth2/start?provider=partner&rd=%2Fx",
+                ])
 
-            for (provider, user, email) in [
-                ("corp", "alice", "alice@example.com"), ("partner", "carol", "carol@partner.example"),
+            for (provider, user, password, email) in [
+                ("corp", "alice", "alice-password-1", "alice@example.com"),
+                ("partner", "carol", "carol-password-1", "carol@partner.example"),
+                ("dev", "alice", "alice", "alice@example.com"),
             ] {
                 let browser = GatewayBrowser(baseURL: base)
-                let callback = try await Self.logIn(browser, provider: provider, user: user, password: "\(user)-password-1")
+                let callback = try await Self.logIn(browser, provider: provider, user: user, password: password)
                 #expect(callback.status == 302 && callback.header("location") == "/x", "\(provider): \(callback.body)")
                 let info = try await browser.send("GET", "/oauth2/userinfo")
                 let body = try JSONSerialization.jsonObject(with: Data(info.body.utf8)) as? [String: Any]
