@@ -136,6 +136,27 @@ def providers_demo(tmp_path_factory):
     demo.stop()
 
 
+@pytest.fixture(scope="session")
+def dot_providers_gateway(tmp_path_factory, echo_app):
+    """`gatehouse serve --config` with two django-oauth-toolkit providers: corp
+    (GATEHOUSE_TEST_IDP_ISSUER: alice, bob) and partner (GATEHOUSE_TEST_IDP_PARTNER_ISSUER:
+    carol, erin); `/corp` admits corp's sessions only."""
+    corp = _dot_issuer()
+    partner = os.environ.get("GATEHOUSE_TEST_IDP_PARTNER_ISSUER")
+    if not partner or http_status(partner + "/.well-known/openid-configuration") != 200:
+        pytest.fail("GATEHOUSE_TEST_IDP_PARTNER_ISSUER is not set or does not answer: run scripts/test.sh")
+    provider = "    client_id: gatehouse-test\n    client_secret: " + DOT_SECRET + "\n    scopes: openid email profile groups\n"
+    config = (
+        f"providers:\n  - id: corp\n    name: Corporate SSO\n    issuer: {corp}\n{provider}"
+        f"  - id: partner\n    name: Partner login\n    issuer: {partner.rstrip('/')}\n{provider}"
+        f"routes:\n  - name: corp\n    match: {{path_prefix: /corp}}\n    upstream: {echo_app.base}\n    providers: [corp]\n"
+        f"  - name: app\n    upstream: {echo_app.base}\n"
+    )
+    gateway = Gateway("serve-dot-providers", free_port(), tmp_path_factory.mktemp("serve-dot-providers"), {}, config)
+    yield gateway, corp, partner.rstrip("/")
+    gateway.stop()
+
+
 def _dot_gateway(name: str, tmp_path_factory, echo_app, issuer: str, **settings: str) -> Gateway:
     return Gateway(name, free_port(), tmp_path_factory.mktemp(name), {
         "GATEHOUSE_ISSUER": issuer,

@@ -168,7 +168,7 @@ class Gateway:
     """``gatehouse serve`` on `port` with the given ``GATEHOUSE_*`` settings, a fresh SQLite
     store and a fresh encryption key in `directory`."""
 
-    def __init__(self, name: str, port: int, directory: Path, settings: dict[str, str]):
+    def __init__(self, name: str, port: int, directory: Path, settings: dict[str, str], config: str | None = None):
         binary = gatehouse_binary()
         key = subprocess.run([str(binary), "keys", "generate"], check=True, capture_output=True, text=True).stdout.strip()
         self.base = f"http://127.0.0.1:{port}"
@@ -181,7 +181,11 @@ class Gateway:
             "GATEHOUSE_COOKIE_SECURE": "false",
             **settings,
         }
-        self.process = Process(name, [str(binary), "serve"], env=env)
+        arguments = [str(binary), "serve"]
+        if config is not None:
+            (directory / "gatehouse.yaml").write_text(config)
+            arguments += ["--config", str(directory / "gatehouse.yaml")]
+        self.process = Process(name, arguments, env=env)
         self.process.wait_until(lambda: http_status(self.base + "/readyz") == 200, "/readyz answered 200")
 
     def stop(self) -> None:
@@ -206,7 +210,10 @@ class EchoApp:
 
 
 class _EchoHandler(BaseHTTPRequestHandler):
-    IDENTITY = ["X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Preferred-Username", "X-Forwarded-Groups"]
+    IDENTITY = [
+        "X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Preferred-Username", "X-Forwarded-Groups",
+        "X-Forwarded-Provider",
+    ]
 
     def do_GET(self):
         esc = html.escape

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from selenium.webdriver.common.by import By
 
-from pages import DevIdPPages, Stack, fill, gateway_page, navigation_status, wait_for
+from pages import DevIdPPages, DOTPages, Stack, fill, gateway_page, navigation_status, wait_for
 
 CORP_USERS = {"alice": ("alice", "alice"), "bob": ("bob", "bob")}
 PARTNER_USERS = {"carol": ("carol", "carol")}
@@ -60,3 +60,26 @@ def test_step_up_asks_for_the_second_factor_and_comes_back(providers_demo, brows
     assert navigation_status(browser) == 200
     assert browser.get_cookie("gatehouse")["value"] != before, "a step-up is a new session"
     shots.take(browser, "admin-after-step-up")
+
+
+def test_two_real_providers_through_the_chooser(dot_providers_gateway, browser, shots):
+    """`gatehouse serve` with two django-oauth-toolkit instances: carol signs in at partner
+    through the chooser; the corp-only path then sends her to corp's login page, where bob
+    signs in; each time the app sees who and from which provider."""
+    gateway, corp_issuer, partner_issuer = dot_providers_gateway
+    partner = Stack("partner", gateway.base, DOTPages(partner_issuer), {"carol": ("carol", "carol-password-1")})
+    browser.get(partner.url("/reports?q=1"))
+    wait_for(browser, lambda d: bool(chooser_links(d)), "the chooser page")
+    shots.take(browser, "chooser")
+    assert set(chooser_links(browser)) == {"Sign in with Corporate SSO", "Sign in with Partner login"}
+    browser.find_element(By.LINK_TEXT, "Sign in with Partner login").click()
+    partner.sign_in(browser, "carol", shots, "partner-")
+    assert browser.current_url == partner.url("/reports?q=1")
+    assert "partner" in browser.page_source
+
+    corp = Stack("corp", gateway.base, DOTPages(corp_issuer), {"bob": ("bob", "bob-password-1")})
+    browser.get(corp.url("/corp/budget"))
+    corp.sign_in(browser, "bob", shots, "corp-")
+    assert browser.current_url == corp.url("/corp/budget")
+    assert "corp" in browser.page_source
+    shots.take(browser, "bob-on-the-corp-route")
