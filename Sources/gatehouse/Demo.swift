@@ -94,11 +94,9 @@ struct DemoSetup {
             provider.issuer = "http://127.0.0.1:\(ports.idp)"
             provider.clientID = "gatehouse-demo"
             provider.clientSecret = DemoFiles.randomBase64(bytes: 32)
+            provider.clientAuth = "client_secret_basic"
             idpSettings = [(provider.issuer ?? "", ports.idp, provider)]
-            configuration.issuer = provider.issuer
-            configuration.clientID = provider.clientID
-            configuration.clientSecret = provider.clientSecret
-            configuration.clientAuth = "client_secret_basic"
+            configuration.shorthandProvider = provider
         } else {
             for (index, var provider) in providers.enumerated() {
                 let place = "providers[\(index)] (\(provider.id)).issuer"

@@ -19,7 +19,7 @@ struct ConfigurationTests {
         #expect(configuration.listenHost == "127.0.0.1")
         #expect(configuration.listenPort == 4180)
         #expect(configuration.publicURL == "http://127.0.0.1:4180")
-        #expect(configuration.provider == "oidc")
+        #expect(configuration.shorthandProvider.kind == "oidc")
         #expect(configuration.cookieSecure)
         #expect(configuration.store == .sqlite(path: "gatehouse.db"))
         #expect(configuration.sessionIdleTimeout == .seconds(8 * 3600))
@@ -31,7 +31,7 @@ struct ConfigurationTests {
         #expect(!configuration.passAccessToken)
         #expect(configuration.logLevel == "info")
         #expect(configuration.logFormat == "text")
-        #expect(configuration.scopes == nil)
+        #expect(configuration.shorthandProvider.scopes == nil)
     }
 
     /// The issuer is compared byte for byte with discovery and ID tokens, so a trailing `/`
@@ -41,7 +41,7 @@ struct ConfigurationTests {
         environment["GATEHOUSE_ISSUER"] = "https://tenant.idp.example/"
         environment["GATEHOUSE_PUBLIC_URL"] = "https://app.example/"
         let configuration = try await GatewayConfiguration.load(environment: environment)
-        #expect(configuration.issuer == "https://tenant.idp.example/")
+        #expect(configuration.shorthandProvider.issuer == "https://tenant.idp.example/")
         #expect(configuration.publicURL == "https://app.example")
     }
 
@@ -60,12 +60,12 @@ struct ConfigurationTests {
         environment["GATEHOUSE_CLIENT_SECRET"] = nil
         environment["GATEHOUSE_CLIENT_KEY_FILE"] = keyFile.path
         let implied = try await GatewayConfiguration.load(environment: environment)
-        #expect(implied.clientAuth == "private_key_jwt")
-        #expect(implied.clientKey?.algorithm == "ES256")
-        #expect(implied.clientKey?.keyID.count == 43)
+        #expect(implied.shorthandProvider.clientAuth == "private_key_jwt")
+        #expect(implied.shorthandProvider.clientKey?.algorithm == "ES256")
+        #expect(implied.shorthandProvider.clientKey?.keyID.count == 43)
         environment["GATEHOUSE_CLIENT_KEY_ID"] = "key-1"
         environment["GATEHOUSE_CLIENT_AUTH"] = "private_key_jwt"
-        #expect(try await GatewayConfiguration.load(environment: environment).clientKey?.keyID == "key-1")
+        #expect(try await GatewayConfiguration.load(environment: environment).shorthandProvider.clientKey?.keyID == "key-1")
 
         func failure(_ change: (inout [String: String]) -> Void) async -> String? {
             var changed = environment
@@ -168,7 +168,7 @@ struct ConfigurationTests {
         try yaml.write(to: file, atomically: true, encoding: .utf8)
         let configuration = try await GatewayConfiguration.load(
             environment: ["GATEHOUSE_CLIENT_ID": "from-env", "HOME": "/root"], file: file.path)
-        #expect(configuration.clientID == "from-env")
+        #expect(configuration.shorthandProvider.clientID == "from-env")
         #expect(configuration.listenHost == "0.0.0.0")
         #expect(configuration.listenPort == 8080)
         #expect(configuration.rules.groups == ["staff", "admins"])

@@ -43,7 +43,7 @@ struct EmailTrustConfigurationTests {
             environment: Self.microsoft([
                 "GATEHOUSE_ISSUER": issuer ?? "", "GATEHOUSE_MICROSOFT_TENANTS": Self.tenant.uppercased() + ", " + Self.tenant,
             ]))
-        #expect(configuration.microsoftTenants == [Self.tenant, Self.tenant])
+        #expect(configuration.shorthandProvider.microsoftTenants == [Self.tenant, Self.tenant])
         let provider = Gateway.provider(configuration)
         // The allow-list reaches the issuer policy: the tenant's RFC 9207 `iss`, and no other.
         let template = "https://login.microsoftonline.com/{tenantid}/v2.0"
@@ -81,8 +81,8 @@ struct EmailTrustConfigurationTests {
     /// A configuration built in code (no loader) is checked when the OAuth client is made.
     @Test func codeBuiltConfigurationIsCheckedToo() async throws {
         var configuration = try await GatewayConfiguration.load(environment: ConfigurationTests.minimal)
-        configuration.provider = "microsoft"
-        configuration.issuer = nil
+        configuration.shorthandProvider.kind = "microsoft"
+        configuration.shorthandProvider.issuer = nil
         #expect {
             _ = try Gateway.makeOAuthClient(configuration, endpointOverrides: .init(), logger: .init(label: "test"))
         } throws: { error in

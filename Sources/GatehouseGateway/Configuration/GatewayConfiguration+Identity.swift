@@ -2,22 +2,6 @@ import GatehouseHummingbird
 import GatehouseOAuth
 
 extension GatewayConfiguration {
-    /// The environment's one provider (`GATEHOUSE_PROVIDER`, `_ISSUER`, `_CLIENT_*`), id
-    /// `default`; used when the config file lists no `providers:`.
-    var shorthandProvider: ProviderSettings {
-        var settings = ProviderSettings(id: LoginProvider.defaultID, name: Self.displayName(ofPreset: provider))
-        settings.kind = provider
-        settings.issuer = issuer
-        settings.microsoftTenants = microsoftTenants
-        settings.requireEmailVerified = requireEmailVerified
-        settings.clientID = clientID
-        settings.clientSecret = clientSecret
-        settings.clientAuth = clientAuth
-        settings.clientKey = clientKey
-        settings.scopes = scopes
-        return settings
-    }
-
     /// The providers users sign in with: the file's `providers:`, else the shorthand.
     public var loginProviders: [ProviderSettings] {
         providers.isEmpty ? [shorthandProvider] : providers
@@ -46,18 +30,18 @@ extension GatewayConfiguration {
             throw ConfigurationError(
                 "GATEHOUSE_MICROSOFT_TENANTS", "\"\(tenant)\" is not a tenant id (a GUID, the tid claim of the tenant's tokens)")
         }
-        microsoftTenants = tenants.map { $0.lowercased() }
+        shorthandProvider.microsoftTenants = tenants.map { $0.lowercased() }
         try checkMicrosoftTenants()
         if let rule = values.string("REQUIRE_EMAIL_VERIFIED")?.lowercased() {
             switch rule {
-            case "always": requireEmailVerified = true
-            case "if_present": requireEmailVerified = false
+            case "always": shorthandProvider.requireEmailVerified = true
+            case "if_present": shorthandProvider.requireEmailVerified = false
             default: throw ConfigurationError("GATEHOUSE_REQUIRE_EMAIL_VERIFIED", "must be always or if_present")
             }
         }
     }
 
-    /// ``microsoftTenants`` against the provider and issuer (at loading, and again when the
+    /// The shorthand's tenants against its preset and issuer (at loading, and again when the
     /// OAuth client is made from a configuration built in code).
     func checkMicrosoftTenants() throws {
         try shorthandProvider.checkMicrosoftTenants()

@@ -185,29 +185,32 @@ extension GatewayConfiguration {
 
     /// `GATEHOUSE_PROVIDER`, `_ISSUER`, `_CLIENT_*`, `_SCOPES` and the identity settings.
     private mutating func loadShorthandProvider(_ values: ConfigValues) throws {
-        provider = values.string("PROVIDER")?.lowercased() ?? "oidc"
-        guard ["oidc", "google", "github", "microsoft", "gitlab"].contains(provider) else {
+        let kind = values.string("PROVIDER")?.lowercased() ?? "oidc"
+        guard ProvidersFile.presets.contains(kind) else {
             throw ConfigurationError("GATEHOUSE_PROVIDER", "must be oidc, google, github, microsoft or gitlab")
         }
-        issuer = try values.string("ISSUER").map { try ConfigParsing.issuer($0, variable: "GATEHOUSE_ISSUER") }
-        if provider == "oidc", issuer == nil {
+        var provider = ProviderSettings(id: LoginProvider.defaultID, name: Self.displayName(ofPreset: kind))
+        provider.kind = kind
+        provider.issuer = try values.string("ISSUER").map { try ConfigParsing.issuer($0, variable: "GATEHOUSE_ISSUER") }
+        if kind == "oidc", provider.issuer == nil {
             throw ConfigurationError("GATEHOUSE_ISSUER", "is required with GATEHOUSE_PROVIDER=oidc")
         }
-        try loadIdentitySettings(values)
         guard let clientID = values.string("CLIENT_ID") else {
             throw ConfigurationError("GATEHOUSE_CLIENT_ID", "is required")
         }
-        self.clientID = clientID
-        let place: ClientCredentials.Place = { "GATEHOUSE_" + $0 }
-        clientSecret = try ClientCredentials.secret(
+        provider.clientID = clientID
+        let place = provider.place
+        provider.clientSecret = try ClientCredentials.secret(
             inline: values.string("CLIENT_SECRET", secret: true), file: values.string("CLIENT_SECRET_FILE"), place: place)
-        clientKey = try ClientCredentials.key(
+        provider.clientKey = try ClientCredentials.key(
             file: values.string("CLIENT_KEY_FILE"), keyID: values.string("CLIENT_KEY_ID"), place: place)
-        clientAuth = try ClientCredentials.method(
-            values.string("CLIENT_AUTH")?.lowercased(), hasSecret: clientSecret != nil, hasKey: clientKey != nil,
-            place: place)
+        provider.clientAuth = try ClientCredentials.method(
+            values.string("CLIENT_AUTH")?.lowercased(), hasSecret: provider.clientSecret != nil,
+            hasKey: provider.clientKey != nil, place: place)
         let scopes = values.list("SCOPES", separator: " ")
-        self.scopes = scopes.isEmpty ? nil : scopes
+        provider.scopes = scopes.isEmpty ? nil : scopes
+        shorthandProvider = provider
+        try loadIdentitySettings(values)
     }
 
     private static func rules(_ values: ConfigValues) throws -> AccessRules {

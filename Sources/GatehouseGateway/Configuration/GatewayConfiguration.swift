@@ -17,35 +17,14 @@ public struct GatewayConfiguration: Sendable {
     /// `GATEHOUSE_PUBLIC_URL`, without a trailing slash. Default `http://127.0.0.1:4180`.
     public var publicURL: String = "http://127.0.0.1:4180"
     /// The config file's `providers:` (DESIGN §2), in order; empty: the one provider the
-    /// environment describes (``provider``, ``issuer``, ``clientID``…, id `default`).
+    /// environment describes (``shorthandProvider``).
     public var providers: [ProviderSettings] = []
-    /// `GATEHOUSE_PROVIDER`: `oidc`, `google`, `github`, `microsoft`, `gitlab`. Default `oidc`.
-    public var provider: String = "oidc"
-    /// `GATEHOUSE_ISSUER`. Required for `oidc`.
-    public var issuer: String?
-    /// `GATEHOUSE_MICROSOFT_TENANTS`: the Entra ID tenant ids (`tid`, lower case) allowed to
-    /// sign in with `GATEHOUSE_PROVIDER=microsoft`. Required with the multi-tenant issuers
-    /// (`common`, `organizations`, or no issuer); a single-tenant issuer's tenant must be among
-    /// them when given. Default none.
-    public var microsoftTenants: [String] = []
-    /// `GATEHOUSE_REQUIRE_EMAIL_VERIFIED`: `always` (`true`: an email counts only with
-    /// `email_verified: true`, Microsoft `xms_edov: true`) or `if_present` (`false`: a missing
-    /// claim counts as verified, as in oauth2-proxy). Default (`nil`): `always` for Microsoft
-    /// (multi-tenant), `if_present` for the other providers.
-    public var requireEmailVerified: Bool?
-    /// `GATEHOUSE_CLIENT_ID`. Required.
-    public var clientID: String = ""
-    /// `GATEHOUSE_CLIENT_SECRET`, or the contents of `GATEHOUSE_CLIENT_SECRET_FILE`.
-    public var clientSecret: String?
-    /// `GATEHOUSE_CLIENT_AUTH`. Default: from the provider's metadata with a secret,
-    /// `private_key_jwt` with a client key, `none` with neither.
-    public var clientAuth: String?
-    /// `GATEHOUSE_CLIENT_KEY_FILE` (PEM private key: RSA ≥ 2048 bits or EC P-256) and
-    /// `GATEHOUSE_CLIENT_KEY_ID` (the assertion's `kid`; default the key's RFC 7638
-    /// thumbprint), for `private_key_jwt`. Additions to DESIGN §2.
-    public var clientKey: ClientSigningKey?
-    /// `GATEHOUSE_SCOPES`. Default `openid email profile` (the provider's defaults).
-    public var scopes: [String]?
+    /// The environment's one provider, id `default`, used when the file lists no `providers:`:
+    /// `GATEHOUSE_PROVIDER` (``ProviderSettings/kind``, default `oidc`), `_ISSUER` (required
+    /// for `oidc`), `_MICROSOFT_TENANTS`, `_REQUIRE_EMAIL_VERIFIED`, `_CLIENT_ID` (required),
+    /// `_CLIENT_SECRET` or `_CLIENT_SECRET_FILE`, `_CLIENT_AUTH`, `_CLIENT_KEY_FILE` and
+    /// `_CLIENT_KEY_ID` (additions to DESIGN §2), `_SCOPES`.
+    public var shorthandProvider = ProviderSettings(id: LoginProvider.defaultID, name: "Single sign-on")
     /// `GATEHOUSE_IDP_TIMEOUT`. Default 10 seconds.
     public var idpTimeout: Duration = .seconds(10)
     /// `GATEHOUSE_UPSTREAM_TIMEOUT`: how long the upstream may take to send its response head

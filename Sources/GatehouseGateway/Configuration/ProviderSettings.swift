@@ -12,16 +12,28 @@ public struct ProviderSettings: Sendable {
     public var name: String
     /// `preset`: `oidc` (with `issuer`), `google`, `github`, `microsoft`, `gitlab`.
     public var kind: String = "oidc"
+    /// `issuer`: required for `oidc`.
     public var issuer: String?
-    /// `microsoft_tenants` (see ``GatewayConfiguration/microsoftTenants``).
+    /// `microsoft_tenants`: the Entra ID tenant ids (`tid`, lower case) allowed to sign in
+    /// with `microsoft`. Required with the multi-tenant issuers (`common`, `organizations`, or
+    /// no issuer); a single-tenant issuer's tenant must be among them when given.
     public var microsoftTenants: [String] = []
-    /// `require_email_verified`: `nil` is the provider's default.
+    /// `require_email_verified`: `always` (`true`: an email counts only with
+    /// `email_verified: true`, Microsoft `xms_edov: true`) or `if_present` (`false`: a missing
+    /// claim counts as verified, as in oauth2-proxy). `nil`: `always` for Microsoft, else
+    /// `if_present`.
     public var requireEmailVerified: Bool?
+    /// `client_id`: required.
     public var clientID: String = ""
+    /// `client_secret`, or the contents of `client_secret_file`.
     public var clientSecret: String?
-    /// `client_auth`; `nil` decides from the credentials and the provider's metadata.
+    /// `client_auth`; `nil` decides: from the provider's metadata with a secret,
+    /// `private_key_jwt` with a client key, `none` with neither.
     public var clientAuth: String?
+    /// `client_key_file` (PEM private key: RSA ≥ 2048 bits or EC P-256) and `client_key_id`
+    /// (the assertion's `kid`; default the key's RFC 7638 thumbprint), for `private_key_jwt`.
     public var clientKey: ClientSigningKey?
+    /// `scopes`; `nil`: `openid email profile` (the preset's defaults).
     public var scopes: [String]?
     /// `extra_auth_params`: added to each authorization request (`prompt`, `hd`, `login_hint`…).
     public var extraAuthParams: [(String, String)] = []

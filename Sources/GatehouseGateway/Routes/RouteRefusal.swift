@@ -53,7 +53,8 @@ enum RouteRefusal {
         logger.notice("session from a provider the route does not admit", metadata: ["route": "\(route.name)"])
         let only = route.providers.flatMap { $0.count == 1 ? $0[0] : nil }
         guard LoginChallenge.isNavigation(request) else {
-            return JSONResponse.wrongProvider(
+            return JSONResponse.signInAgain(
+                "provider_not_allowed", message: "Sign in with a provider this address accepts.",
                 returnPath: ReturnPath.sanitize(LoginChallenge.returnPath(of: request)), provider: only)
         }
         return LoginChallenge.response(for: request, provider: only)
@@ -67,7 +68,9 @@ enum RouteRefusal {
         logger.notice("step-up needed", metadata: ["route": "\(route.name)"])
         let returnPath = ReturnPath.sanitize(LoginChallenge.returnPath(of: request))
         guard LoginChallenge.isNavigation(request) else {
-            var response = JSONResponse.stepUpNeeded(returnPath: returnPath, provider: provider)
+            var response = JSONResponse.signInAgain(
+                "insufficient_user_authentication", message: "A stronger or more recent sign-in is needed.",
+                returnPath: returnPath, provider: provider)
             var challenge = "Bearer error=\"insufficient_user_authentication\", "
                 + "error_description=\"A stronger or more recent sign-in is needed\""
             if let acrValues = route.stepUp?.acrValues, !acrValues.isEmpty {

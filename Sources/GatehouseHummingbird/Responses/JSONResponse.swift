@@ -49,21 +49,15 @@ package enum JSONResponse {
         make(Unauthenticated(loginURL: LoginChallenge.startPath(returnPath: returnPath, provider: provider)), status: .unauthorized)
     }
 
-    /// The 401 answer for a session that must step up (RFC 9470 `insufficient_user_authentication`).
-    package static func stepUpNeeded(returnPath: String, provider: String?) -> Response {
+    /// A 401 asking a signed-in user to sign in again: `provider_not_allowed` (a session from
+    /// a provider the route does not admit) or `insufficient_user_authentication` (RFC 9470:
+    /// a step-up), with the login URL for `returnPath` at `provider`.
+    package static func signInAgain(
+        _ error: String, message: String, returnPath: String, provider: String?
+    ) -> Response {
         make(
             Unauthenticated(
-                error: "insufficient_user_authentication", message: "A stronger or more recent sign-in is needed.",
-                loginURL: LoginChallenge.startPath(returnPath: returnPath, provider: provider)),
-            status: .unauthorized)
-    }
-
-    /// The 401 answer for a session from a provider the route does not admit.
-    package static func wrongProvider(returnPath: String, provider: String?) -> Response {
-        make(
-            Unauthenticated(
-                error: "provider_not_allowed", message: "Sign in with a provider this address accepts.",
-                loginURL: LoginChallenge.startPath(returnPath: returnPath, provider: provider)),
+                error: error, message: message, loginURL: LoginChallenge.startPath(returnPath: returnPath, provider: provider)),
             status: .unauthorized)
     }
 }
