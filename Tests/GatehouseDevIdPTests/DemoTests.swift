@@ -251,7 +251,8 @@ struct DemoTests {
         let partnerStart = try await carol.send(gateway + "/oauth2/start?provider=partner&rd=%2Fhello", headers: html)
         let partnerAuthorize = try #require(partnerStart.location.flatMap(URL.init(string:)))
         #expect(partnerAuthorize.absoluteString.hasPrefix("http://127.0.0.1:\(partnerPort)/authorize"))
-        #expect(partnerAuthorize.absoluteString.contains("ui_locales=en"))
+        // Partner's requests are pushed (par: always): the browser carries only a request_uri.
+        #expect(TestBrowser.query(partnerAuthorize).keys.sorted() == ["client_id", "request_uri"])
         let carolBack = try await carol.signIn(at: partnerAuthorize, username: "carol", password: "carol")
         #expect(carolBack.absoluteString.hasPrefix(gateway + "/oauth2/callback/partner"))
         #expect(try await carol.send(carolBack.absoluteString).location == "/hello")
@@ -275,6 +276,52 @@ struct DemoTests {
         let stepped = try await alice.signIn(at: stepAuthorize, username: "alice", password: "alice", code: "123456")
         #expect(try await alice.send(stepped.absoluteString).location == "/admin")
         #expect(try await alice.send(gateway + "/admin", headers: html).status == 200)
+        _ = await demo.interrupt()
+    }
+
+    /// A silent login (`prompt=none`): without an IdP session the IdP answers
+    /// `login_required` and the gateway's page says so in its JSON data block (no session,
+    /// framable by the gateway's own origin only); with one, the user is signed in without a
+    /// page of the IdP and the block says `is_logged_in: true`.
+    @Test func silentLoginReportsItsOutcomeToTheFrontEnd() async throws {
+        let executable = try #require(
+            DemoProcess.executable, "the gatehouse executable is missing: run swift build --build-tests first")
+        let demo = try DemoProcess(executable: executable)
+        let gateway = "http://127.0.0.1:\(demo.gatewayPort)"
+        try await Self.waitUntilReady(gateway + "/healthz")
+        func outcome(_ page: TestBrowser.Reply) -> String? {
+            guard let start = page.body.range(of: "<script type=\"application/json\" id=\"gatehouse-silent-login\">"),
+                let end = page.body[start.upperBound...].range(of: "</script>")
+            else { return nil }
+            return String(page.body[start.upperBound..<end.lowerBound])
+        }
+
+        let browser = TestBrowser()
+        let silent = try await browser.send(gateway + "/oauth2/start?prompt=none&rd=/")
+        let authorize = try #require(silent.location)
+        #expect(authorize.contains("prompt=none"))
+        let refused = try await browser.send(authorize)
+        let callback = try #require(refused.location, "the IdP answers at once, without a page")
+        #expect(callback.contains("error=login_required"))
+        let page = try await browser.send(callback)
+        #expect(page.status == 200)
+        #expect(outcome(page) == "{\"error\":\"login_required\",\"is_logged_in\":false}")
+        #expect(page.headers.first(name: "content-security-policy")?.contains("frame-ancestors 'self'") == true)
+        #expect(page.headers.first(name: "x-frame-options") == "SAMEORIGIN")
+        #expect(!browser.cookies.keys.contains("gatehouse"))
+
+        // Signed in at the IdP (an ordinary login first), a silent login succeeds.
+        let login = try await browser.send(gateway + "/oauth2/start?rd=/", headers: [("Accept", "text/html")])
+        let first = try await browser.signIn(
+            at: try #require(login.location.flatMap(URL.init(string:))), username: "bob", password: "bob")
+        _ = try await browser.send(first.absoluteString)
+        browser.cookies["gatehouse"] = nil
+        let again = try await browser.send(gateway + "/oauth2/start?prompt=none&rd=/")
+        let sso = try await browser.send(try #require(again.location))
+        let done = try await browser.send(try #require(sso.location))
+        #expect(outcome(done) == "{\"is_logged_in\":true}")
+        #expect(browser.cookies["gatehouse"] != nil)
+        #expect(try await browser.send(gateway + "/api/whoami").status == 200)
         _ = await demo.interrupt()
     }
 

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GatehouseGateway
+import GatehouseOAuth
 import Testing
 
 /// `GATEHOUSE_*` and the YAML file: defaults, precedence, and messages naming the variable.
@@ -20,6 +21,12 @@ struct ConfigurationTests {
         #expect(configuration.listenPort == 4180)
         #expect(configuration.publicURL == "http://127.0.0.1:4180")
         #expect(configuration.shorthandProvider.kind == "oidc")
+        #expect(configuration.shorthandProvider.pushedAuthorization == .auto)
+        var never = Self.minimal
+        never["GATEHOUSE_PAR"] = "never"
+        #expect(try await GatewayConfiguration.load(environment: never).shorthandProvider.pushedAuthorization == .never)
+        never["GATEHOUSE_PAR"] = "maybe"
+        await #expect(throws: ConfigurationError.self) { try await GatewayConfiguration.load(environment: never) }
         #expect(configuration.cookieSecure)
         #expect(configuration.store == .sqlite(path: "gatehouse.db"))
         #expect(configuration.sessionIdleTimeout == .seconds(8 * 3600))

@@ -184,6 +184,7 @@ struct RouteTableTests {
                 client_secret: s3cret
                 scopes: [openid, email]
                 extra_auth_params: {prompt: select_account}
+                par: always
               - id: gh
                 preset: github
                 client_id: gh-app
@@ -206,6 +207,8 @@ struct RouteTableTests {
         #expect(configuration.loginProviders[0].scopes == ["openid", "email"])
         #expect(configuration.loginProviders[0].extraAuthParams.map(\.0) == ["prompt"])
         #expect(configuration.loginProviders[1].kind == "github")
+        #expect(configuration.loginProviders[0].pushedAuthorization == .always)
+        #expect(configuration.loginProviders[1].pushedAuthorization == .auto)
         let table = configuration.routeTable.routes
         #expect(table[0].providers == ["corp"] && table[1].providers == nil)
         #expect(table[0].token == .clientCredentials(scopes: ["api"], resources: ["https://api.example"]))
@@ -217,6 +220,7 @@ struct RouteTableTests {
             ("providers:\n  - id: corp\n    client_id: app\n", "providers[0] (corp).issuer"),
             ("providers:\n  - id: corp\n    issuer: https://sso.example\n", "providers[0] (corp).client_id"),
             (one + "    preset: okta\n", "providers[0] (corp).preset"),
+            (one + "    par: sometimes\n", "providers[0] (corp).par"),
             (one + "    client_secert: x\n", "providers[0] (corp).client_secert"),
             (one + "    extra_auth_params: {state: x}\n", "providers[0] (corp).extra_auth_params.state"),
             (one + "    client_auth: private_key_jwt\n", "providers[0] (corp).client_key_file"),

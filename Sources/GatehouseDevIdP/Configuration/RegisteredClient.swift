@@ -19,6 +19,8 @@ public struct RegisteredClient: Sendable, Hashable {
     /// OpenID Connect Front-Channel Logout §2: the page the IdP's logout page frames, with
     /// `iss` and `sid` added. Default none.
     public var frontchannelLogoutURI: String?
+    /// RFC 9126 §6: authorization requests must come through `/par`. Default `false`.
+    public var requirePushedAuthorizationRequests = false
     /// `id_token_signed_response_alg`. Default RS256.
     public var idTokenAlgorithm: SigningAlgorithm
     /// The public key (PEM, RSA or EC P-256) of a client that authenticates with

@@ -30,13 +30,31 @@ struct AuthorizeRoutes: Sendable {
             return HTMLPage.message("Invalid request", "The request's parameters are not valid URL encoding.", status: .badRequest)
         }
         let authorization: AuthorizationRequest
-        switch AuthorizationValidation.validate(query, client: idp.client) {
-        case .failure(.page(let message)):
-            return HTMLPage.message("Invalid request", message, status: .badRequest)
-        case .failure(.redirect(let redirectURI, let state, let error, let description)):
-            return answer(redirectURI: redirectURI, state: state, [("error", error), ("error_description", description)])
-        case .success(let valid):
-            authorization = valid
+        if let requestURI = query["request_uri"] {
+            // RFC 9126 §4: the pushed request, once, for the client that pushed it; nothing
+            // else in the query counts.
+            guard let clientID = query["client_id"], !query.repeated.contains("request_uri"),
+                let pushed = await idp.state.takePushed(requestURI, now: idp.now), pushed.clientID == clientID
+            else {
+                return HTMLPage.message(
+                    "Invalid request", "This sign-in request has expired, was already used, or belongs to another application.",
+                    status: .badRequest)
+            }
+            authorization = pushed
+        } else {
+            if let clientID = query["client_id"], idp.client(clientID)?.requirePushedAuthorizationRequests == true {
+                return HTMLPage.message(
+                    "Invalid request", "This application must push its authorization requests (RFC 9126).",
+                    status: .badRequest)
+            }
+            switch AuthorizationValidation.validate(query, client: idp.client) {
+            case .failure(.page(let message)):
+                return HTMLPage.message("Invalid request", message, status: .badRequest)
+            case .failure(.redirect(let redirectURI, let state, let error, let description)):
+                return answer(redirectURI: redirectURI, state: state, [("error", error), ("error_description", description)])
+            case .success(let valid):
+                authorization = valid
+            }
         }
         let now = idp.now
         if !authorization.forceLogin, let session = await idp.state.session(cookie: request.cookie(Self.sessionCookie), now: now),

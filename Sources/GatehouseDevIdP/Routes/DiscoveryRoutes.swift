@@ -33,6 +33,7 @@ struct DiscoveryRoutes: Sendable {
             userinfoEndpoint: issuer + "/userinfo",
             jwksURI: issuer + "/jwks",
             revocationEndpoint: issuer + "/revoke",
+            pushedAuthorizationRequestEndpoint: issuer + "/par",
             endSessionEndpoint: issuer + "/end_session")
     }
 
@@ -63,6 +64,9 @@ struct DiscoveryRoutes: Sendable {
         var userinfoEndpoint: String
         var jwksURI: String
         var revocationEndpoint: String
+        var pushedAuthorizationRequestEndpoint: String
+        /// RFC 9126 §5: per client here (``RegisteredClient/requirePushedAuthorizationRequests``).
+        var requirePushedAuthorizationRequests = false
         var endSessionEndpoint: String
         var responseTypesSupported = ["code"]
         var responseModesSupported = ["query"]
@@ -89,6 +93,8 @@ struct DiscoveryRoutes: Sendable {
             case issuer, authorizationEndpoint = "authorization_endpoint", tokenEndpoint = "token_endpoint"
             case userinfoEndpoint = "userinfo_endpoint", jwksURI = "jwks_uri"
             case revocationEndpoint = "revocation_endpoint", endSessionEndpoint = "end_session_endpoint"
+            case pushedAuthorizationRequestEndpoint = "pushed_authorization_request_endpoint"
+            case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
             case responseTypesSupported = "response_types_supported"
             case responseModesSupported = "response_modes_supported"
             case grantTypesSupported = "grant_types_supported", subjectTypesSupported = "subject_types_supported"

@@ -76,6 +76,7 @@ public final class IdentityProvider: Sendable {
         DiscoveryRoutes(idp: self).register(on: router)
         AuthorizeRoutes(idp: self).register(on: router)
         TokenRoutes(idp: self).register(on: router)
+        PushedAuthorizationRoutes(idp: self).register(on: router)
         ResourceRoutes(idp: self).register(on: router)
         LogoutRoutes(idp: self).register(on: router)
         return router

@@ -13,9 +13,25 @@ actor IdPState {
     var families: [String: TokenFamily] = [:]
     var refreshTokens: [String: RefreshRecord] = [:]
     var accessTokens: [String: AccessRecord] = [:]
+    /// Pushed authorization requests (RFC 9126) by `request_uri`, each used at most once.
+    var pushedRequests: [String: (request: AuthorizationRequest, expiresAt: Date)] = [:]
     /// `private_key_jwt` assertions seen (`client id` + `jti`) → their expiry (RFC 7523 §3: single use).
     var usedAssertions: [String: Date] = [:]
     private var lastPurge = Date.distantPast
+
+    /// Keeps a pushed authorization request; its `request_uri`.
+    func push(_ request: AuthorizationRequest, lifetime: Duration, now: Date) -> String {
+        purgeIfDue(now)
+        let uri = "urn:ietf:params:oauth:request_uri:" + Random.token()
+        pushedRequests[uri] = (request, now + lifetime.timeInterval)
+        return uri
+    }
+
+    /// Takes a pushed request out (single use, RFC 9126 §4); `nil` when unknown, used or expired.
+    func takePushed(_ uri: String, now: Date) -> AuthorizationRequest? {
+        guard let pushed = pushedRequests.removeValue(forKey: uri), pushed.expiresAt > now else { return nil }
+        return pushed.request
+    }
 
     /// Records a client assertion's `jti`; `false` when it was used before.
     func useAssertion(clientID: String, jti: String, expiresAt: Date, now: Date) -> Bool {
@@ -97,6 +113,7 @@ actor IdPState {
         codes = codes.filter { $0.value.expiresAt > now }
         redeemedCodes = redeemedCodes.filter { $0.value.until > now }
         usedAssertions = usedAssertions.filter { $0.value > now }
+        pushedRequests = pushedRequests.filter { $0.value.expiresAt > now }
         for (key, session) in sessions where session.expiresAt <= now {
             sessions[key] = nil
             sessionKeys[session.sessionID] = nil

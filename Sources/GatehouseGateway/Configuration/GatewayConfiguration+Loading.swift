@@ -180,7 +180,7 @@ extension GatewayConfiguration {
     /// The variables of the environment's one provider (`GATEHOUSE_` + name).
     static let shorthandProviderVariables = [
         "PROVIDER", "ISSUER", "CLIENT_ID", "CLIENT_SECRET", "CLIENT_SECRET_FILE", "CLIENT_KEY_FILE", "CLIENT_KEY_ID",
-        "CLIENT_AUTH", "SCOPES", "MICROSOFT_TENANTS", "REQUIRE_EMAIL_VERIFIED",
+        "CLIENT_AUTH", "SCOPES", "MICROSOFT_TENANTS", "REQUIRE_EMAIL_VERIFIED", "PAR",
     ]
 
     /// `GATEHOUSE_PROVIDER`, `_ISSUER`, `_CLIENT_*`, `_SCOPES` and the identity settings.
@@ -209,6 +209,9 @@ extension GatewayConfiguration {
             hasKey: provider.clientKey != nil, place: place)
         let scopes = values.list("SCOPES", separator: " ")
         provider.scopes = scopes.isEmpty ? nil : scopes
+        if let par = values.string("PAR") {
+            provider.pushedAuthorization = try ProvidersFile.pushedAuthorization(par, place: place)
+        }
         shorthandProvider = provider
         try loadIdentitySettings(values)
     }

@@ -1,5 +1,5 @@
 public import GatehouseHummingbird
-public import GatehouseOAuth
+import GatehouseOAuth
 
 /// The gateway's configuration (DESIGN §2), validated. Each field names its variable and
 /// default; see ``load(environment:file:)`` for how values are read.

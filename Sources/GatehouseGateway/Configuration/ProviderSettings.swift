@@ -35,6 +35,9 @@ public struct ProviderSettings: Sendable {
     public var clientKey: ClientSigningKey?
     /// `scopes`; `nil`: `openid email profile` (the preset's defaults).
     public var scopes: [String]?
+    /// `par` (`GATEHOUSE_PAR`): push authorization requests (RFC 9126) `auto` (when the
+    /// provider requires it), `always` or `never`. Default `auto`.
+    public var pushedAuthorization: PushedAuthorization = .auto
     /// `extra_auth_params`: added to each authorization request (`prompt`, `hd`, `login_hint`…).
     public var extraAuthParams: [(String, String)] = []
     /// How errors name a setting: `GATEHOUSE_ISSUER` for the shorthand,
@@ -139,6 +142,7 @@ public struct ProviderSettings: Sendable {
         oauth.idTokenMaxAge = gateway.idTokenMaxAge
         oauth.endpointOverrides = endpointOverrides
         oauth.retainedClaims = gateway.retainedClaimPaths
+        oauth.pushedAuthorization = pushedAuthorization
         do {
             return try OAuthClient(provider: provider, configuration: oauth, logger: logger)
         } catch {

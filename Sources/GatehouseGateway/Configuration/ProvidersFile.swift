@@ -9,6 +9,7 @@ enum ProvidersFile {
     static let fields: Set<String> = [
         "id", "name", "issuer", "preset", "client_id", "client_secret", "client_secret_file", "client_key_file",
         "client_key_id", "client_auth", "scopes", "extra_auth_params", "microsoft_tenants", "require_email_verified",
+        "par",
     ]
     static let presets: Set<String> = ["oidc", "google", "github", "microsoft", "gitlab"]
 
@@ -86,8 +87,21 @@ enum ProvidersFile {
             default: throw ConfigurationError(place + ".require_email_verified", "must be always or if_present")
             }
         }
+        if let par = try text("par") {
+            settings.pushedAuthorization = try pushedAuthorization(par, place: settings.place)
+        }
         try settings.checkMicrosoftTenants()
         return settings
+    }
+
+    /// `auto`, `always` or `never` (also `true`/`false` for the last two).
+    static func pushedAuthorization(_ text: String, place: ClientCredentials.Place) throws -> PushedAuthorization {
+        switch text.lowercased() {
+        case "auto": return .auto
+        case "always", "true": return .always
+        case "never", "false": return .never
+        default: throw ConfigurationError(place("PAR"), "must be auto, always or never")
+        }
     }
 
     /// `extra_auth_params`: a mapping of parameter names to values; the protocol's own

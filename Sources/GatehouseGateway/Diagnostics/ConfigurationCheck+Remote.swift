@@ -24,7 +24,17 @@ extension ConfigurationCheck {
         } catch {
             return [.failed("discovery", "\(variable): \(error)"), skipped("signing keys", "discovery failed")]
         }
-        let discovery = Result.ok("discovery", "issuer \(metadata.issuer)")
+        var found = "issuer \(metadata.issuer)"
+        if metadata.pushedAuthorizationRequestEndpoint != nil {
+            found += metadata.requirePushedAuthorizationRequests == true ? "; PAR required" : "; PAR offered"
+        }
+        if provider.pushedAuthorization == .always, metadata.pushedAuthorizationRequestEndpoint == nil {
+            return [
+                .failed("discovery", "\(provider.place("PAR")): always, but the provider has no pushed_authorization_request_endpoint"),
+                skipped("signing keys", "configuration"),
+            ]
+        }
+        let discovery = Result.ok("discovery", found)
         guard client.provider.isOpenIDConnect else {
             return [discovery, skipped("signing keys", "\(client.provider.name) issues no ID tokens")]
         }

@@ -38,6 +38,9 @@ extension OAuthClient {
         /// it. When `false` (the default), userinfo is asked only when the ID token lacks the
         /// claims its scopes stand for (``Identity/completed(byUserInfo:)``).
         public var fetchUserInfo = false
+        /// Whether authorization requests are pushed (RFC 9126 PAR). Default
+        /// ``PushedAuthorization/auto``.
+        public var pushedAuthorization: PushedAuthorization = .auto
         /// Claims to keep in the ``Identity`` by dotted path (`org.id`, `roles`), from the ID
         /// token (and userinfo when it is asked), for rules on claims. Default none.
         public var retainedClaims: [String] = []

@@ -126,6 +126,11 @@ public final class OAuthClient: Sendable {
             }
             query.append((name, value))
         }
+        if try usesPushedAuthorization(metadata) {
+            // RFC 9126 §4: the browser carries only the client id and the pushed request's handle.
+            let requestURI = try await pushAuthorizationRequest(query, metadata: metadata)
+            query = [("client_id", configuration.clientID), ("request_uri", requestURI)]
+        }
         let endpoint = metadata.authorizationEndpoint
         let separator = endpoint.contains("?") ? "&" : "?"
         guard let url = URL(string: endpoint + separator + FormEncoding.encode(query, spaceAsPlus: false)) else {

@@ -20,6 +20,10 @@ public struct ProviderMetadata: Sendable, Hashable, Codable {
     public var authorizationResponseIssParameterSupported: Bool?
     public var backchannelLogoutSupported: Bool?
     public var backchannelLogoutSessionSupported: Bool?
+    /// RFC 9126 §5: where authorization requests are pushed.
+    public var pushedAuthorizationRequestEndpoint: String?
+    /// RFC 9126 §5: when `true`, authorization requests must be pushed.
+    public var requirePushedAuthorizationRequests: Bool?
 
     public init(
         issuer: String,
@@ -58,6 +62,8 @@ public struct ProviderMetadata: Sendable, Hashable, Codable {
         case authorizationResponseIssParameterSupported = "authorization_response_iss_parameter_supported"
         case backchannelLogoutSupported = "backchannel_logout_supported"
         case backchannelLogoutSessionSupported = "backchannel_logout_session_supported"
+        case pushedAuthorizationRequestEndpoint = "pushed_authorization_request_endpoint"
+        case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
     }
 
     /// Checks every endpoint is an absolute HTTPS URL (HTTP on loopback only).
@@ -68,6 +74,7 @@ public struct ProviderMetadata: Sendable, Hashable, Codable {
         let optional: [(String?, String)] = [
             (userInfoEndpoint, "userinfo_endpoint"), (jwksURI, "jwks_uri"),
             (revocationEndpoint, "revocation_endpoint"), (endSessionEndpoint, "end_session_endpoint"),
+            (pushedAuthorizationRequestEndpoint, "pushed_authorization_request_endpoint"),
         ]
         for case (let url?, let name) in optional {
             _ = try EndpointURL.validate(url, name: name)
