@@ -27,6 +27,15 @@ struct ConfigurationTests {
         #expect(try await GatewayConfiguration.load(environment: never).shorthandProvider.pushedAuthorization == .never)
         never["GATEHOUSE_PAR"] = "maybe"
         await #expect(throws: ConfigurationError.self) { try await GatewayConfiguration.load(environment: never) }
+        // Signed request objects need the private_key_jwt key.
+        var jar = Self.minimal
+        jar["GATEHOUSE_JAR"] = "true"
+        do {
+            _ = try await GatewayConfiguration.load(environment: jar)
+            Issue.record("GATEHOUSE_JAR without a client key was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.variable == "GATEHOUSE_JAR")
+        }
         #expect(configuration.cookieSecure)
         #expect(configuration.store == .sqlite(path: "gatehouse.db"))
         #expect(configuration.sessionIdleTimeout == .seconds(8 * 3600))

@@ -47,7 +47,15 @@ struct AuthorizeRoutes: Sendable {
                     "Invalid request", "This application must push its authorization requests (RFC 9126).",
                     status: .badRequest)
             }
-            switch AuthorizationValidation.validate(query, client: idp.client) {
+            var parameters = query
+            if let jwt = query["request"] {
+                // RFC 9101: the signed parameters replace the query's.
+                switch await RequestObject.open(jwt, clientID: query["client_id"], idp: idp) {
+                case .success(let opened): parameters = opened
+                case .failure(let refusal): return HTMLPage.message("Invalid request", refusal.message + ".", status: .badRequest)
+                }
+            }
+            switch AuthorizationValidation.validate(parameters, client: idp.client) {
             case .failure(.page(let message)):
                 return HTMLPage.message("Invalid request", message, status: .badRequest)
             case .failure(.redirect(let redirectURI, let state, let error, let description)):

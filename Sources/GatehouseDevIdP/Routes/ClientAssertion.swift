@@ -35,16 +35,11 @@ enum ClientAssertion {
         // The client is named by `client_id` when sent, else by the (still unverified) `iss`;
         // either way `iss` and `sub` must be it once the signature holds.
         guard let id = form["client_id"] ?? unverifiedIssuer(assertion), let client = idp.client(id),
-            let pem = client.assertionKeyPEM
+            client.assertionKeyPEM != nil
         else {
             throw Failure(error: "invalid_client", description: "unknown client, or not registered for private_key_jwt")
         }
-        let keys = JWTKeyCollection()
-        if let rsa = try? Insecure.RSA.PublicKey(pem: pem) {
-            await keys.add(rsa: rsa, digestAlgorithm: .sha256)
-        } else if let ec = try? ES256PublicKey(pem: pem) {
-            await keys.add(ecdsa: ec)
-        } else {
+        guard let keys = await client.verificationKeys() else {
             throw Failure(error: "invalid_client", description: "the client's registered key cannot be read")
         }
         let claims: Claims

@@ -67,6 +67,8 @@ struct DiscoveryRoutes: Sendable {
         var pushedAuthorizationRequestEndpoint: String
         /// RFC 9126 §5: per client here (``RegisteredClient/requirePushedAuthorizationRequests``).
         var requirePushedAuthorizationRequests = false
+        var requestParameterSupported = true
+        var requestObjectSigningAlgValuesSupported = ["RS256", "ES256"]
         var endSessionEndpoint: String
         var responseTypesSupported = ["code"]
         var responseModesSupported = ["query"]
@@ -95,6 +97,8 @@ struct DiscoveryRoutes: Sendable {
             case revocationEndpoint = "revocation_endpoint", endSessionEndpoint = "end_session_endpoint"
             case pushedAuthorizationRequestEndpoint = "pushed_authorization_request_endpoint"
             case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+            case requestParameterSupported = "request_parameter_supported"
+            case requestObjectSigningAlgValuesSupported = "request_object_signing_alg_values_supported"
             case responseTypesSupported = "response_types_supported"
             case responseModesSupported = "response_modes_supported"
             case grantTypesSupported = "grant_types_supported", subjectTypesSupported = "subject_types_supported"

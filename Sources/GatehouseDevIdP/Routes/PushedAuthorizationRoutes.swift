@@ -36,7 +36,13 @@ struct PushedAuthorizationRoutes: Sendable {
         }
         var values = form.values
         values["client_id"] = client.id
-        let parameters = FormData(values)
+        var parameters = FormData(values)
+        if let jwt = form["request"] {
+            switch await RequestObject.open(jwt, clientID: client.id, idp: idp) {
+            case .success(let opened): parameters = opened
+            case .failure(let refusal): return Responses.oauthError("invalid_request_object", refusal.message)
+            }
+        }
         switch AuthorizationValidation.validate(parameters, client: { $0 == client.id ? client : nil }) {
         case .failure(.page(let message)):
             return Responses.oauthError("invalid_request", message)

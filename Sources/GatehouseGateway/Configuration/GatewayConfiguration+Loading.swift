@@ -180,7 +180,7 @@ extension GatewayConfiguration {
     /// The variables of the environment's one provider (`GATEHOUSE_` + name).
     static let shorthandProviderVariables = [
         "PROVIDER", "ISSUER", "CLIENT_ID", "CLIENT_SECRET", "CLIENT_SECRET_FILE", "CLIENT_KEY_FILE", "CLIENT_KEY_ID",
-        "CLIENT_AUTH", "SCOPES", "MICROSOFT_TENANTS", "REQUIRE_EMAIL_VERIFIED", "PAR",
+        "CLIENT_AUTH", "SCOPES", "MICROSOFT_TENANTS", "REQUIRE_EMAIL_VERIFIED", "PAR", "JAR",
     ]
 
     /// `GATEHOUSE_PROVIDER`, `_ISSUER`, `_CLIENT_*`, `_SCOPES` and the identity settings.
@@ -211,6 +211,10 @@ extension GatewayConfiguration {
         provider.scopes = scopes.isEmpty ? nil : scopes
         if let par = values.string("PAR") {
             provider.pushedAuthorization = try ProvidersFile.pushedAuthorization(par, place: place)
+        }
+        if let jar = values.string("JAR") {
+            provider.signsRequestObjects = try ConfigParsing.bool(jar, variable: "GATEHOUSE_JAR")
+            try ProvidersFile.checkRequestObjects(provider)
         }
         shorthandProvider = provider
         try loadIdentitySettings(values)

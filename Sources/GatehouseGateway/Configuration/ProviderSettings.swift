@@ -38,6 +38,9 @@ public struct ProviderSettings: Sendable {
     /// `par` (`GATEHOUSE_PAR`): push authorization requests (RFC 9126) `auto` (when the
     /// provider requires it), `always` or `never`. Default `auto`.
     public var pushedAuthorization: PushedAuthorization = .auto
+    /// `jar` (`GATEHOUSE_JAR`): send authorization requests as request objects signed with
+    /// the client key (RFC 9101); needs `private_key_jwt`. Default `false`.
+    public var signsRequestObjects = false
     /// `extra_auth_params`: added to each authorization request (`prompt`, `hd`, `login_hint`…).
     public var extraAuthParams: [(String, String)] = []
     /// How errors name a setting: `GATEHOUSE_ISSUER` for the shorthand,
@@ -143,6 +146,7 @@ public struct ProviderSettings: Sendable {
         oauth.endpointOverrides = endpointOverrides
         oauth.retainedClaims = gateway.retainedClaimPaths
         oauth.pushedAuthorization = pushedAuthorization
+        oauth.signsRequestObjects = signsRequestObjects
         do {
             return try OAuthClient(provider: provider, configuration: oauth, logger: logger)
         } catch {

@@ -9,7 +9,7 @@ enum ProvidersFile {
     static let fields: Set<String> = [
         "id", "name", "issuer", "preset", "client_id", "client_secret", "client_secret_file", "client_key_file",
         "client_key_id", "client_auth", "scopes", "extra_auth_params", "microsoft_tenants", "require_email_verified",
-        "par",
+        "par", "jar",
     ]
     static let presets: Set<String> = ["oidc", "google", "github", "microsoft", "gitlab"]
 
@@ -90,8 +90,19 @@ enum ProvidersFile {
         if let par = try text("par") {
             settings.pushedAuthorization = try pushedAuthorization(par, place: settings.place)
         }
+        if let jar = try text("jar") {
+            settings.signsRequestObjects = try ConfigParsing.bool(jar, variable: settings.place("JAR"))
+            try checkRequestObjects(settings)
+        }
         try settings.checkMicrosoftTenants()
         return settings
+    }
+
+    /// Signed request objects need the client key of `private_key_jwt`.
+    static func checkRequestObjects(_ settings: ProviderSettings) throws {
+        guard settings.signsRequestObjects, settings.clientAuth != "private_key_jwt" || settings.clientKey == nil else { return }
+        throw ConfigurationError(
+            settings.place("JAR"), "signs request objects with the client key: it needs private_key_jwt (a client key file)")
     }
 
     /// `auto`, `always` or `never` (also `true`/`false` for the last two).

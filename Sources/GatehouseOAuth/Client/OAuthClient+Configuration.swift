@@ -41,6 +41,9 @@ extension OAuthClient {
         /// Whether authorization requests are pushed (RFC 9126 PAR). Default
         /// ``PushedAuthorization/auto``.
         public var pushedAuthorization: PushedAuthorization = .auto
+        /// Send authorization requests as request objects signed with the client's
+        /// `private_key_jwt` key (RFC 9101, JAR), pushed or not. Default `false`.
+        public var signsRequestObjects = false
         /// Claims to keep in the ``Identity`` by dotted path (`org.id`, `roles`), from the ID
         /// token (and userinfo when it is asked), for rules on claims. Default none.
         public var retainedClaims: [String] = []

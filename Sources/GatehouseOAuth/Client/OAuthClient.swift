@@ -126,6 +126,19 @@ public final class OAuthClient: Sendable {
             }
             query.append((name, value))
         }
+        if configuration.signsRequestObjects {
+            guard let signer = configuration.authentication.privateKeyJWT else {
+                throw OAuthError(.invalidConfiguration, "signed request objects (JAR) need private_key_jwt client authentication")
+            }
+            let parameters = query.compactMap { name, value in value.map { (name, $0) } }
+            let jwt = try await signer.requestObject(
+                parameters, clientID: configuration.clientID, metadata: metadata, now: clock.now)
+            // RFC 9101 §5: client_id outside; OpenID Connect also wants response_type and scope.
+            query = [
+                ("client_id", configuration.clientID), ("request", jwt), ("response_type", "code"),
+                ("scope", (parameters.first { $0.0 == "scope" }?.1)),
+            ]
+        }
         if try usesPushedAuthorization(metadata) {
             // RFC 9126 §4: the browser carries only the client id and the pushed request's handle.
             let requestURI = try await pushAuthorizationRequest(query, metadata: metadata)
