@@ -40,8 +40,8 @@
 # Environment (all optional): BENCH_ROUNDS (3), BENCH_DURATION (10s), BENCH_LOGINS (300),
 # BENCH_LOGIN_CONCURRENCY (8), BENCH_LOGIN_ROUNDS (3), BENCH_PERF (1 = strace counts and perf
 # profile when those tools work), BENCH_DIAG (1 = the router-path gatehouse row),
-# BENCH_ROUTES (1 = the "20 routes" gatehouse row in the peak phase: 19 routes the requests pass
-# over, then the catch-all; its ratio to the one-route gatehouse is reported),
+# BENCH_ROUTES (1 = the "20 routes" gatehouse row in the peak phase: 3 providers and 19 routes
+# the requests pass over, then the catch-all; its ratio to the one-route gatehouse is reported),
 # BENCH_LOGINS_ONLY (1 = only phase 4, the logins),
 # BENCH_SKIP_BUILD (1 = use the existing release binaries), BENCH_PORT_BASE (9310: IdP,
 # +10 upstream, +11 nginx, +12 gatehouse, +13 apache, +14 router-path gatehouse,
@@ -396,11 +396,20 @@ if [[ $diag == 1 ]]; then
     start_gatehouse gatehouse-router "$ghp_port" GATEHOUSE_DIRECT_PROXY=false
     router_pid=${pids[-1]}
 fi
-# 20 routes (issue 11): 19 that the benchmark's requests pass over — path prefixes, hosts,
-# methods, group rules — then the catch-all that takes them, all to the same upstream.
+# 20 routes and 3 providers (issues 11 and 14): 19 routes that the benchmark's requests pass
+# over — path prefixes, hosts, methods, group rules, provider lists — then the catch-all that
+# takes them, admitting corp's sessions only, all to the same upstream. The three providers
+# share the IdP (only corp signs anyone in here).
 routes_pid=""
 if [[ $routes == 1 ]]; then
     {
+        echo "providers:"
+        for id in corp partner dev; do
+            echo "  - id: $id"
+            echo "    issuer: $issuer"
+            echo "    client_id: gatehouse-test"
+            echo "    client_secret: gatehouse-test-secret"
+        done
         echo "routes:"
         for i in $(seq 1 19); do
             echo "  - name: r$i"
@@ -411,11 +420,14 @@ if [[ $routes == 1 ]]; then
             esac
             echo "    upstream: http://127.0.0.1:$up_port"
             ((i % 2 == 0)) && echo "    allow: {groups: [group$i]}"
+            ((i % 4 == 1)) && echo "    providers: [partner, dev]"
         done
         echo "  - name: app"
         echo "    upstream: http://127.0.0.1:$up_port"
+        echo "    providers: [corp]"
     } >"$run/routes.yaml"
-    start_gatehouse gatehouse-routes "$ghr_port"
+    # The file's providers replace the one-provider variables (empty counts as unset).
+    start_gatehouse gatehouse-routes "$ghr_port" GATEHOUSE_ISSUER= GATEHOUSE_CLIENT_ID= GATEHOUSE_CLIENT_SECRET=
     routes_pid=${pids[-1]}
 fi
 # The baseline build: same configuration, its own port and store.
