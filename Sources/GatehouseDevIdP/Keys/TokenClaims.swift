@@ -21,6 +21,8 @@ struct TokenClaims: JWTPayload, Equatable {
     var authTime: Int?
     /// The authentication level (`acr`, OIDC Core §2).
     var acr: String?
+    /// RFC 9449 §6: the DPoP key an access token is bound to, `{"jkt": thumbprint}`.
+    var cnf: [String: String]?
     var nonce: String?
     var accessTokenHash: String?
     var sessionID: String?
@@ -36,7 +38,7 @@ struct TokenClaims: JWTPayload, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case issuer = "iss", subject = "sub", audience = "aud", expiresAt = "exp", issuedAt = "iat"
-        case authTime = "auth_time", acr, nonce, accessTokenHash = "at_hash", sessionID = "sid", tokenID = "jti"
+        case authTime = "auth_time", acr, cnf, nonce, accessTokenHash = "at_hash", sessionID = "sid", tokenID = "jti"
         case clientID = "client_id", scope, email, emailVerified = "email_verified", name
         case preferredUsername = "preferred_username", groups, events
     }

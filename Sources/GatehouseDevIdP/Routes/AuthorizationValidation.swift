@@ -70,6 +70,7 @@ enum AuthorizationValidation {
                 clientID: clientID, redirectURI: redirectURI, state: state, nonce: query["nonce"],
                 scopes: granted, codeChallenge: challenge, forceLogin: prompts.contains("login"),
                 silent: prompts.contains("none"),
-                acrValues: (query["acr_values"] ?? "").split(separator: " ").map(String.init), maxAge: maxAge))
+                acrValues: (query["acr_values"] ?? "").split(separator: " ").map(String.init), maxAge: maxAge,
+                dpopKeyThumbprint: query["dpop_jkt"]))
     }
 }

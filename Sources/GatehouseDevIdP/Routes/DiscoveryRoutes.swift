@@ -68,6 +68,7 @@ struct DiscoveryRoutes: Sendable {
         /// RFC 9126 §5: per client here (``RegisteredClient/requirePushedAuthorizationRequests``).
         var requirePushedAuthorizationRequests = false
         var requestParameterSupported = true
+        var dpopSigningAlgValuesSupported = ["ES256"]
         var requestObjectSigningAlgValuesSupported = ["RS256", "ES256"]
         var endSessionEndpoint: String
         var responseTypesSupported = ["code"]
@@ -98,6 +99,7 @@ struct DiscoveryRoutes: Sendable {
             case pushedAuthorizationRequestEndpoint = "pushed_authorization_request_endpoint"
             case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
             case requestParameterSupported = "request_parameter_supported"
+            case dpopSigningAlgValuesSupported = "dpop_signing_alg_values_supported"
             case requestObjectSigningAlgValuesSupported = "request_object_signing_alg_values_supported"
             case responseTypesSupported = "response_types_supported"
             case responseModesSupported = "response_modes_supported"

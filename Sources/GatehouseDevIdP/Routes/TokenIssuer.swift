@@ -37,6 +37,7 @@ struct TokenIssuer: Sendable {
         access.tokenID = Random.token()
         access.sessionID = family.sessionID
         access.authTime = authTime
+        access.cnf = family.dpopKeyThumbprint.map { ["jkt": $0] }
         access.addUserClaims(user, scopes: scopes)
         let accessToken = try await idp.keys.sign(access, algorithm: .rs256, type: "at+jwt")
 
@@ -57,7 +58,7 @@ struct TokenIssuer: Sendable {
             accessExpiresAt: now + configuration.accessTokenLifetime.timeInterval, refreshToken: refreshToken,
             refreshExpiresAt: now + configuration.refreshTokenLifetime.timeInterval)
         return Issued(
-            accessToken: accessToken, expiresIn: Int(configuration.accessTokenLifetime.components.seconds),
+            accessToken: accessToken, tokenType: family.dpopKeyThumbprint == nil ? "Bearer" : "DPoP", expiresIn: Int(configuration.accessTokenLifetime.components.seconds),
             refreshToken: refreshToken, idToken: idToken, scope: family.scopes.joined(separator: " "))
     }
 }

@@ -24,12 +24,18 @@ struct TokenRoutes: Sendable {
         } catch {
             return error.response
         }
+        let dpop: String?
+        do {
+            dpop = try await DPoPVerifier.verify(request, method: "POST", url: idp.issuer + "/token", idp: idp)
+        } catch {
+            return error.response(nonce: await idp.state.currentDPoPNonce(now: idp.now))
+        }
         do {
             switch form["grant_type"] {
             case "authorization_code":
-                return try await authorizationCode(form, client: client)
+                return try await authorizationCode(form, client: client, dpop: dpop)
             case "refresh_token":
-                return try await refresh(form, client: client)
+                return try await refresh(form, client: client, dpop: dpop)
             case nil:
                 return Responses.oauthError("invalid_request", "grant_type is missing")
             default:
@@ -42,7 +48,7 @@ struct TokenRoutes: Sendable {
     }
 
     /// RFC 6749 §4.1.3 and RFC 7636 §4.6.
-    private func authorizationCode(_ form: FormData, client: RegisteredClient) async throws -> Response {
+    private func authorizationCode(_ form: FormData, client: RegisteredClient, dpop: String?) async throws -> Response {
         guard let code = form["code"] else { return Responses.oauthError("invalid_request", "code is missing") }
         let now = idp.now
         let grant = try await idp.state.redeemCode(code, clientID: client.id, now: now)
@@ -61,19 +67,24 @@ struct TokenRoutes: Sendable {
         guard let user = idp.user(subject: grant.subject) else {
             throw GrantFailure.invalidGrant("the user no longer exists")
         }
+        // RFC 9449 §10: a code bound with dpop_jkt is redeemed with a proof of that key only.
+        if let bound = grant.request.dpopKeyThumbprint, bound != dpop {
+            throw GrantFailure.invalidGrant("the code is bound to another DPoP key (dpop_jkt)")
+        }
         let family = await idp.state.startFamily(
-            code: code, grant: grant, lifetime: idp.configuration.refreshTokenLifetime, now: now)
+            code: code, grant: grant, lifetime: idp.configuration.refreshTokenLifetime, now: now, dpopKeyThumbprint: dpop)
         let issued = try await TokenIssuer(idp: idp).issue(family: family, client: client, user: user, nonce: grant.request.nonce)
         return Responses.json(encoding: issued)
     }
 
     /// RFC 6749 §6, with rotation: the old refresh token is spent. A `scope` parameter is
     /// ignored: the new tokens carry the grant's original scopes.
-    private func refresh(_ form: FormData, client: RegisteredClient) async throws -> Response {
+    private func refresh(_ form: FormData, client: RegisteredClient, dpop: String?) async throws -> Response {
         guard let token = form["refresh_token"] else {
             return Responses.oauthError("invalid_request", "refresh_token is missing")
         }
-        let family = try await idp.state.useRefreshToken(token, clientID: client.id, now: idp.now)
+        let family = try await idp.state.useRefreshToken(
+            token, clientID: client.id, dpopKeyThumbprint: dpop, now: idp.now)
         guard let user = idp.user(subject: family.subject) else {
             throw GrantFailure.invalidGrant("the user no longer exists")
         }

@@ -34,11 +34,14 @@ extension IdPState {
     }
 
     /// Starts the token family of a redeemed code.
-    func startFamily(code: String, grant: CodeGrant, lifetime: Duration, now: Date) -> TokenFamily {
-        let family = TokenFamily(
+    func startFamily(
+        code: String, grant: CodeGrant, lifetime: Duration, now: Date, dpopKeyThumbprint: String? = nil
+    ) -> TokenFamily {
+        var family = TokenFamily(
             id: Random.token(), clientID: grant.request.clientID, subject: grant.subject, sessionID: grant.sessionID,
             scopes: grant.request.scopes, authTime: grant.authTime, expiresAt: now + lifetime.timeInterval,
             acr: grant.acr)
+        family.dpopKeyThumbprint = dpopKeyThumbprint
         families[family.id] = family
         redeemedCodes[Hash.sha256(code)]?.familyID = family.id
         return family
@@ -62,12 +65,19 @@ extension IdPState {
 
     /// Exchanges a refresh token (RFC 6749 §6) once: a token used a second time means it
     /// leaked, so the whole family is revoked (RFC 9700 §4.14.2).
-    func useRefreshToken(_ token: String, clientID: String, now: Date) throws(GrantFailure) -> TokenFamily {
+    func useRefreshToken(
+        _ token: String, clientID: String, dpopKeyThumbprint: String? = nil, now: Date
+    ) throws(GrantFailure) -> TokenFamily {
         let hash = Hash.sha256(token)
         guard let record = refreshTokens[hash], let family = families[record.familyID] else {
             throw .invalidGrant("the refresh token is unknown")
         }
         guard family.clientID == clientID else { throw .invalidGrant("the refresh token was issued to another client") }
+        // RFC 9449 §5: a bound family's refresh token needs a proof of the same key; checked
+        // before anything is spent, so a thief without the key cannot use the token up.
+        if let bound = family.dpopKeyThumbprint, bound != dpopKeyThumbprint {
+            throw .invalidGrant("the refresh token is bound to another DPoP key")
+        }
         if record.used {
             revokeFamily(family.id)
             throw .invalidGrant("the refresh token was already used; every token of this grant is revoked")

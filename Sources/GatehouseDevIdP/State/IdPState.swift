@@ -13,11 +13,42 @@ actor IdPState {
     var families: [String: TokenFamily] = [:]
     var refreshTokens: [String: RefreshRecord] = [:]
     var accessTokens: [String: AccessRecord] = [:]
+    /// DPoP proofs seen (key thumbprint + `jti`) → until when they are remembered (RFC 9449 §11.1).
+    var usedDPoPProofs: [String: Date] = [:]
+    /// The DPoP nonce and the one before it (RFC 9449 §8), rotated every five minutes.
+    var dpopNonce = Random.token()
+    var previousDPoPNonce: String?
+    var dpopNonceIssuedAt = Date.distantPast
     /// Pushed authorization requests (RFC 9126) by `request_uri`, each used at most once.
     var pushedRequests: [String: (request: AuthorizationRequest, expiresAt: Date)] = [:]
     /// `private_key_jwt` assertions seen (`client id` + `jti`) → their expiry (RFC 7523 §3: single use).
     var usedAssertions: [String: Date] = [:]
     private var lastPurge = Date.distantPast
+
+    /// The nonce DPoP proofs must carry now (rotated every five minutes).
+    func currentDPoPNonce(now: Date) -> String {
+        if now.timeIntervalSince(dpopNonceIssuedAt) > 300 {
+            if dpopNonceIssuedAt != .distantPast { previousDPoPNonce = dpopNonce }
+            dpopNonce = Random.token()
+            dpopNonceIssuedAt = now
+        }
+        return dpopNonce
+    }
+
+    /// Whether a proof's `nonce` is the current or the previous one.
+    func acceptsDPoPNonce(_ nonce: String?, now: Date) -> Bool {
+        let current = currentDPoPNonce(now: now)
+        guard let nonce else { return false }
+        return nonce == current || nonce == previousDPoPNonce
+    }
+
+    /// Records a DPoP proof; `false` when it was used before.
+    func useDPoPProof(_ key: String, until: Date, now: Date) -> Bool {
+        purgeIfDue(now)
+        guard usedDPoPProofs[key] == nil else { return false }
+        usedDPoPProofs[key] = until
+        return true
+    }
 
     /// Keeps a pushed authorization request; its `request_uri`.
     func push(_ request: AuthorizationRequest, lifetime: Duration, now: Date) -> String {
@@ -114,6 +145,7 @@ actor IdPState {
         redeemedCodes = redeemedCodes.filter { $0.value.until > now }
         usedAssertions = usedAssertions.filter { $0.value > now }
         pushedRequests = pushedRequests.filter { $0.value.expiresAt > now }
+        usedDPoPProofs = usedDPoPProofs.filter { $0.value > now }
         for (key, session) in sessions where session.expiresAt <= now {
             sessions[key] = nil
             sessionKeys[session.sessionID] = nil

@@ -18,6 +18,8 @@ struct AuthorizationRequest: Sendable {
     var acrValues: [String] = []
     /// `max_age`: an IdP session authenticated longer ago than this signs in again.
     var maxAge: Int? = nil
+    /// RFC 9449 §10 `dpop_jkt`: the code may be redeemed only with a proof of this key.
+    var dpopKeyThumbprint: String? = nil
 
     /// Whether the request asks for the one-time code step (``AuthenticationLevel/mfa``).
     var wantsMFA: Bool { acrValues.contains(AuthenticationLevel.mfa) }
@@ -73,6 +75,8 @@ struct TokenFamily: Sendable {
     var authTime: Date
     var expiresAt: Date
     var acr = AuthenticationLevel.password
+    /// The DPoP key the family's tokens are bound to (`cnf.jkt`); `nil`: bearer tokens.
+    var dpopKeyThumbprint: String? = nil
     var revoked = false
     var accessTokenHashes: Set<String> = []
     var refreshTokenHashes: Set<String> = []

@@ -13,6 +13,9 @@ public struct AuthorizationParameters: Sendable {
     public var resources: [String]
     /// Auth0-style `audience`.
     public var audience: String?
+    /// RFC 9449 §10 `dpop_jkt`: the thumbprint of the DPoP key the code will be redeemed with
+    /// (``DPoPKey/thumbprint``), binding the code to it.
+    public var dpopKeyThumbprint: String?
     /// Anything else a provider understands. The protocol parameters Gatehouse sets itself
     /// (`state`, `nonce`, `code_challenge`, …) cannot be overridden here.
     public var extra: [(String, String)]
@@ -40,7 +43,7 @@ public struct AuthorizationParameters: Sendable {
     /// The parameters Gatehouse sets itself, which ``extra`` cannot name.
     public static let reservedNames: Set<String> = [
         "response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
-        "code_challenge", "code_challenge_method", "request", "request_uri",
+        "code_challenge", "code_challenge_method", "request", "request_uri", "dpop_jkt",
     ]
 }
 

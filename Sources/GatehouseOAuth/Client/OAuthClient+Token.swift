@@ -2,16 +2,48 @@ import Foundation
 
 extension OAuthClient {
     /// Sends a grant to the token endpoint with client authentication and processes the answer.
-    func tokenRequest(_ form: [(String, String?)], metadata: ProviderMetadata) async throws(OAuthError) -> TokenSet {
-        var form = form
-        var headers: [(String, String)] = [("Content-Type", "application/x-www-form-urlencoded")]
-        try await configuration.authentication.apply(
-            clientID: configuration.clientID, metadata: metadata, now: clock.now, form: &form, headers: &headers)
-        let response = try await transport.send(
-            .POST, metadata.tokenEndpoint, headers: headers, body: Array(FormEncoding.encode(form).utf8),
-            endpoint: "token endpoint")
-        logger.debug("token endpoint answered", metadata: ["status": "\(response.status)"])
-        return try TokenResponse.process(response, receivedAt: clock.now)
+    func tokenRequest(
+        _ form: [(String, String?)], metadata: ProviderMetadata, dpop: DPoPKey? = nil
+    ) async throws(OAuthError) -> TokenSet {
+        var retriedWithNonce = false
+        while true {
+            var body = form
+            var headers: [(String, String)] = [("Content-Type", "application/x-www-form-urlencoded")]
+            // A new client assertion each time: its jti is single use.
+            try await configuration.authentication.apply(
+                clientID: configuration.clientID, metadata: metadata, now: clock.now, form: &body, headers: &headers)
+            if let dpop {
+                headers.append(("DPoP", try dpopProof(dpop, method: "POST", url: metadata.tokenEndpoint)))
+            }
+            let response = try await transport.send(
+                .POST, metadata.tokenEndpoint, headers: headers, body: Array(FormEncoding.encode(body).utf8),
+                endpoint: "token endpoint")
+            logger.debug("token endpoint answered", metadata: ["status": "\(response.status)"])
+            if dpop != nil, let nonce = response.headers.first(name: "dpop-nonce"), !nonce.isEmpty {
+                dpopNonce.withLock { $0 = nonce }
+                // RFC 9449 §8: `use_dpop_nonce` asks for one more try with the nonce just given.
+                if !retriedWithNonce, response.status == 400, TokenResponse.errorCode(response) == "use_dpop_nonce" {
+                    retriedWithNonce = true
+                    continue
+                }
+            }
+            let tokens = try TokenResponse.process(response, receivedAt: clock.now)
+            if dpop != nil, tokens.tokenType.lowercased() != "dpop" {
+                throw OAuthError(
+                    .dpopNotBound, "the provider answered a DPoP-bound token request with a \(tokens.tokenType) token")
+            }
+            return tokens
+        }
+    }
+
+    /// A DPoP proof for `method` `url` with the server's latest nonce.
+    func dpopProof(_ key: DPoPKey, method: String, url: String, accessToken: String? = nil) throws(OAuthError) -> String {
+        do {
+            return try key.proof(
+                method: method, url: url, accessToken: accessToken, nonce: dpopNonce.withLock { $0 }, now: clock.now)
+        } catch {
+            throw OAuthError(.invalidConfiguration, "the DPoP proof could not be signed")
+        }
     }
 
     /// Completes a login: checks the callback against the pending authorization, exchanges the
@@ -19,7 +51,12 @@ extension OAuthClient {
     ///
     /// Checks, in order: `state` (constant time), RFC 9207 `iss` (required when the provider
     /// advertises it), an `error` response, the presence of `code`.
-    public func exchange(_ callback: CallbackParameters, pending: PendingAuthorization) async throws(OAuthError) -> LoginResult {
+    ///
+    /// With `dpop`, the code is redeemed with a DPoP proof of that key (RFC 9449) and the
+    /// tokens must come back bound to it (`token_type: DPoP`).
+    public func exchange(
+        _ callback: CallbackParameters, pending: PendingAuthorization, dpop: DPoPKey? = nil
+    ) async throws(OAuthError) -> LoginResult {
         let metadata = try await metadata()
         guard let state = callback.state, constantTimeEqual(state, pending.state) else {
             throw OAuthError(.stateMismatch, "the callback's state is not the one this login sent")
@@ -47,7 +84,7 @@ extension OAuthClient {
                 ("redirect_uri", pending.redirectURI),
                 ("code_verifier", pending.codeVerifier),
             ],
-            metadata: metadata)
+            metadata: metadata, dpop: dpop)
 
         switch provider.identitySource {
         case .idToken:
@@ -101,13 +138,15 @@ extension OAuthClient {
     /// Uses a refresh token (RFC 6749 §6). A new ID token in the answer is validated and must
     /// name the same `subject` (OIDC Core §12.2). The result keeps the old refresh token when the
     /// provider does not rotate it. `invalid_grant` means the session is over.
-    public func refresh(_ tokens: TokenSet, subject: String? = nil) async throws(OAuthError) -> TokenSet {
+    ///
+    /// A DPoP-bound token set is refreshed with a proof of the same `dpop` key.
+    public func refresh(_ tokens: TokenSet, subject: String? = nil, dpop: DPoPKey? = nil) async throws(OAuthError) -> TokenSet {
         guard let refreshToken = tokens.refreshToken else {
             throw OAuthError(.invalidGrant, "there is no refresh token to use")
         }
         let metadata = try await metadata()
         let refreshed = try await tokenRequest(
-            [("grant_type", "refresh_token"), ("refresh_token", refreshToken)], metadata: metadata)
+            [("grant_type", "refresh_token"), ("refresh_token", refreshToken)], metadata: metadata, dpop: dpop)
         if let rawIDToken = refreshed.idToken, provider.isOpenIDConnect {
             // Not checked against idTokenMaxAge: some IdPs answer a refresh with the login's ID
             // token again (OIDC Core §12.2 asks for a new iat); the session is already ours.

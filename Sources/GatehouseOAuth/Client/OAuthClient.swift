@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 import Foundation
 public import Logging
 import JWTKit
+import Synchronization
 
 /// An OAuth 2.0 / OpenID Connect relying party for one provider and one client registration.
 ///
@@ -16,6 +17,8 @@ public final class OAuthClient: Sendable {
     let logger: Logger
     private let metadataCache: MetadataCache
     private let keyCaches: KeyCacheRegistry
+    /// The authorization server's latest DPoP nonce (RFC 9449 §8), sent with the next proof.
+    let dpopNonce = Mutex<String?>(nil)
 
     /// - Parameters:
     ///   - httpClient: the shared client for every IdP call. Default: ``defaultHTTPClient``,
@@ -119,6 +122,7 @@ public final class OAuthClient: Sendable {
         query.append(("acr_values", parameters.acrValues?.joined(separator: " ")))
         query.append(("max_age", parameters.maxAge.map(String.init)))
         query.append(("audience", parameters.audience))
+        query.append(("dpop_jkt", parameters.dpopKeyThumbprint))
         for resource in parameters.resources { query.append(("resource", resource)) }
         for (name, value) in parameters.extra {
             guard !AuthorizationParameters.reservedNames.contains(name) else {

@@ -100,6 +100,10 @@ extension OAuthError.Code {
     public static let idTokenTenantMismatch = Self("id_token_tenant_mismatch")
     public static let idTokenSubjectChanged = Self("id_token_sub_changed")
 
+    // MARK: DPoP
+    /// A token request with a DPoP proof got a token not bound to the key (RFC 9449 §5).
+    public static let dpopNotBound = Self("dpop_not_bound")
+
     // MARK: UserInfo
     public static let userInfoSubjectMismatch = Self("userinfo_sub_mismatch")
     public static let unverifiedEmail = Self("unverified_email")

@@ -3,6 +3,11 @@ import Foundation
 /// Turns a token endpoint answer into a ``TokenSet`` or an ``OAuthError`` — pure, so every
 /// malformed answer can be tested from bytes.
 enum TokenResponse {
+    /// The `error` of a JSON error answer, or `nil`.
+    static func errorCode(_ response: IdPResponse) -> String? {
+        decodeFields(response)?["error"]?.stringValue
+    }
+
     static func process(_ response: IdPResponse, receivedAt: Date) throws(OAuthError) -> TokenSet {
         let fields = decodeFields(response)
         // Some providers (GitHub) answer errors with 200; RFC 6749 §5.2 says 400/401.

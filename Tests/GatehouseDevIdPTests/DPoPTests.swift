@@ -1,0 +1,107 @@
+import AsyncHTTPClient
+import Foundation
+import GatehouseDevIdP
+import GatehouseOAuth
+import GatehouseTestSupport
+import Testing
+
+/// DPoP at the token endpoint (RFC 9449): ``OAuthClient`` proves possession of a ``DPoPKey``
+/// (retrying once with the server's nonce), and the development IdP binds the tokens to it
+/// (`cnf.jkt`, `token_type: DPoP`) and refuses what a strict server refuses — one test per rule.
+@Suite("DPoP")
+struct DPoPTests {
+    /// The JSON claims of a JWT, unverified.
+    static func claims(_ jwt: String) -> [String: Any]? {
+        let parts = jwt.split(separator: ".")
+        guard parts.count == 3 else { return nil }
+        var payload = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while payload.count % 4 != 0 { payload += "=" }
+        return Data(base64Encoded: payload).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+    }
+
+    @Test func tokensAreBoundToTheKeyAndRefreshNeedsIt() async throws {
+        try await IdPFixture.with { fixture in
+            let client = try fixture.client()
+            let key = DPoPKey()
+            var parameters = AuthorizationParameters()
+            parameters.dpopKeyThumbprint = key.thumbprint
+            let request = try await client.authorizationRequest(parameters)
+            #expect(TestBrowser.query(request.url)["dpop_jkt"] == key.thumbprint)
+            let callback = try await TestBrowser().signIn(at: request.url, username: "alice", password: "alice")
+            let result = try await client.exchange(
+                CallbackParameters(query: Substring(callback.query ?? "")), pending: request.pending, dpop: key)
+            #expect(result.tokens.tokenType == "DPoP")
+            let cnf = Self.claims(result.tokens.accessToken)?["cnf"] as? [String: String]
+            #expect(cnf?["jkt"] == key.thumbprint)
+
+            // Another key cannot refresh (and the refresh token survives the attempt).
+            await #expect(throws: OAuthError.self) { _ = try await client.refresh(result.tokens, dpop: DPoPKey()) }
+            await #expect(throws: OAuthError.self) { _ = try await client.refresh(result.tokens) }
+            let refreshed = try await client.refresh(result.tokens, dpop: key)
+            #expect(refreshed.tokenType == "DPoP" && refreshed.accessToken != result.tokens.accessToken)
+        }
+    }
+
+    @Test func aCodeBoundWithDPoPJKTNeedsThatKey() async throws {
+        try await IdPFixture.with { fixture in
+            let client = try fixture.client()
+            var parameters = AuthorizationParameters()
+            parameters.dpopKeyThumbprint = DPoPKey().thumbprint
+            let request = try await client.authorizationRequest(parameters)
+            let callback = try await TestBrowser().signIn(at: request.url, username: "alice", password: "alice")
+            await #expect(throws: OAuthError.self) {
+                _ = try await client.exchange(
+                    CallbackParameters(query: Substring(callback.query ?? "")), pending: request.pending, dpop: DPoPKey())
+            }
+        }
+    }
+
+    /// Raw token requests with hand-made proofs: each rule refused with `invalid_dpop_proof`
+    /// (or `use_dpop_nonce` without the nonce), and a good proof accepted.
+    @Test func everyProofRuleIsEnforced() async throws {
+        try await IdPFixture.with { fixture in
+            let endpoint = fixture.issuer + "/token"
+            let key = DPoPKey()
+            func post(_ proofs: [String]) async throws -> (status: Int, error: String?, nonce: String?) {
+                var request = HTTPClientRequest(url: endpoint)
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                request.headers.add(name: "Authorization", value: "Basic " + Data("rs-client:rs-secret".utf8).base64EncodedString())
+                for proof in proofs { request.headers.add(name: "DPoP", value: proof) }
+                request.body = .bytes(Array("grant_type=refresh_token&refresh_token=unknown".utf8))
+                let response = try await DOTBrowser.http.execute(request, timeout: .seconds(10))
+                let body = try await response.body.collect(upTo: 1 << 16)
+                let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
+                return (Int(response.status.code), json?["error"] as? String, response.headers.first(name: "dpop-nonce"))
+            }
+            let now = Date()
+            // No nonce yet: the server asks for one.
+            let first = try await post([try key.proof(method: "POST", url: endpoint, now: now)])
+            #expect(first.status == 400 && first.error == "use_dpop_nonce")
+            let nonce = try #require(first.nonce)
+            let cases: [(String, [String])] = [
+                ("wrong method", [try key.proof(method: "GET", url: endpoint, nonce: nonce, now: now)]),
+                ("wrong url", [try key.proof(method: "POST", url: fixture.issuer + "/other", nonce: nonce, now: now)]),
+                ("old iat", [try key.proof(method: "POST", url: endpoint, nonce: nonce, now: now.addingTimeInterval(-300))]),
+                ("future iat", [try key.proof(method: "POST", url: endpoint, nonce: nonce, now: now.addingTimeInterval(300))]),
+                ("two headers", [
+                    try key.proof(method: "POST", url: endpoint, nonce: nonce, now: now),
+                    try key.proof(method: "POST", url: endpoint, nonce: nonce, now: now),
+                ]),
+                ("not a JWS", ["not.a.proof"]),
+            ]
+            for (name, proofs) in cases {
+                let answer = try await post(proofs)
+                #expect(answer.status == 400 && answer.error == "invalid_dpop_proof", "\(name): \(answer)")
+            }
+            // A tampered signature.
+            let good = try key.proof(method: "POST", url: endpoint, nonce: nonce, now: now)
+            let tampered = String(good.dropLast(2)) + (good.hasSuffix("AA") ? "BB" : "AA")
+            #expect(try await post([tampered]).error == "invalid_dpop_proof")
+            // A valid proof passes the DPoP checks (the refresh token itself is unknown), once.
+            #expect(try await post([good]).error == "invalid_grant")
+            #expect(try await post([good]).error == "invalid_dpop_proof", "a replayed jti")
+            #expect(try await post([try key.proof(method: "POST", url: endpoint, nonce: "stale", now: now)]).error == "use_dpop_nonce")
+        }
+    }
+}
