@@ -103,7 +103,9 @@ public final class AuthService: Sendable {
     /// The refresher of the provider a session came from; `nil` when that provider is no
     /// longer configured.
     func refresher(for session: Session) -> TokenRefresher? {
-        providerIndex[session.provider].map { refreshers[$0] }
+        // One provider (the usual case): a string comparison, no dictionary lookup.
+        if refreshers.count == 1 { return session.provider == providers[0].id ? refreshers[0] : nil }
+        return providerIndex[session.provider].map { refreshers[$0] }
     }
 
     /// The session for `request`'s cookie, with its access token refreshed when it is about

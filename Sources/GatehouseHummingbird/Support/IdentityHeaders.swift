@@ -8,7 +8,10 @@ public import Hummingbird
 /// become spaces (swift-http-types), so a claim cannot inject a header.
 public enum IdentityHeaders {
     public static func values(for identity: Identity, provider: String? = nil) -> [(HTTPFields.Element.Name, String)] {
-        var values: [(HTTPFields.Element.Name, String)] = [(.forwardedUser, identity.subject)]
+        // One allocation: this runs on every proxied request.
+        var values: [(HTTPFields.Element.Name, String)] = []
+        values.reserveCapacity(5)
+        values.append((.forwardedUser, identity.subject))
         if let provider { values.append((.forwardedProvider, provider)) }
         if let email = identity.email { values.append((.forwardedEmail, email)) }
         if let username = identity.preferredUsername { values.append((.forwardedPreferredUsername, username)) }
