@@ -42,6 +42,35 @@ struct DPoPTests {
         }
     }
 
+    /// A bound token at a resource (the IdP's userinfo): `dpopRequest` sends `Authorization:
+    /// DPoP` with a proof carrying `ath`, learns the resource's nonce on the first `401` and
+    /// tries once more; the same token as a bearer, or with another key's proof, is refused.
+    @Test func aBoundTokenCallsAResourceWithAProof() async throws {
+        try await IdPFixture.with { fixture in
+            let client = try fixture.client()
+            let key = DPoPKey()
+            let request = try await client.authorizationRequest()
+            let callback = try await TestBrowser().signIn(at: request.url, username: "alice", password: "alice")
+            let tokens = try await client.exchange(
+                CallbackParameters(query: Substring(callback.query ?? "")), pending: request.pending, dpop: key
+            ).tokens
+            let userinfo = fixture.issuer + "/userinfo"
+            let response = try await client.dpopRequest(
+                HTTPClientRequest(url: userinfo), accessToken: tokens.accessToken, key: key)
+            #expect(response.status == .ok)
+            let body = try await response.body.collect(upTo: 1 << 16)
+            #expect(String(buffer: body).contains("\"sub\":\"alice\""))
+
+            var bearer = HTTPClientRequest(url: userinfo)
+            bearer.headers.add(name: "Authorization", value: "Bearer " + tokens.accessToken)
+            let downgraded = try await DOTBrowser.http.execute(bearer, timeout: .seconds(10))
+            #expect(downgraded.status == .unauthorized)
+            let stolen = try await client.dpopRequest(HTTPClientRequest(url: userinfo), accessToken: tokens.accessToken, key: DPoPKey())
+            #expect(stolen.status == .unauthorized)
+            #expect(stolen.headers.first(name: "www-authenticate")?.contains("invalid_dpop_proof") == true)
+        }
+    }
+
     @Test func aCodeBoundWithDPoPJKTNeedsThatKey() async throws {
         try await IdPFixture.with { fixture in
             let client = try fixture.client()

@@ -21,11 +21,11 @@ enum DPoPVerifier {
         }
     }
 
-    /// The proof's key thumbprint, when `request` carries a valid proof for `method` `url`;
-    /// `nil` when it carries none.
-    static func verify(_ request: Request, method: String, url: String, idp: IdentityProvider) async throws(Failure)
-        -> String?
-    {
+    /// The proof's key thumbprint, when `request` carries a valid proof for `method` `url`
+    /// (and, at a resource, `accessToken`'s hash in `ath`); `nil` when it carries none.
+    static func verify(
+        _ request: Request, method: String, url: String, accessToken: String? = nil, idp: IdentityProvider
+    ) async throws(Failure) -> String? {
         guard let name = HTTPFields.Element.Name("DPoP") else { return nil }
         let values = request.headers[values: name]
         guard !values.isEmpty else { return nil }
@@ -56,6 +56,11 @@ enum DPoPVerifier {
         }
         guard let jti = claims["jti"] as? String, !jti.isEmpty, jti.utf8.count <= 256 else {
             throw invalid("the DPoP proof needs a jti")
+        }
+        if let accessToken {
+            guard claims["ath"] as? String == Base64URL.encode(SHA256.hash(data: Array(accessToken.utf8))) else {
+                throw invalid("the DPoP proof's ath must be the access token's hash")
+            }
         }
         let thumbprint = Base64URL.encode(
             SHA256.hash(data: Array("{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"\(Base64URL.encode(x))\",\"y\":\"\(Base64URL.encode(y))\"}".utf8)))

@@ -13,13 +13,34 @@ struct ResourceRoutes: Sendable {
 
     /// The claims of the access token's user, as its scopes allow. A missing, unknown,
     /// expired or revoked token gets `401` with `WWW-Authenticate: Bearer` (RFC 6750 §3).
+    ///
+    /// A DPoP-bound token (RFC 9449 §7) must come as `Authorization: DPoP` with a proof of its
+    /// key for this request (`ath` included): as a bearer token it is refused.
     func userInfo(_ request: Request) async -> Response {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            return unauthorized(nil)
-        }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard let header = request.headers[.authorization] else { return unauthorized(nil) }
+        let lowered = header.lowercased()
+        let isDPoP = lowered.hasPrefix("dpop ")
+        guard isDPoP || lowered.hasPrefix("bearer ") else { return unauthorized(nil) }
+        let token = String(header.dropFirst(isDPoP ? 5 : 7)).trimmingCharacters(in: .whitespaces)
         guard let family = await idp.state.accessToken(token, now: idp.now), let user = idp.user(subject: family.subject)
         else {
+            return unauthorized("invalid_token")
+        }
+        if let bound = family.dpopKeyThumbprint {
+            guard isDPoP else { return unauthorized("invalid_token", scheme: "DPoP") }
+            let method = request.method == .post ? "POST" : "GET"
+            do {
+                let proven = try await DPoPVerifier.verify(
+                    request, method: method, url: idp.issuer + "/userinfo", accessToken: token, idp: idp)
+                guard proven == bound else { return unauthorized("invalid_dpop_proof", scheme: "DPoP") }
+            } catch {
+                var response = unauthorized(error.error, scheme: "DPoP")
+                if let name = HTTPFields.Element.Name("DPoP-Nonce") {
+                    response.headers[name] = await idp.state.currentDPoPNonce(now: idp.now)
+                }
+                return response
+            }
+        } else if isDPoP {
             return unauthorized("invalid_token")
         }
         var claims = TokenClaims(issuer: idp.issuer, subject: user.subject, audience: family.clientID, issuedAt: 0, lifetime: .zero)
@@ -44,9 +65,9 @@ struct ResourceRoutes: Sendable {
         return Response(status: .ok, headers: [.cacheControl: "no-store"])
     }
 
-    private func unauthorized(_ error: String?) -> Response {
+    private func unauthorized(_ error: String?, scheme: String = "Bearer") -> Response {
         var headers = HTTPFields()
-        headers[.wwwAuthenticate] = error.map { "Bearer error=\"\($0)\"" } ?? "Bearer"
+        headers[.wwwAuthenticate] = error.map { "\(scheme) error=\"\($0)\"" } ?? scheme
         headers[.cacheControl] = "no-store"
         return Response(status: .unauthorized, headers: headers)
     }

@@ -19,6 +19,8 @@ public final class OAuthClient: Sendable {
     private let keyCaches: KeyCacheRegistry
     /// The authorization server's latest DPoP nonce (RFC 9449 §8), sent with the next proof.
     let dpopNonce = Mutex<String?>(nil)
+    /// Resource servers' DPoP nonces by origin (``dpopRequest(_:accessToken:key:timeout:)``).
+    let resourceNonces = Mutex<[String: String]>([:])
 
     /// - Parameters:
     ///   - httpClient: the shared client for every IdP call. Default: ``defaultHTTPClient``,

@@ -1,0 +1,53 @@
+public import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+extension OAuthClient {
+    /// Calls a resource server with a DPoP-bound access token (RFC 9449 §7): the token as
+    /// `Authorization: DPoP`, a fresh proof of `key` for this method and URL with `ath` (the
+    /// token's hash) and the server's last nonce, and — when the server answers `401` with
+    /// `use_dpop_nonce` and a `DPoP-Nonce` — one more try with that nonce. A request whose body
+    /// is a stream is not tried again (it cannot be sent twice).
+    ///
+    /// Nonces are kept per origin (a resource server's are its own, §9).
+    public func dpopRequest(
+        _ request: HTTPClientRequest, accessToken: String, key: DPoPKey, timeout: Duration = .seconds(30)
+    ) async throws -> HTTPClientResponse {
+        let origin = Self.origin(of: request.url)
+        var retried = false
+        while true {
+            var attempt = request
+            let nonce = resourceNonces.withLock { $0[origin] }
+            attempt.headers.replaceOrAdd(name: "Authorization", value: "DPoP " + accessToken)
+            attempt.headers.replaceOrAdd(
+                name: "DPoP",
+                value: try key.proof(
+                    method: request.method.rawValue, url: request.url, accessToken: accessToken, nonce: nonce, now: clock.now))
+            let response = try await transport.client.execute(attempt, timeout: TimeAmount(timeout))
+            if let fresh = response.headers.first(name: "dpop-nonce"), !fresh.isEmpty {
+                resourceNonces.withLock { $0[origin] = fresh }
+                let challenge = response.headers[canonicalForm: "www-authenticate"].joined(separator: ", ")
+                if !retried, response.status == .unauthorized, challenge.contains("use_dpop_nonce"), Self.isReplayable(request) {
+                    retried = true
+                    // Read and drop the refusal's body so the connection can be reused.
+                    _ = try? await response.body.collect(upTo: 64 * 1024)
+                    continue
+                }
+            }
+            return response
+        }
+    }
+
+    /// `scheme://host[:port]` of `url`, lower case.
+    static func origin(of url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
+            return url
+        }
+        return scheme.lowercased() + "://" + host.lowercased() + (components.port.map { ":\($0)" } ?? "")
+    }
+
+    /// Whether `request` can be sent again: no body, or bytes.
+    private static func isReplayable(_ request: HTTPClientRequest) -> Bool {
+        request.body == nil || request.method == .GET || request.method == .HEAD
+    }
+}
