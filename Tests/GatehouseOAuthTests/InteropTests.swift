@@ -169,15 +169,19 @@ struct InteropTests {
     /// whose access log the test reads; its other users never call userinfo.)
     @Test func thinIDTokenIsCompletedFromUserInfoAndOnlyThen() async throws {
         let issuer = try DOT.refreshIssuer()
-        func userInfoCalls() async throws -> Int {
+        // Counted per client (the IdP logs each userinfo request with its client): other tests
+        // call userinfo on this instance meanwhile. gatehouse-life-75 sends complete ID tokens
+        // and no other test asks userinfo with it; gatehouse-thin is this test's alone.
+        func userInfoCalls(_ clientID: String) async throws -> Int {
             try await Task.sleep(for: .milliseconds(500))  // Django logs just after answering
-            return try DOT.refreshInstanceRequests(containing: "\"GET /o/userinfo/")
+            return try DOT.refreshInstanceRequests(containing: "gatehouse-idp: userinfo for \(clientID)")
         }
-        let before = try await userInfoCalls()
-        let complete = try await login(try DOT.client(issuer: issuer))
+        let completeBefore = try await userInfoCalls("gatehouse-life-75")
+        let complete = try await login(try DOT.client("gatehouse-life-75", issuer: issuer))
         #expect(complete.identity.email == "alice@example.com")
-        #expect(try await userInfoCalls() == before)
+        #expect(try await userInfoCalls("gatehouse-life-75") == completeBefore)
 
+        let before = try await userInfoCalls(DOT.thinClient)
         let thin = try await login(try DOT.client(DOT.thinClient, issuer: issuer))
         #expect(thin.idToken?.claims.all["email"] == nil)  // the IdP did leave them out
         #expect(thin.idToken?.claims.all["groups"] == nil)
@@ -187,7 +191,7 @@ struct InteropTests {
         #expect(thin.identity.name == "Alice Liddell")
         #expect(thin.identity.preferredUsername == "alice")
         #expect(thin.identity.groups == ["staff"])
-        #expect(try await userInfoCalls() == before + 1)
+        #expect(try await userInfoCalls(DOT.thinClient) == before + 1)
     }
 
     @Test func refreshWithRotation() async throws {

@@ -22,6 +22,28 @@ enum ClientAuthenticator {
         }
     }
 
+    /// A client-authenticated form POST (the token, PAR and revocation endpoints): its form
+    /// (no parameter repeated) and its client, or the answer refusing it.
+    static func authenticatedForm(_ request: Request, idp: IdentityProvider) async throws -> AuthenticatedForm {
+        guard let form = try await request.formBody() else {
+            return .refused(Responses.oauthError("invalid_request", "the body must be application/x-www-form-urlencoded"))
+        }
+        if let name = form.repeated.sorted().first {
+            return .refused(Responses.oauthError("invalid_request", "the parameter \(name) appears more than once"))
+        }
+        do throws(Failure) {
+            return .accepted(form, try await authenticate(request, form: form, idp: idp))
+        } catch {
+            return .refused(error.response)
+        }
+    }
+
+    /// What ``authenticatedForm(_:idp:)`` found.
+    enum AuthenticatedForm {
+        case accepted(FormData, RegisteredClient)
+        case refused(Response)
+    }
+
     /// The authenticated client, by whichever method the request uses.
     static func authenticate(_ request: Request, form: FormData, idp: IdentityProvider) async throws(Failure)
         -> RegisteredClient

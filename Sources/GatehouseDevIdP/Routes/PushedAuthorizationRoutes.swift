@@ -14,17 +14,10 @@ struct PushedAuthorizationRoutes: Sendable {
     }
 
     func push(_ request: Request) async throws -> Response {
-        guard let form = try await request.formBody() else {
-            return Responses.oauthError("invalid_request", "the body must be application/x-www-form-urlencoded")
-        }
-        if let name = form.repeated.sorted().first {
-            return Responses.oauthError("invalid_request", "the parameter \(name) appears more than once")
-        }
-        let client: RegisteredClient
-        do {
-            client = try await ClientAuthenticator.authenticate(request, form: form, idp: idp)
-        } catch {
-            return error.response
+        let (form, client): (FormData, RegisteredClient)
+        switch try await ClientAuthenticator.authenticatedForm(request, idp: idp) {
+        case .accepted(let accepted, let authenticated): (form, client) = (accepted, authenticated)
+        case .refused(let refusal): return refusal
         }
         // §2.1: the request's client_id, when repeated in the body, must be the authenticated one.
         if let stated = form["client_id"], stated != client.id {

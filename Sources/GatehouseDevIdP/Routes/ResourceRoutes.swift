@@ -51,14 +51,10 @@ struct ResourceRoutes: Sendable {
     /// RFC 7009 §2: `200` whether or not the token was known; a token of another client is
     /// left alone.
     func revoke(_ request: Request) async throws -> Response {
-        guard let form = try await request.formBody() else {
-            return Responses.oauthError("invalid_request", "the body must be application/x-www-form-urlencoded")
-        }
-        let client: RegisteredClient
-        do {
-            client = try await ClientAuthenticator.authenticate(request, form: form, idp: idp)
-        } catch {
-            return error.response
+        let (form, client): (FormData, RegisteredClient)
+        switch try await ClientAuthenticator.authenticatedForm(request, idp: idp) {
+        case .accepted(let accepted, let authenticated): (form, client) = (accepted, authenticated)
+        case .refused(let refusal): return refusal
         }
         guard let token = form["token"] else { return Responses.oauthError("invalid_request", "token is missing") }
         await idp.state.revoke(token, clientID: client.id)

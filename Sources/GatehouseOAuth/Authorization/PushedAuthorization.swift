@@ -11,13 +11,3 @@ public enum PushedAuthorization: String, Sendable, CaseIterable {
     case never
 }
 
-/// The pushed authorization response (RFC 9126 §2.2).
-struct PushedAuthorizationResponse: Decodable {
-    var requestURI: String
-    var expiresIn: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case requestURI = "request_uri"
-        case expiresIn = "expires_in"
-    }
-}

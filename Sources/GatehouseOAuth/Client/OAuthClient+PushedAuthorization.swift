@@ -49,27 +49,13 @@ extension OAuthClient {
         let response = try await transport.send(
             .POST, endpoint, headers: headers, body: Array(FormEncoding.encode(form).utf8),
             endpoint: "pushed authorization request endpoint")
-        let json = try? JSONDecoder().decode([String: JSONValue].self, from: Data(response.body))
-        if let json, let error = json["error"]?.stringValue {
-            throw OAuthError.fromResponse(
-                OAuthErrorResponse(
-                    error: error, errorDescription: json["error_description"]?.stringValue,
-                    errorURI: json["error_uri"]?.stringValue),
-                httpStatus: response.status)
-        }
-        guard (200..<300).contains(response.status) else {
-            throw OAuthError(
-                .unexpectedStatus, "the pushed authorization request endpoint answered HTTP \(response.status)",
-                httpStatus: response.status, bodyExcerpt: response.excerpt)
-        }
-        guard let pushed = try? JSONDecoder().decode(PushedAuthorizationResponse.self, from: Data(response.body)),
-            !pushed.requestURI.isEmpty, pushed.requestURI.utf8.count <= 2048
+        let fields = try TokenResponse.successFields(response, endpoint: "pushed authorization request endpoint")
+        guard let requestURI = fields?["request_uri"]?.stringValue, !requestURI.isEmpty, requestURI.utf8.count <= 2048
         else {
             throw OAuthError(
                 .malformedResponse, "the pushed authorization request endpoint's answer has no request_uri",
                 httpStatus: response.status)
         }
-        logger.debug("authorization request pushed", metadata: ["expires_in": "\(pushed.expiresIn ?? 0)"])
-        return pushed.requestURI
+        return requestURI
     }
 }

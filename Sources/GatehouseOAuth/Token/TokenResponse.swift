@@ -8,7 +8,10 @@ enum TokenResponse {
         decodeFields(response)?["error"]?.stringValue
     }
 
-    static func process(_ response: IdPResponse, receivedAt: Date) throws(OAuthError) -> TokenSet {
+    /// The fields of an answer that is neither an OAuth error (the provider's ``OAuthError``)
+    /// nor another non-2xx status (``OAuthError/Code/unexpectedStatus``, naming `endpoint`);
+    /// `nil` when a 2xx body has no fields.
+    static func successFields(_ response: IdPResponse, endpoint: String) throws(OAuthError) -> [String: JSONValue]? {
         let fields = decodeFields(response)
         // Some providers (GitHub) answer errors with 200; RFC 6749 §5.2 says 400/401.
         if let fields, let error = fields["error"]?.stringValue {
@@ -21,9 +24,14 @@ enum TokenResponse {
         }
         guard (200..<300).contains(response.status) else {
             throw OAuthError(
-                .unexpectedStatus, "the token endpoint answered HTTP \(response.status)",
+                .unexpectedStatus, "the \(endpoint) answered HTTP \(response.status)",
                 httpStatus: response.status, bodyExcerpt: response.excerpt)
         }
+        return fields
+    }
+
+    static func process(_ response: IdPResponse, receivedAt: Date) throws(OAuthError) -> TokenSet {
+        let fields = try successFields(response, endpoint: "token endpoint")
         // No excerpt for a 2xx body: it may hold tokens.
         guard let fields else {
             throw OAuthError(

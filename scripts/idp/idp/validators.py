@@ -6,6 +6,9 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 # tests read it (the access log cannot tell a refresh from a login's code exchange, which
 # other tests make on the same instance at the same time).
 REFRESH_GRANT_MARKER = "gatehouse-idp: refresh_token grant"
+# Written for every userinfo request, with the client the access token belongs to: a test counts
+# its own client's calls while other tests call userinfo on the same instance.
+USERINFO_MARKER = "gatehouse-idp: userinfo for"
 
 
 # Clients whose ID tokens carry only the protocol claims (sub, iss, aud, exp, nonce, ...):
@@ -55,6 +58,11 @@ class GatehouseTestValidator(OAuth2Validator):
         if grant_type == "client_credentials" and client_id in CLIENT_CREDENTIALS_TOO:
             return True
         return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+
+    def get_userinfo_claims(self, request):
+        client_id = getattr(request.client, "client_id", "-")
+        print(f"{USERINFO_MARKER} {client_id}", file=sys.stderr, flush=True)
+        return super().get_userinfo_claims(request)
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         print(REFRESH_GRANT_MARKER, file=sys.stderr, flush=True)
