@@ -294,8 +294,9 @@ import Testing
         await #expect(throws: StoreError.timeout) {
             try await PostgresDriver.withDriver(url: closedPort, logger: Self.logger, options: options) { _ in }
         }
-        // Loose bound (CI load): the point is a deadline instead of a hang; the defaults are 60 s.
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Loose bound: the point is a deadline instead of a hang (the defaults are 60 s); a
+        // clean-clone CI run under full parallel load once took 10.3 s here.
+        #expect(ContinuousClock.now - started < .seconds(30))
 
         let driver = try PostgresDriver(url: closedPort, logger: Self.logger, options: options)
         await withTaskGroup(of: Void.self) { group in
@@ -303,7 +304,7 @@ import Testing
             let queryStarted = ContinuousClock.now
             await #expect(throws: StoreError.timeout) { try await driver.session(Self.randomHash()) }
             await #expect(throws: StoreError.timeout) { try await driver.withSessionLock(Self.randomHash()) {} }
-            #expect(ContinuousClock.now - queryStarted < .seconds(10))
+            #expect(ContinuousClock.now - queryStarted < .seconds(30))
             group.cancelAll()
         }
     }
@@ -317,7 +318,8 @@ import Testing
         try await Self.withDriver(options) { driver in
             let started = ContinuousClock.now
             await #expect(throws: StoreError.timeout) { try await driver.rows("sleep", "SELECT pg_sleep(10)") }
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // Before the statement would have ended by itself, with room for a loaded machine.
+            #expect(ContinuousClock.now - started < .seconds(9))
             // The pool recovers (a closed connection is replaced).
             let one = try await driver.rows("test", "SELECT 1::bigint")
             #expect(try PostgresDriver.singleInt(one) == 1)
