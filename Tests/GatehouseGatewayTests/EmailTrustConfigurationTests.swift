@@ -44,7 +44,7 @@ struct EmailTrustConfigurationTests {
                 "GATEHOUSE_ISSUER": issuer ?? "", "GATEHOUSE_MICROSOFT_TENANTS": Self.tenant.uppercased() + ", " + Self.tenant,
             ]))
         #expect(configuration.shorthandProvider.microsoftTenants == [Self.tenant, Self.tenant])
-        let provider = Gateway.provider(configuration)
+        let provider = configuration.shorthandProvider.provider
         // The allow-list reaches the issuer policy: the tenant's RFC 9207 `iss`, and no other.
         let template = "https://login.microsoftonline.com/{tenantid}/v2.0"
         #expect(
@@ -54,7 +54,8 @@ struct EmailTrustConfigurationTests {
             !provider.issuerPolicy.acceptsAuthorizationResponse(
                 issuer: "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0", discovered: template))
         // The OAuth client, made as serve makes it, accepts the provider.
-        _ = try Gateway.makeOAuthClient(configuration, endpointOverrides: .init(), logger: .init(label: "test"))
+        _ = try configuration.shorthandProvider.makeOAuthClient(
+            gateway: configuration, endpointOverrides: .init(), logger: .init(label: "test"))
     }
 
     @Test func tenantListIsChecked() async throws {
@@ -84,7 +85,8 @@ struct EmailTrustConfigurationTests {
         configuration.shorthandProvider.kind = "microsoft"
         configuration.shorthandProvider.issuer = nil
         #expect {
-            _ = try Gateway.makeOAuthClient(configuration, endpointOverrides: .init(), logger: .init(label: "test"))
+            _ = try configuration.shorthandProvider.makeOAuthClient(
+                gateway: configuration, endpointOverrides: .init(), logger: .init(label: "test"))
         } throws: { error in
             (error as? ConfigurationError)?.variable == "GATEHOUSE_MICROSOFT_TENANTS"
         }
@@ -94,22 +96,22 @@ struct EmailTrustConfigurationTests {
     /// either can be set, and anything else is refused.
     @Test func requireEmailVerifiedDefaultsAndOverrides() async throws {
         let generic = try await GatewayConfiguration.load(environment: ConfigurationTests.minimal)
-        #expect(Gateway.provider(generic).emailVerification == .ifPresent)
+        #expect(generic.shorthandProvider.provider.emailVerification == .ifPresent)
 
         var strict = ConfigurationTests.minimal
         strict["GATEHOUSE_REQUIRE_EMAIL_VERIFIED"] = "always"
         let strictConfiguration = try await GatewayConfiguration.load(environment: strict)
-        #expect(Gateway.provider(strictConfiguration).emailVerification == .always)
+        #expect(strictConfiguration.shorthandProvider.provider.emailVerification == .always)
 
         let microsoft = try await GatewayConfiguration.load(
             environment: Self.microsoft(["GATEHOUSE_MICROSOFT_TENANTS": Self.tenant]))
-        #expect(Gateway.provider(microsoft).emailVerification == .always(claim: "xms_edov"))
+        #expect(microsoft.shorthandProvider.provider.emailVerification == .always(claim: "xms_edov"))
 
         let lenient = try await GatewayConfiguration.load(
             environment: Self.microsoft([
                 "GATEHOUSE_MICROSOFT_TENANTS": Self.tenant, "GATEHOUSE_REQUIRE_EMAIL_VERIFIED": "IF_PRESENT",
             ]))
-        #expect(Gateway.provider(lenient).emailVerification == EmailVerification(claim: "xms_edov", isRequired: false))
+        #expect(lenient.shorthandProvider.provider.emailVerification == EmailVerification(claim: "xms_edov", isRequired: false))
 
         strict["GATEHOUSE_REQUIRE_EMAIL_VERIFIED"] = "sometimes"
         let error = await Self.loadError(strict)

@@ -1,5 +1,4 @@
 import GatehouseHummingbird
-import GatehouseOAuth
 
 extension GatewayConfiguration {
     /// The providers users sign in with: the file's `providers:`, else the shorthand.
@@ -18,9 +17,6 @@ extension GatewayConfiguration {
         }
     }
 
-    /// The Entra ID tenant `GATEHOUSE_ISSUER` names, `common` without an issuer.
-    var microsoftTenant: String { shorthandProvider.microsoftTenant }
-
     /// `GATEHOUSE_MICROSOFT_TENANTS` and `GATEHOUSE_REQUIRE_EMAIL_VERIFIED`, checked against the
     /// provider: a multi-tenant Microsoft issuer needs the tenant allow-list (nOAuth: another
     /// tenant's admin can give a user any address).
@@ -31,7 +27,7 @@ extension GatewayConfiguration {
                 "GATEHOUSE_MICROSOFT_TENANTS", "\"\(tenant)\" is not a tenant id (a GUID, the tid claim of the tenant's tokens)")
         }
         shorthandProvider.microsoftTenants = tenants.map { $0.lowercased() }
-        try checkMicrosoftTenants()
+        try shorthandProvider.checkMicrosoftTenants()
         if let rule = values.string("REQUIRE_EMAIL_VERIFIED")?.lowercased() {
             switch rule {
             case "always": shorthandProvider.requireEmailVerified = true
@@ -41,20 +37,10 @@ extension GatewayConfiguration {
         }
     }
 
-    /// The shorthand's tenants against its preset and issuer (at loading, and again when the
-    /// OAuth client is made from a configuration built in code).
-    func checkMicrosoftTenants() throws {
-        try shorthandProvider.checkMicrosoftTenants()
-    }
-
     /// A GUID, as Entra ID writes tenant ids: 8-4-4-4-12 hexadecimal digits.
     static func isTenantID(_ text: String) -> Bool {
         let groups = text.split(separator: "-", omittingEmptySubsequences: false)
         return groups.map(\.utf8.count) == [8, 4, 4, 4, 12] && groups.allSatisfy { $0.allSatisfy(\.isHexDigit) }
     }
 
-    /// The email rule of `provider` with the shorthand's settings.
-    func emailVerification(for provider: Provider) -> EmailVerification {
-        shorthandProvider.emailVerification(for: provider)
-    }
 }

@@ -23,20 +23,6 @@ extension Gateway {
         }
     }
 
-    /// The provider preset for `GATEHOUSE_PROVIDER`, with the email rule of
-    /// `GATEHOUSE_REQUIRE_EMAIL_VERIFIED`.
-    static func provider(_ configuration: GatewayConfiguration) -> Provider {
-        configuration.shorthandProvider.provider
-    }
-
-    /// The OAuth client of the environment's one provider.
-    static func makeOAuthClient(
-        _ configuration: GatewayConfiguration, endpointOverrides: OAuthClient.EndpointOverrides, logger: Logger
-    ) throws -> OAuthClient {
-        try configuration.shorthandProvider.makeOAuthClient(
-            gateway: configuration, endpointOverrides: endpointOverrides, logger: logger)
-    }
-
     /// The providers users sign in with (``GatewayConfiguration/loginProviders``), each with
     /// its OAuth client.
     static func makeLoginProviders(

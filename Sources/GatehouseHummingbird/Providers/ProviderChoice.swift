@@ -13,33 +13,33 @@ enum ProviderChoice {
     static func make(
         requested: String?, returnPath: String, requirements: LoginRequirements, auth: AuthService
     ) -> ProviderChoice {
-        let allowedIDs = requirements.providers
-        let allowed = allowedIDs.map { ids in auth.providers.filter { ids.contains($0.id) } } ?? auth.providers
+        let allowed = requirements.providers.map { ids in auth.providers.filter { ids.contains($0.id) } } ?? auth.providers
+        /// `400` with a link back to the choice (with `choice`) for this return path.
+        func refused(_ title: String, _ message: String, _ category: String, choice: Bool = true) -> ProviderChoice {
+            .refused(
+                Page(
+                    status: .badRequest, title: title, message: message, category: category,
+                    link: choice ? (href: LoginChallenge.startPath(returnPath: returnPath), text: "Choose how to sign in") : nil))
+        }
         if let requested {
             guard let provider = auth.provider(id: requested) else {
-                return .refused(
-                    Page(
-                        status: .badRequest, title: "Unknown sign-in provider",
-                        message: "This sign-in link names a provider this application does not know.",
-                        category: "unknown_provider", link: (href: LoginChallenge.startPath(returnPath: returnPath), text: "Choose how to sign in")))
+                return refused(
+                    "Unknown sign-in provider", "This sign-in link names a provider this application does not know.",
+                    "unknown_provider")
             }
             guard allowed.contains(where: { $0.id == provider.id }) else {
-                return .refused(
-                    Page(
-                        status: .badRequest, title: "Provider not allowed here",
-                        message: "The page you asked for does not accept sign-in with \(provider.name).",
-                        category: "provider_not_allowed", link: (href: LoginChallenge.startPath(returnPath: returnPath), text: "Choose how to sign in")))
+                return refused(
+                    "Provider not allowed here", "The page you asked for does not accept sign-in with \(provider.name).",
+                    "provider_not_allowed")
             }
             return .provider(provider)
         }
         switch allowed.count {
         case 1: return .provider(allowed[0])
         case 0:
-            return .refused(
-                Page(
-                    status: .badRequest, title: "No sign-in provider",
-                    message: "The page you asked for accepts no sign-in provider this application has.",
-                    category: "no_provider"))
+            return refused(
+                "No sign-in provider", "The page you asked for accepts no sign-in provider this application has.",
+                "no_provider", choice: false)
         default: return .chooser(allowed)
         }
     }

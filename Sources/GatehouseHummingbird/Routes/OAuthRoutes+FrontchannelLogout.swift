@@ -41,7 +41,7 @@ extension OAuthRoutes {
         AuthMetrics.frontchannelLogout("succeeded")
         var response = Page(status: .ok, title: "Signed out", message: "You are signed out of this application.").response()
         // Framed by the provider's logout page: its origin only, no other site.
-        let ancestors = Set([metadata.issuer, metadata.endSessionEndpoint ?? metadata.issuer].compactMap(Self.origin(of:)))
+        let ancestors = Set([metadata.issuer, metadata.endSessionEndpoint ?? metadata.issuer].compactMap(EndpointURL.origin(of:)))
         response.headers[.contentSecurityPolicy] =
             "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors "
             + (ancestors.isEmpty ? "'none'" : ancestors.sorted().joined(separator: " "))
@@ -60,14 +60,6 @@ extension OAuthRoutes {
             if let metadata = try? await provider.client.metadata(), metadata.issuer == issuer { return (provider, metadata) }
         }
         return nil
-    }
-
-    /// `scheme://host[:port]` of a URL, lower case.
-    static func origin(of url: String) -> String? {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-            let host = components.host?.lowercased(), !host.isEmpty
-        else { return nil }
-        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 
     /// Logs the reason (never the `sid`) and answers `400`.

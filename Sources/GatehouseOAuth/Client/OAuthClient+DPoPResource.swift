@@ -13,7 +13,7 @@ extension OAuthClient {
     public func dpopRequest(
         _ request: HTTPClientRequest, accessToken: String, key: DPoPKey, timeout: Duration = .seconds(30)
     ) async throws -> HTTPClientResponse {
-        let origin = Self.origin(of: request.url)
+        let origin = EndpointURL.origin(of: request.url) ?? request.url
         var retried = false
         while true {
             var attempt = request
@@ -36,14 +36,6 @@ extension OAuthClient {
             }
             return response
         }
-    }
-
-    /// `scheme://host[:port]` of `url`, lower case.
-    static func origin(of url: String) -> String {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
-            return url
-        }
-        return scheme.lowercased() + "://" + host.lowercased() + (components.port.map { ":\($0)" } ?? "")
     }
 
     /// Whether `request` can be sent again: no body, or bytes.

@@ -23,6 +23,15 @@ public enum EndpointURL {
         }
     }
 
+    /// `scheme://host[:port]` of `url`, lower case (an origin, RFC 6454), or `nil` without a
+    /// scheme and host.
+    public static func origin(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            let host = components.host?.lowercased(), !host.isEmpty
+        else { return nil }
+        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+    }
+
     /// `127.0.0.0/8` (four decimal octets: `127.example.com` is a name, not loopback), `::1`
     /// and `localhost`.
     public static func isLoopback(host: String) -> Bool {
