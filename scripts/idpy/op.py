@@ -347,6 +347,11 @@ def build_server(issuer, state_dir):
         endpoint.post_parse_request = [
             _dpop_when_present if f is dpop.userinfo_post_parse_request else f for f in endpoint.post_parse_request
         ]
+    # PATCH 7: RFC 9126 §2 (and RFC 7523bis): a client assertion's aud may be the issuer, the
+    # token endpoint or the PAR endpoint at either endpoint; idpyoidc accepts only the URL of
+    # the endpoint it arrives at.
+    for name in ("token", "pushed_authorization"):
+        server.get_endpoint(name).allowed_targets = ["", "token", "pushed_authorization"]
     # PATCH 5: the DPoP add-on writes dpop_signing_alg_values_supported into the metadata before
     # Server() rebuilds the metadata, so it is lost; the refresh grant only binds (token_type
     # DPoP) when that member is present.
