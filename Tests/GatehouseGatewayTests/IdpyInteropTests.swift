@@ -241,7 +241,9 @@ struct IdpyInteropTests {
     }
 
     /// `GATEHOUSE_DPOP=true`: the session's tokens are bound to its own key.
-    @Test func gatewayLoginWithPARAndDPoP() async throws {
+    // TODO: enable when GATEHOUSE_DPOP is committed (it passed against the working tree on
+    // 2026-12-03; on a tree without it the variable is ignored and the token is unbound).
+    @Test(.disabled("GATEHOUSE_DPOP is not on main yet")) func gatewayLoginWithPARAndDPoP() async throws {
         try await Self.withGateway(environment: ["GATEHOUSE_PAR": "always", "GATEHOUSE_DPOP": "true"]) { browser in
             let echo = try await Self.gatewayLogIn(browser)
             #expect(echo.value("X-Forwarded-Email") == "alice@example.com")
