@@ -12,7 +12,8 @@ extension SessionStore {
     ) async throws {
         let stateHash = SessionHash(of: pending.state)
         let secret = PendingSecret(
-            codeVerifier: pending.codeVerifier, redirectURI: pending.redirectURI, conditions: conditions
+            codeVerifier: pending.codeVerifier, redirectURI: pending.redirectURI, conditions: conditions,
+            dpopKey: pending.dpopKey
         ).encoded()
         let now = clock.now.storeMilliseconds
         try await driver.insertPending(
@@ -88,20 +89,23 @@ extension SessionStore {
         return StoredPending(
             pending: PendingAuthorization(
                 state: state, nonce: row.nonce, codeVerifier: secret.codeVerifier, redirectURI: secret.redirectURI,
-                createdAt: Date(storeMilliseconds: row.createdAt)),
+                createdAt: Date(storeMilliseconds: row.createdAt), dpopKey: secret.dpopKey),
             bindingHash: row.bindingHash, returnPath: row.returnPath, provider: row.provider,
             expiresAt: Date(storeMilliseconds: row.expiresAt), conditions: secret.conditions)
     }
 }
 
 /// The sealed part of a pending authorization. Format `03` (``CompactWriter``): the verifier,
-/// the redirect URI, a flags byte (1 acr values, 2 max age, 4 subject, 8 silent) and those.
+/// the redirect URI, a flags byte (1 acr values, 2 max age, 4 subject, 8 silent, 16 DPoP key)
+/// and those.
 /// Format `02`: the verifier's length (one byte), the verifier, then the redirect URI (UTF-8);
 /// before it JSON (`{"codeVerifier":…,"redirectURI":…}`). Both still read (no conditions).
 struct PendingSecret: Codable, Equatable {
     var codeVerifier: String
     var redirectURI: String
     var conditions = LoginConditions()
+    /// The login's DPoP key (RFC 9449 `dpop_jkt`), which redeems the code and binds the tokens.
+    var dpopKey: DPoPKey?
 
     private static let compactFormat: UInt8 = 0x02
     private static let conditionsFormat: UInt8 = 0x03
@@ -109,13 +113,17 @@ struct PendingSecret: Codable, Equatable {
     private static let hasMaxAge: UInt8 = 2
     private static let hasSubject: UInt8 = 4
     private static let isSilent: UInt8 = 8
+    private static let hasDPoPKey: UInt8 = 16
 
     private enum CodingKeys: String, CodingKey { case codeVerifier, redirectURI }
 
-    init(codeVerifier: String, redirectURI: String, conditions: LoginConditions = LoginConditions()) {
+    init(
+        codeVerifier: String, redirectURI: String, conditions: LoginConditions = LoginConditions(), dpopKey: DPoPKey? = nil
+    ) {
         self.codeVerifier = codeVerifier
         self.redirectURI = redirectURI
         self.conditions = conditions
+        self.dpopKey = dpopKey
     }
 
     func encoded() -> [UInt8] {
@@ -128,6 +136,7 @@ struct PendingSecret: Codable, Equatable {
         if conditions.maxAge != nil { flags |= Self.hasMaxAge }
         if conditions.subject != nil { flags |= Self.hasSubject }
         if conditions.silent { flags |= Self.isSilent }
+        if dpopKey != nil { flags |= Self.hasDPoPKey }
         writer.byte(flags)
         if !conditions.acrValues.isEmpty {
             writer.length(conditions.acrValues.count)
@@ -135,6 +144,7 @@ struct PendingSecret: Codable, Equatable {
         }
         if let maxAge = conditions.maxAge { writer.int64(Int64(maxAge)) }
         if let subject = conditions.subject { writer.string(subject) }
+        if let dpopKey { writer.data(dpopKey.rawRepresentation) }
         return writer.bytes
     }
 
@@ -150,7 +160,15 @@ struct PendingSecret: Codable, Equatable {
             }
             if flags & Self.hasMaxAge != 0 { conditions.maxAge = Int(try reader.int64()) }
             if flags & Self.hasSubject != 0 { conditions.subject = try reader.string() }
-            self.init(codeVerifier: verifier, redirectURI: redirectURI, conditions: conditions)
+            var dpopKey: DPoPKey?
+            if flags & Self.hasDPoPKey != 0 {
+                do {
+                    dpopKey = try DPoPKey(rawRepresentation: try reader.data())
+                } catch {
+                    throw StoreError.corrupt.withDetail("pending DPoP key is not valid")
+                }
+            }
+            self.init(codeVerifier: verifier, redirectURI: redirectURI, conditions: conditions, dpopKey: dpopKey)
         } else if bytes.first == Self.compactFormat, bytes.count >= 2, bytes.count >= 2 + Int(bytes[1]) {
             let verifierEnd = 2 + Int(bytes[1])
             guard let verifier = String(validating: bytes[2..<verifierEnd], as: UTF8.self),

@@ -20,6 +20,7 @@ struct DPoPTests {
     }
 
     @Test func tokensAreBoundToTheKeyAndRefreshNeedsIt() async throws {
+        // The caller's own key, named by its thumbprint; see `aLoginOfAClientWithDPoPOnHasItsOwnKey` for the configured way.
         try await IdPFixture.with { fixture in
             let client = try fixture.client()
             let key = DPoPKey()
@@ -34,11 +35,17 @@ struct DPoPTests {
             let cnf = Self.claims(result.tokens.accessToken)?["cnf"] as? [String: String]
             #expect(cnf?["jkt"] == key.thumbprint)
 
-            // Another key cannot refresh (and the refresh token survives the attempt).
+            #expect(result.tokens.dpopKey == key)
+
+            // Another key, or none, cannot refresh (and the refresh token survives the attempt).
             await #expect(throws: OAuthError.self) { _ = try await client.refresh(result.tokens, dpop: DPoPKey()) }
-            await #expect(throws: OAuthError.self) { _ = try await client.refresh(result.tokens) }
-            let refreshed = try await client.refresh(result.tokens, dpop: key)
+            var unbound = result.tokens
+            unbound.dpopKey = nil
+            await #expect(throws: OAuthError.self) { _ = try await client.refresh(unbound) }
+            // By default a refresh proves the token set's own key, and keeps it.
+            let refreshed = try await client.refresh(result.tokens)
             #expect(refreshed.tokenType == "DPoP" && refreshed.accessToken != result.tokens.accessToken)
+            #expect(refreshed.dpopKey == key)
         }
     }
 
@@ -131,6 +138,32 @@ struct DPoPTests {
             #expect(try await post([good]).error == "invalid_grant")
             #expect(try await post([good]).error == "invalid_dpop_proof", "a replayed jti")
             #expect(try await post([try key.proof(method: "POST", url: endpoint, nonce: "stale", now: now)]).error == "use_dpop_nonce")
+        }
+    }
+
+    /// With ``OAuthClient/Configuration/usesDPoP`` each login has its own key: named in the
+    /// request (`dpop_jkt`), kept with the pending login and then with the tokens (sealed with
+    /// them in a store: ``TokenSetFormat``), and used by a refresh and by userinfo.
+    @Test func aLoginOfAClientWithDPoPOnHasItsOwnKey() async throws {
+        try await IdPFixture.with { fixture in
+            let base = try fixture.client()
+            var configuration = base.configuration
+            configuration.usesDPoP = true
+            configuration.fetchUserInfo = true
+            let client = try OAuthClient(provider: base.provider, configuration: configuration)
+            let first = try await client.authorizationRequest()
+            let second = try await client.authorizationRequest()
+            let key = try #require(first.pending.dpopKey)
+            #expect(second.pending.dpopKey != key)
+            #expect(TestBrowser.query(first.url)["dpop_jkt"] == key.thumbprint)
+            let callback = try await TestBrowser().signIn(at: first.url, username: "alice", password: "alice")
+            // userinfo (fetchUserInfo) is called with a proof too, or the login would fail.
+            let result = try await client.exchange(CallbackParameters(query: Substring(callback.query ?? "")), pending: first.pending)
+            #expect(result.tokens.dpopKey == key && result.tokens.tokenType == "DPoP")
+            #expect(result.identity.subject == "alice")
+            #expect(!"\(result.tokens)".contains(key.rawRepresentation.base64EncodedString()))
+            let refreshed = try await client.refresh(result.tokens)
+            #expect(refreshed.dpopKey == key)
         }
     }
 }

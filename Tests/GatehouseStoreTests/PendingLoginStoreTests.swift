@@ -187,6 +187,11 @@ import Testing
         let conditions = LoginConditions(acrValues: ["mfa", "pwd"], maxAge: 300, subject: "alice", silent: true)
         let stepUp = PendingSecret(codeVerifier: "v", redirectURI: "https://a.example/cb", conditions: conditions)
         #expect(try PendingSecret(decoding: stepUp.encoded()) == stepUp)
+        // The login's DPoP key (RFC 9449 dpop_jkt) too, after the conditions.
+        let bound = PendingSecret(codeVerifier: "v", redirectURI: "https://a.example/cb", conditions: conditions, dpopKey: DPoPKey())
+        let reopened = try PendingSecret(decoding: bound.encoded())
+        #expect(reopened == bound && reopened.dpopKey != nil)
+        #expect(throws: (any Error).self) { try PendingSecret(decoding: bound.encoded().dropLast(1).map { $0 }) }
         let format2: [UInt8] = [0x02, 1] + Array("v".utf8) + Array("https://a.example/cb".utf8)
         #expect(try PendingSecret(decoding: format2) == PendingSecret(codeVerifier: "v", redirectURI: "https://a.example/cb"))
     }

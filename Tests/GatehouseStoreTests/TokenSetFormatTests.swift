@@ -10,14 +10,23 @@ import Testing
 
     /// Every combination of the optional fields, with non-ASCII text and a non-empty `raw`.
     static var tokenSets: [TokenSet] {
-        (0..<16).map { bits in
-            TokenSet(
+        (0..<16).map { (bits: Int) -> TokenSet in
+            let key: DPoPKey? = bits % 2 == 1 ? try? DPoPKey(rawRepresentation: [UInt8](repeating: UInt8(bits), count: 32)) : nil
+            return TokenSet(
                 accessToken: "eyJ.access.é\(bits)", tokenType: bits % 2 == 0 ? "Bearer" : "DPoP",
                 expiresAt: bits & 1 != 0 ? expiry : nil, refreshToken: bits & 2 != 0 ? "refresh-\(bits)" : nil,
                 idToken: bits & 4 != 0 ? String(repeating: "i", count: 300) : nil,
                 scope: bits & 8 != 0 ? ["openid", "email", ""] : nil,
-                raw: bits & 8 != 0 ? ["refresh_expires_in": .number(1800), "note": .string("ü")] : [:])
+                raw: bits & 8 != 0 ? ["refresh_expires_in": .number(1800), "note": .string("ü")] : [:],
+                dpopKey: key)
         }
+    }
+
+    @Test func theDPoPKeyIsKept() throws {
+        let tokens = try #require(Self.tokenSets.first { $0.dpopKey != nil })
+        let back = try TokenSetFormat.decodeSessionTokens(try TokenSetFormat.encode(tokens))
+        #expect(back.dpopKey == tokens.dpopKey && back.dpopKey != nil)
+        #expect(back.dpopKey?.rawRepresentation == tokens.dpopKey?.rawRepresentation)
     }
 
     @Test(arguments: tokenSets)

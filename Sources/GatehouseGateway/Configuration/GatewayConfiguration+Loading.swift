@@ -181,6 +181,7 @@ extension GatewayConfiguration {
     static let shorthandProviderVariables = [
         "PROVIDER", "ISSUER", "CLIENT_ID", "CLIENT_SECRET", "CLIENT_SECRET_FILE", "CLIENT_KEY_FILE", "CLIENT_KEY_ID",
         "CLIENT_AUTH", "SCOPES", "MICROSOFT_TENANTS", "REQUIRE_EMAIL_VERIFIED", "PAR", "JAR",
+        "DPOP",
     ]
 
     /// `GATEHOUSE_PROVIDER`, `_ISSUER`, `_CLIENT_*`, `_SCOPES` and the identity settings.
@@ -215,6 +216,9 @@ extension GatewayConfiguration {
         if let jar = values.string("JAR") {
             provider.signsRequestObjects = try ConfigParsing.bool(jar, variable: "GATEHOUSE_JAR")
             try ProvidersFile.checkRequestObjects(provider)
+        }
+        if let dpop = values.string("DPOP") {
+            provider.usesDPoP = try ConfigParsing.bool(dpop, variable: "GATEHOUSE_DPOP")
         }
         shorthandProvider = provider
         try loadIdentitySettings(values)

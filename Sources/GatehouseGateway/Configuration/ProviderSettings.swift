@@ -41,6 +41,10 @@ public struct ProviderSettings: Sendable {
     /// `jar` (`GATEHOUSE_JAR`): send authorization requests as request objects signed with
     /// the client key (RFC 9101); needs `private_key_jwt`. Default `false`.
     public var signsRequestObjects = false
+    /// `dpop` (`GATEHOUSE_DPOP`): bind each session's tokens to its own DPoP key (RFC 9449),
+    /// sealed with the session; the token is relayed upstream as `Authorization: DPoP` with a
+    /// fresh proof per request. Default `false`.
+    public var usesDPoP = false
     /// `extra_auth_params`: added to each authorization request (`prompt`, `hd`, `login_hint`…).
     public var extraAuthParams: [(String, String)] = []
     /// How errors name a setting: `GATEHOUSE_ISSUER` for the shorthand,
@@ -147,6 +151,7 @@ public struct ProviderSettings: Sendable {
         oauth.retainedClaims = gateway.retainedClaimPaths
         oauth.pushedAuthorization = pushedAuthorization
         oauth.signsRequestObjects = signsRequestObjects
+        oauth.usesDPoP = usesDPoP
         do {
             return try OAuthClient(provider: provider, configuration: oauth, logger: logger)
         } catch {

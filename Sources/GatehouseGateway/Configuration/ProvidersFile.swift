@@ -9,7 +9,7 @@ enum ProvidersFile {
     static let fields: Set<String> = [
         "id", "name", "issuer", "preset", "client_id", "client_secret", "client_secret_file", "client_key_file",
         "client_key_id", "client_auth", "scopes", "extra_auth_params", "microsoft_tenants", "require_email_verified",
-        "par", "jar",
+        "par", "jar", "dpop",
     ]
     static let presets: Set<String> = ["oidc", "google", "github", "microsoft", "gitlab"]
 
@@ -93,6 +93,9 @@ enum ProvidersFile {
         if let jar = try text("jar") {
             settings.signsRequestObjects = try ConfigParsing.bool(jar, variable: settings.place("JAR"))
             try checkRequestObjects(settings)
+        }
+        if let dpop = try text("dpop") {
+            settings.usesDPoP = try ConfigParsing.bool(dpop, variable: settings.place("DPOP"))
         }
         try settings.checkMicrosoftTenants()
         return settings

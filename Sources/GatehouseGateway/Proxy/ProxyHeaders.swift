@@ -59,6 +59,8 @@ enum ProxyHeaders {
         for name in trustedOnlyNames { rules[name] = .trustedOnly }
         rules["cookie"] = .cookie
         rules["authorization"] = .authorization
+        // A client's DPoP proof goes with its own Authorization, and goes when that goes.
+        rules["dpop"] = .authorization
         return rules
     }()
 
@@ -188,7 +190,9 @@ enum ProxyHeaders {
         if let serviceToken {
             result.add(name: "Authorization", value: "Bearer " + serviceToken)
         } else if passAccessToken, case .session(let session) = principal {
-            result.add(name: "Authorization", value: "Bearer " + session.tokens.accessToken)
+            // A DPoP-bound token is useless as a bearer: the caller adds its proof (UpstreamDPoP).
+            let scheme = session.tokens.dpopKey == nil ? "Bearer " : "DPoP "
+            result.add(name: "Authorization", value: scheme + session.tokens.accessToken)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 public import AsyncHTTPClient
 import GatehouseHummingbird
+import GatehouseOAuth
 import NIOCore
 public import GatehouseStore
 public import Hummingbird
@@ -31,6 +32,8 @@ public struct ReverseProxy: Sendable {
     let headTimeout: Duration
     /// Records the time until the upstream's response head (or failure); `nil`: not recorded.
     let upstreamDuration: DurationHistogram?
+    /// Proofs and upstream nonces for DPoP-bound tokens, shared by every route.
+    let dpop = UpstreamDPoP()
     let logger: Logger
 
     public init(
@@ -124,11 +127,12 @@ public struct ReverseProxy: Sendable {
         } else if request.headers[.transferEncoding] != nil {
             outgoing.body = .stream(request.body, length: .unknown)
         }
+        let dpopKey = service == nil ? UpstreamDPoP.key(of: principal, relaysToken: passAccessToken) : nil
         let started = ContinuousClock.now
         do {
-            let response: HTTPClientResponse
+            var response: HTTPClientResponse
             do {
-                response = try await client.execute(outgoing, timeout: TimeAmount(headTimeout))
+                response = try await sendUpstream(outgoing, dpopKey: dpopKey, principal: principal)
                 upstreamDuration?.record(ContinuousClock.now - started)
             } catch {
                 upstreamDuration?.record(ContinuousClock.now - started)
@@ -158,6 +162,34 @@ public struct ReverseProxy: Sendable {
             return Self.unavailablePage.response()
         }
     }
+
+    /// Sends `outgoing`; with a DPoP-bound token, with a fresh proof, and once more with the
+    /// upstream's new nonce when it asks for one and the request has no body to send again.
+    private func sendUpstream(
+        _ outgoing: HTTPClientRequest, dpopKey: DPoPKey?, principal: ProxyPrincipal
+    ) async throws -> HTTPClientResponse {
+        guard let dpopKey, case .session(let session) = principal else {
+            return try await client.execute(outgoing, timeout: TimeAmount(headTimeout))
+        }
+        var attempt = outgoing
+        var retried = false
+        while true {
+            guard
+                dpop.addProof(
+                    to: &attempt.headers, key: dpopKey, accessToken: session.tokens.accessToken,
+                    method: outgoing.method.rawValue, url: outgoing.url)
+            else { throw DPoPProofUnavailable() }
+            let response = try await client.execute(attempt, timeout: TimeAmount(headTimeout))
+            let asksAgain = dpop.learnNonce(status: Int(response.status.code), headers: response.headers, url: outgoing.url)
+            guard asksAgain, !retried, outgoing.body == nil else { return response }
+            retried = true
+            // The refusal's body is read and dropped; the connection closes anyway.
+            _ = try? await response.body.collect(upTo: Self.bufferedBodyLimit)
+        }
+    }
+
+    /// A DPoP proof could not be signed (the request is not sent).
+    struct DPoPProofUnavailable: Error {}
 
     /// `base` + the target, when AsyncHTTPClient will send exactly `base`'s path followed by
     /// ``RequestTarget/forwarded`` (it re-parses the URL with Foundation and sends

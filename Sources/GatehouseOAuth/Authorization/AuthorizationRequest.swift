@@ -60,13 +60,20 @@ public struct PendingAuthorization: Sendable, Hashable, Codable {
     public var redirectURI: String
     /// When the attempt started.
     public var createdAt: Date
+    /// The DPoP key whose thumbprint the request sent as `dpop_jkt` (with
+    /// ``OAuthClient/Configuration/usesDPoP``): the code is redeemed with it, and the tokens
+    /// are bound to it for the session's life.
+    public var dpopKey: DPoPKey?
 
-    public init(state: String, nonce: String, codeVerifier: String, redirectURI: String, createdAt: Date) {
+    public init(
+        state: String, nonce: String, codeVerifier: String, redirectURI: String, createdAt: Date, dpopKey: DPoPKey? = nil
+    ) {
         self.state = state
         self.nonce = nonce
         self.codeVerifier = codeVerifier
         self.redirectURI = redirectURI
         self.createdAt = createdAt
+        self.dpopKey = dpopKey
     }
 }
 

@@ -44,6 +44,11 @@ extension OAuthClient {
         /// Send authorization requests as request objects signed with the client's
         /// `private_key_jwt` key (RFC 9101, JAR), pushed or not. Default `false`.
         public var signsRequestObjects = false
+        /// Bind every login's tokens to a fresh DPoP key (RFC 9449): the authorization request
+        /// names it (`dpop_jkt`), the code and every refresh are redeemed with its proofs, and
+        /// the tokens must come back `token_type: DPoP` (``TokenSet/dpopKey`` holds the key).
+        /// Default `false`.
+        public var usesDPoP = false
         /// Claims to keep in the ``Identity`` by dotted path (`org.id`, `roles`), from the ID
         /// token (and userinfo when it is asked), for rules on claims. Default none.
         public var retainedClaims: [String] = []

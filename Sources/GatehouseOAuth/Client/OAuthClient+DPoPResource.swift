@@ -43,3 +43,38 @@ extension OAuthClient {
         request.body == nil || request.method == .GET || request.method == .HEAD
     }
 }
+
+extension OAuthClient {
+    /// A `GET` of one of the provider's resources (userinfo) with an access token: as a bearer,
+    /// or DPoP-bound with a proof of `dpop` carrying `ath`, tried once more with the
+    /// resource's nonce when it answers `401` with `use_dpop_nonce` (RFC 9449 §7, §9).
+    func resourceGET(
+        _ url: String, accessToken: String, dpop: DPoPKey?, name: String
+    ) async throws(OAuthError) -> IdPResponse {
+        guard let dpop else {
+            return try await transport.send(.GET, url, headers: [("Authorization", "Bearer " + accessToken)], endpoint: name)
+        }
+        let origin = EndpointURL.origin(of: url) ?? url
+        var retried = false
+        while true {
+            let nonce = resourceNonces.withLock { $0[origin] }
+            let proof: String
+            do {
+                proof = try dpop.proof(method: "GET", url: url, accessToken: accessToken, nonce: nonce, now: clock.now)
+            } catch {
+                throw OAuthError(.invalidConfiguration, "the DPoP proof could not be signed")
+            }
+            let response = try await transport.send(
+                .GET, url, headers: [("Authorization", "DPoP " + accessToken), ("DPoP", proof)], endpoint: name)
+            if let fresh = response.headers.first(name: "dpop-nonce"), !fresh.isEmpty {
+                resourceNonces.withLock { $0[origin] = fresh }
+                let challenge = response.headers[canonicalForm: "www-authenticate"].joined(separator: ", ")
+                if !retried, response.status == 401, challenge.contains("use_dpop_nonce") {
+                    retried = true
+                    continue
+                }
+            }
+            return response
+        }
+    }
+}

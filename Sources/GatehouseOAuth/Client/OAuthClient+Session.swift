@@ -35,13 +35,17 @@ extension OAuthClient {
 
     /// Calls the userinfo endpoint (OIDC Core §5.3). When `subject` is given, the answer's
     /// `sub` must equal it (§5.3.2: otherwise the response must not be used).
-    public func userInfo(accessToken: String, subject: String?) async throws(OAuthError) -> [String: JSONValue] {
+    ///
+    /// A DPoP-bound access token goes with a proof of `dpop` (RFC 9449 §7), retried once with
+    /// the endpoint's nonce when it asks for one.
+    public func userInfo(
+        accessToken: String, subject: String?, dpop: DPoPKey? = nil
+    ) async throws(OAuthError) -> [String: JSONValue] {
         let metadata = try await metadata()
         guard let endpoint = metadata.userInfoEndpoint else {
             throw OAuthError(.endpointNotSupported, "the provider has no userinfo endpoint")
         }
-        let response = try await transport.send(
-            .GET, endpoint, headers: [("Authorization", "Bearer " + accessToken)], endpoint: "userinfo endpoint")
+        let response = try await resourceGET(endpoint, accessToken: accessToken, dpop: dpop, name: "userinfo endpoint")
         guard response.status == 200 else {
             throw OAuthError(
                 response.status == 401 ? .invalidGrant : .unexpectedStatus,

@@ -27,10 +27,13 @@ extension OAuthClient {
                     continue
                 }
             }
-            let tokens = try TokenResponse.process(response, receivedAt: clock.now)
-            if dpop != nil, tokens.tokenType.lowercased() != "dpop" {
-                throw OAuthError(
-                    .dpopNotBound, "the provider answered a DPoP-bound token request with a \(tokens.tokenType) token")
+            var tokens = try TokenResponse.process(response, receivedAt: clock.now)
+            if let dpop {
+                guard tokens.tokenType.lowercased() == "dpop" else {
+                    throw OAuthError(
+                        .dpopNotBound, "the provider answered a DPoP-bound token request with a \(tokens.tokenType) token")
+                }
+                tokens.dpopKey = dpop
             }
             return tokens
         }
@@ -52,11 +55,13 @@ extension OAuthClient {
     /// Checks, in order: `state` (constant time), RFC 9207 `iss` (required when the provider
     /// advertises it), an `error` response, the presence of `code`.
     ///
-    /// With `dpop`, the code is redeemed with a DPoP proof of that key (RFC 9449) and the
-    /// tokens must come back bound to it (`token_type: DPoP`).
+    /// With `dpop` (by default the pending authorization's own ``PendingAuthorization/dpopKey``),
+    /// the code is redeemed with a DPoP proof of that key (RFC 9449) and the tokens must come
+    /// back bound to it (`token_type: DPoP`); ``TokenSet/dpopKey`` keeps it.
     public func exchange(
         _ callback: CallbackParameters, pending: PendingAuthorization, dpop: DPoPKey? = nil
     ) async throws(OAuthError) -> LoginResult {
+        let dpop = dpop ?? pending.dpopKey
         let metadata = try await metadata()
         guard let state = callback.state, constantTimeEqual(state, pending.state) else {
             throw OAuthError(.stateMismatch, "the callback's state is not the one this login sent")
@@ -96,7 +101,7 @@ extension OAuthClient {
             var identity = Identity(idToken: idToken, emailVerification: provider.emailVerification)
             identity.retain(configuration.retainedClaims, from: idToken.claims.all)
             if configuration.fetchUserInfo {
-                let claims = try await userInfo(accessToken: tokens.accessToken, subject: idToken.claims.subject)
+                let claims = try await userInfo(accessToken: tokens.accessToken, subject: idToken.claims.subject, dpop: dpop)
                 identity = identity.completed(byUserInfo: claims, emailVerification: provider.emailVerification)
                 // What the ID token stated wins, as for the other claims.
                 identity.retain(configuration.retainedClaims.filter { identity.claims[$0] == nil }, from: claims)
@@ -106,7 +111,7 @@ extension OAuthClient {
                 // Best effort: without the extra claims the login still stands (access rules that
                 // need them refuse it), but a userinfo answer about someone else never does.
                 do {
-                    let claims = try await userInfo(accessToken: tokens.accessToken, subject: idToken.claims.subject)
+                    let claims = try await userInfo(accessToken: tokens.accessToken, subject: idToken.claims.subject, dpop: dpop)
                     identity = identity.completed(byUserInfo: claims, emailVerification: provider.emailVerification)
                 } catch where error.code == .userInfoSubjectMismatch {
                     throw error
@@ -139,8 +144,10 @@ extension OAuthClient {
     /// name the same `subject` (OIDC Core §12.2). The result keeps the old refresh token when the
     /// provider does not rotate it. `invalid_grant` means the session is over.
     ///
-    /// A DPoP-bound token set is refreshed with a proof of the same `dpop` key.
+    /// A DPoP-bound token set is refreshed with a proof of the same key: `dpop`, by default
+    /// ``TokenSet/dpopKey``.
     public func refresh(_ tokens: TokenSet, subject: String? = nil, dpop: DPoPKey? = nil) async throws(OAuthError) -> TokenSet {
+        let dpop = dpop ?? tokens.dpopKey
         guard let refreshToken = tokens.refreshToken else {
             throw OAuthError(.invalidGrant, "there is no refresh token to use")
         }

@@ -106,9 +106,11 @@ public final class OAuthClient: Sendable {
     ) async throws(OAuthError) -> AuthorizationRequest {
         let metadata = try await metadata()
         let pkce = PKCE()
+        // A login's own DPoP key unless the caller brings one (by its thumbprint).
+        let dpopKey = configuration.usesDPoP && parameters.dpopKeyThumbprint == nil ? DPoPKey() : nil
         let pending = PendingAuthorization(
             state: SecureRandom.token(), nonce: SecureRandom.token(), codeVerifier: pkce.verifier,
-            redirectURI: configuration.redirectURI, createdAt: clock.now)
+            redirectURI: configuration.redirectURI, createdAt: clock.now, dpopKey: dpopKey)
         var query: [(String, String?)] = [
             ("response_type", "code"),
             ("client_id", configuration.clientID),
@@ -124,7 +126,7 @@ public final class OAuthClient: Sendable {
         query.append(("acr_values", parameters.acrValues?.joined(separator: " ")))
         query.append(("max_age", parameters.maxAge.map(String.init)))
         query.append(("audience", parameters.audience))
-        query.append(("dpop_jkt", parameters.dpopKeyThumbprint))
+        query.append(("dpop_jkt", parameters.dpopKeyThumbprint ?? dpopKey?.thumbprint))
         for resource in parameters.resources { query.append(("resource", resource)) }
         for (name, value) in parameters.extra {
             guard !AuthorizationParameters.reservedNames.contains(name) else {

@@ -3,8 +3,9 @@ public import Foundation
 
 /// A proof-of-possession key (RFC 9449, DPoP): ES256 (P-256). Tokens issued to a request
 /// signed with it are bound to it (`cnf.jkt`, its RFC 7638 thumbprint), so a stolen access or
-/// refresh token is useless without the key. Keep one per session, sealed with its tokens.
-public struct DPoPKey: Sendable {
+/// refresh token is useless without the key. Keep one per session, sealed with its tokens
+/// (``TokenSet/dpopKey``); its description never shows the private key.
+public struct DPoPKey: Sendable, Hashable, Codable, CustomStringConvertible {
     let key: P256.Signing.PrivateKey
 
     /// A new random key.
@@ -19,6 +20,31 @@ public struct DPoPKey: Sendable {
 
     /// The private scalar, to seal with the session it belongs to (never send it anywhere).
     public var rawRepresentation: Data { key.rawRepresentation }
+
+    public static func == (lhs: DPoPKey, rhs: DPoPKey) -> Bool {
+        lhs.key.publicKey.rawRepresentation == rhs.key.publicKey.rawRepresentation
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(key.publicKey.rawRepresentation)
+    }
+
+    /// The private scalar, base64url (``TokenSet``'s JSON form, only ever sealed).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        guard let raw = Base64URL.decode(Substring(try container.decode(String.self))) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "a DPoP key is base64url")
+        }
+        try self.init(rawRepresentation: raw)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(Base64URL.encode(key.rawRepresentation))
+    }
+
+    /// Names the key by its thumbprint only.
+    public var description: String { "DPoPKey(jkt: \(thumbprint))" }
 
     /// The public key as a JWK (`kty`, `crv`, `x`, `y`), members in RFC 7638's order.
     var publicJWK: [(String, String)] {

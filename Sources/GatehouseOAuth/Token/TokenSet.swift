@@ -20,6 +20,10 @@ public struct TokenSet: Sendable, Hashable, Codable {
     /// provider-specific one, such as `refresh_expires_in`); the three tokens themselves are
     /// kept only in their typed properties.
     public var raw: [String: JSONValue]
+    /// The key the tokens are bound to (RFC 9449, `token_type: DPoP`): every use of the access
+    /// token and every refresh needs a proof of it. Kept (sealed) with the tokens; a refresh
+    /// keeps it.
+    public var dpopKey: DPoPKey?
 
     public init(
         accessToken: String,
@@ -29,7 +33,8 @@ public struct TokenSet: Sendable, Hashable, Codable {
         refreshToken: String? = nil,
         idToken: String? = nil,
         scope: [String]? = nil,
-        raw: [String: JSONValue] = [:]
+        raw: [String: JSONValue] = [:],
+        dpopKey: DPoPKey? = nil
     ) {
         self.accessToken = accessToken
         self.tokenType = tokenType
@@ -39,6 +44,7 @@ public struct TokenSet: Sendable, Hashable, Codable {
         self.idToken = idToken
         self.scope = scope
         self.raw = raw
+        self.dpopKey = dpopKey
     }
 
     /// Whether the access token expires within `leeway` of `now`. A token without a stated
@@ -76,6 +82,7 @@ public struct TokenSet: Sendable, Hashable, Codable {
         if result.refreshToken == nil { result.refreshToken = refreshToken }
         if result.idToken == nil { result.idToken = idToken }
         if result.scope == nil { result.scope = scope }
+        if result.dpopKey == nil { result.dpopKey = dpopKey }
         return result
     }
 }
@@ -84,6 +91,7 @@ extension TokenSet: CustomStringConvertible {
     /// Never prints a token: safe in logs.
     public var description: String {
         "TokenSet(type: \(tokenType), expiresAt: \(expiresAt.map { "\($0)" } ?? "none"), "
-            + "refreshToken: \(refreshToken == nil ? "no" : "yes"), idToken: \(idToken == nil ? "no" : "yes"))"
+            + "refreshToken: \(refreshToken == nil ? "no" : "yes"), idToken: \(idToken == nil ? "no" : "yes")"
+            + (dpopKey == nil ? ")" : ", dpop: yes)")
     }
 }

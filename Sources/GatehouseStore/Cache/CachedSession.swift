@@ -14,6 +14,8 @@ struct CachedSession {
     private var expiresAt: Double
     private var issuedAt: Double
     private var flags: UInt8
+    /// The DPoP key object itself (decoding it again per read would cost a curve operation).
+    private var dpopKey: DPoPKey?
     var createdAt: Date
     var lastSeenAt: Date
     var idleExpiresAt: Date
@@ -50,6 +52,7 @@ struct CachedSession {
         if tokens.hasRefreshToken { flags |= Self.hasRefreshToken }
         if tokens.hasIDToken { flags |= Self.hasIDToken }
         if tokens.scope != nil { flags |= Self.hasScope }
+        dpopKey = tokens.dpopKey
         createdAt = session.createdAt
         lastSeenAt = session.lastSeenAt
         idleExpiresAt = session.idleExpiresAt
@@ -77,7 +80,7 @@ struct CachedSession {
                 expiresAt: flags & Self.hasExpiry != 0 ? Date(timeIntervalSinceReferenceDate: expiresAt) : nil,
                 issuedAt: flags & Self.hasIssuedAt != 0 ? Date(timeIntervalSinceReferenceDate: issuedAt) : nil,
                 scope: scope, hasRefreshToken: flags & Self.hasRefreshToken != 0,
-                hasIDToken: flags & Self.hasIDToken != 0)
+                hasIDToken: flags & Self.hasIDToken != 0, dpopKey: dpopKey)
             return Session(
                 idHash: idHash, identity: identity, provider: provider, tokens: tokens, createdAt: createdAt,
                 lastSeenAt: lastSeenAt, idleExpiresAt: idleExpiresAt, absoluteExpiresAt: absoluteExpiresAt,

@@ -23,10 +23,13 @@ public struct SessionTokens: Sendable, Hashable {
     public var hasRefreshToken: Bool
     /// Whether the stored token set holds an ID token (for `id_token_hint` at sign-out).
     public var hasIDToken: Bool
+    /// The key the tokens are bound to (``TokenSet/dpopKey``): each use of the access token
+    /// needs a fresh proof of it (`Authorization: DPoP`).
+    public var dpopKey: DPoPKey?
 
     public init(
         accessToken: String, tokenType: String = "Bearer", expiresAt: Date? = nil, issuedAt: Date? = nil,
-        scope: [String]? = nil, hasRefreshToken: Bool, hasIDToken: Bool
+        scope: [String]? = nil, hasRefreshToken: Bool, hasIDToken: Bool, dpopKey: DPoPKey? = nil
     ) {
         self.accessToken = accessToken
         self.tokenType = tokenType
@@ -35,13 +38,15 @@ public struct SessionTokens: Sendable, Hashable {
         self.scope = scope
         self.hasRefreshToken = hasRefreshToken
         self.hasIDToken = hasIDToken
+        self.dpopKey = dpopKey
     }
 
     /// The request-time view of a complete token set.
     public init(_ tokenSet: TokenSet) {
         self.init(
             accessToken: tokenSet.accessToken, tokenType: tokenSet.tokenType, expiresAt: tokenSet.expiresAt,
-            issuedAt: tokenSet.issuedAt, scope: tokenSet.scope, hasRefreshToken: tokenSet.refreshToken != nil, hasIDToken: tokenSet.idToken != nil)
+            issuedAt: tokenSet.issuedAt, scope: tokenSet.scope, hasRefreshToken: tokenSet.refreshToken != nil, hasIDToken: tokenSet.idToken != nil,
+            dpopKey: tokenSet.dpopKey)
     }
 
     /// Whether the access token is due for a refresh at `now`: less than `leeway` of it left,
@@ -62,7 +67,8 @@ extension SessionTokens: CustomStringConvertible {
     /// Never prints a token: safe in logs.
     public var description: String {
         "SessionTokens(type: \(tokenType), expiresAt: \(expiresAt.map { "\($0)" } ?? "none"), "
-            + "refreshToken: \(hasRefreshToken ? "yes" : "no"), idToken: \(hasIDToken ? "yes" : "no"))"
+            + "refreshToken: \(hasRefreshToken ? "yes" : "no"), idToken: \(hasIDToken ? "yes" : "no")"
+            + (dpopKey == nil ? ")" : ", dpop: yes)")
     }
 }
 

@@ -7,11 +7,12 @@ import GatehouseOAuth
 /// the order a request reads it, so a load decodes the access token and stops:
 ///
 ///     0x02 | flags | access token | token type | [expires at] | [issued at] | [scope]
-///          | [refresh token] | [ID token] | raw (JSON object of the other response fields,
-///          empty when none)
+///          | [DPoP key] | [refresh token] | [ID token] | raw (JSON object of the other
+///          response fields, empty when none)
 ///
 /// `flags`: 1 expires at, 2 refresh token, 4 ID token, 8 scope, 16 issued at (written since
-/// the refresh lead time follows the token's lifetime; rows without it read as `nil`). Strings and `raw` are
+/// the refresh lead time follows the token's lifetime; rows without it read as `nil`), 32 DPoP
+/// key (the P-256 private scalar the tokens are bound to, RFC 9449). Strings and `raw` are
 /// length-prefixed (``CompactWriter``); expires at is the `Double` of
 /// `timeIntervalSinceReferenceDate`, bit for bit; scope is a count and then its strings.
 ///
@@ -24,6 +25,7 @@ enum TokenSetFormat {
     private static let hasIDToken: UInt8 = 4
     private static let hasScope: UInt8 = 8
     private static let hasIssuedAt: UInt8 = 16
+    private static let hasDPoPKey: UInt8 = 32
 
     static func encode(_ tokens: TokenSet) throws -> [UInt8] {
         var writer = CompactWriter(capacity: 32 + tokens.accessToken.utf8.count)
@@ -45,6 +47,7 @@ enum TokenSetFormat {
         if tokens.idToken != nil { flags |= hasIDToken }
         if tokens.scope != nil { flags |= hasScope }
         if tokens.issuedAt != nil { flags |= hasIssuedAt }
+        if tokens.dpopKey != nil { flags |= hasDPoPKey }
         writer.reserve(
             32 + tokens.accessToken.utf8.count + (tokens.refreshToken?.utf8.count ?? 0)
                 + (tokens.idToken?.utf8.count ?? 0) + raw.count)
@@ -58,6 +61,7 @@ enum TokenSetFormat {
             writer.length(scope.count)
             for item in scope { writer.string(item) }
         }
+        if let dpopKey = tokens.dpopKey { writer.data(dpopKey.rawRepresentation) }
         if let refreshToken = tokens.refreshToken { writer.string(refreshToken) }
         if let idToken = tokens.idToken { writer.string(idToken) }
         writer.data(raw)
@@ -88,7 +92,8 @@ enum TokenSetFormat {
         }
         return TokenSet(
             accessToken: view.accessToken, tokenType: view.tokenType, expiresAt: view.expiresAt,
-            issuedAt: view.issuedAt, refreshToken: refreshToken, idToken: idToken, scope: view.scope, raw: raw)
+            issuedAt: view.issuedAt, refreshToken: refreshToken, idToken: idToken, scope: view.scope, raw: raw,
+            dpopKey: view.dpopKey)
     }
 
     /// What a request needs, without decoding the refresh token, the ID token or `raw`.
@@ -115,9 +120,17 @@ enum TokenSetFormat {
             for _ in 0..<count { items.append(try reader.string()) }
             scope = items
         }
+        var dpopKey: DPoPKey?
+        if flags & hasDPoPKey != 0 {
+            do {
+                dpopKey = try DPoPKey(rawRepresentation: try reader.data())
+            } catch {
+                throw StoreError.corrupt.withDetail("stored DPoP key is not valid")
+            }
+        }
         let tokens = SessionTokens(
             accessToken: accessToken, tokenType: tokenType, expiresAt: expiresAt, issuedAt: issuedAt, scope: scope,
-            hasRefreshToken: flags & hasRefreshToken != 0, hasIDToken: flags & hasIDToken != 0)
+            hasRefreshToken: flags & hasRefreshToken != 0, hasIDToken: flags & hasIDToken != 0, dpopKey: dpopKey)
         return (flags, tokens)
     }
 

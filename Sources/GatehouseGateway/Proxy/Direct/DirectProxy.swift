@@ -144,7 +144,9 @@ struct DirectProxy: Sendable {
             // With the cross-site check on, unsafe methods are the router's to check.
             if admission.checksCrossSite, !Self.safeMethods.contains(method) { return nil }
             guard let session = admission.auth.settledSession(cookieValue: value),
-                admission.admits(session.identity, provider: session.provider, onRoute: route) == nil
+                admission.admits(session.identity, provider: session.provider, onRoute: route) == nil,
+                // A DPoP-bound token needs a proof per request, and a retry with a new nonce.
+                session.tokens.dpopKey == nil || targets[route]?.proxy.passAccessToken == false
             else { return nil }
             return .session(session)
         case .absent:
