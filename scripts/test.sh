@@ -6,7 +6,7 @@
 #
 #   scripts/test.sh [swift test arguments, e.g. --filter Interop]
 #
-# Environment: GATEHOUSE_IDP_PORT (default 9010, rotating refresh tokens) and
+# Environment: GATEHOUSE_IDPY_PORT (default 9014, idpyoidc), GATEHOUSE_IDP_PORT (default 9010, rotating refresh tokens) and
 # GATEHOUSE_IDP_NOROTATE_PORT (default 9011, non-rotating), GATEHOUSE_IDP_REFRESH_PORT (default
 # 9012, rotating, reserved for the refresh-counting tests), GATEHOUSE_TEST_POSTGRES_PORT
 # (default 55432).
@@ -21,6 +21,7 @@ rotate_port=${GATEHOUSE_IDP_PORT:-9010}
 norotate_port=${GATEHOUSE_IDP_NOROTATE_PORT:-9011}
 refresh_port=${GATEHOUSE_IDP_REFRESH_PORT:-9012}
 partner_port=${GATEHOUSE_IDP_PARTNER_PORT:-9013}
+idpy_port=${GATEHOUSE_IDPY_PORT:-9014}
 postgres_port=${GATEHOUSE_TEST_POSTGRES_PORT:-55432}
 artifacts="$root/.test-artifacts"
 mkdir -p "$artifacts"
@@ -41,7 +42,7 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     done
     rm -f "$artifacts/idp-$rotate_port.pid" "$artifacts/idp-$norotate_port.pid" "$artifacts/idp-$refresh_port.pid" \
-        "$artifacts/idp-$partner_port.pid"
+        "$artifacts/idp-$partner_port.pid" "$artifacts/idpy-$idpy_port.pid"
 }
 trap cleanup EXIT
 
@@ -80,6 +81,12 @@ export GATEHOUSE_TEST_IDP_ISSUER="http://127.0.0.1:$rotate_port/o"
 export GATEHOUSE_TEST_IDP_NOROTATE_ISSUER="http://127.0.0.1:$norotate_port/o"
 echo "GATEHOUSE_TEST_IDP_ISSUER=$GATEHOUSE_TEST_IDP_ISSUER"
 echo "GATEHOUSE_TEST_IDP_NOROTATE_ISSUER=$GATEHOUSE_TEST_IDP_NOROTATE_ISSUER"
+
+section "Test identity provider (idpyoidc: PAR and DPoP, an independent implementation)"
+bash scripts/idpy/start.sh "$idpy_port"
+started_pids+=("$(cat "$artifacts/idpy-$idpy_port.pid")")
+export GATEHOUSE_TEST_IDPY_ISSUER="http://127.0.0.1:$idpy_port"
+echo "GATEHOUSE_TEST_IDPY_ISSUER=$GATEHOUSE_TEST_IDPY_ISSUER"
 
 section "Browser test packages (Tests/browser/requirements.txt)"
 # .venv/ exists now (start-idp.sh made it); install again only when the pins change.

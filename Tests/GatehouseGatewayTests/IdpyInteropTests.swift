@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import GatehouseGateway
 import GatehouseOAuth
@@ -240,16 +241,25 @@ struct IdpyInteropTests {
         }
     }
 
-    /// `GATEHOUSE_DPOP=true`: the session's tokens are bound to its own key.
-    // TODO: enable when GATEHOUSE_DPOP is committed (it passed against the working tree on
-    // 2026-12-03; on a tree without it the variable is ignored and the token is unbound).
-    @Test(.disabled("GATEHOUSE_DPOP is not on main yet")) func gatewayLoginWithPARAndDPoP() async throws {
+    /// `GATEHOUSE_DPOP=true`: the session's tokens are bound to its own key, and the upstream
+    /// gets them as `Authorization: DPoP` with a proof of that key for its own URL, carrying
+    /// the token's hash (`ath`).
+    @Test func gatewayLoginWithPARAndDPoP() async throws {
         try await Self.withGateway(environment: ["GATEHOUSE_PAR": "always", "GATEHOUSE_DPOP": "true"]) { browser in
             let echo = try await Self.gatewayLogIn(browser)
             #expect(echo.value("X-Forwarded-Email") == "alice@example.com")
             let authorization = try #require(echo.value("Authorization"))
+            #expect(authorization.hasPrefix("DPoP "), "\(authorization.prefix(12))")
             let token = try #require(authorization.split(separator: " ").last.map(String.init))
             #expect(Self.jkt(token) != nil)
+            let proof = try #require(echo.value("DPoP"), "the upstream gets a proof")
+            let claims = try #require(Self.claims(proof))
+            #expect(claims["htm"] as? String == "GET")
+            #expect((claims["htu"] as? String)?.hasSuffix("/hello") == true)
+            let hash = Data(SHA256.hash(data: Data(token.utf8))).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            #expect(claims["ath"] as? String == hash)
         }
     }
 }
