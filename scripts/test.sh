@@ -100,6 +100,17 @@ else
     echo "present: $(grep -v '^#' "$browser_requirements" | tr '\n' ' ')"
 fi
 
+section "DPoP resource server packages (scripts/dpop-rs/requirements.txt)"
+dpop_requirements="$root/scripts/dpop-rs/requirements.txt"
+dpop_stamp="$root/.venv/.dpop-rs-requirements"
+if ! cmp -s "$dpop_requirements" "$dpop_stamp"; then
+    echo "installing: $(grep -v '^#' "$dpop_requirements" | tr '\n' ' ')"
+    "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dpop_requirements"
+    cp "$dpop_requirements" "$dpop_stamp"
+else
+    echo "present: $(grep -v '^#' "$dpop_requirements" | tr '\n' ' ')"
+fi
+
 section "Test PostgreSQL"
 postgres_started=1
 bash scripts/start-postgres.sh

@@ -6,17 +6,23 @@ extension OAuthClient {
     /// Calls a resource server with a DPoP-bound access token (RFC 9449 §7): the token as
     /// `Authorization: DPoP`, a fresh proof of `key` for this method and URL with `ath` (the
     /// token's hash) and the server's last nonce, and — when the server answers `401` with
-    /// `use_dpop_nonce` and a `DPoP-Nonce` — one more try with that nonce. A request whose body
-    /// is a stream is not tried again (it cannot be sent twice).
+    /// `use_dpop_nonce` and a `DPoP-Nonce` — one more try with that nonce.
+    ///
+    /// A body passed as `body` is sent again on that try. A body set on `request` itself is
+    /// not (it may be a stream that cannot be sent twice): such a request gets the `401`, and
+    /// the nonce it taught serves the next request.
     ///
     /// Nonces are kept per origin (a resource server's are its own, §9).
     public func dpopRequest(
-        _ request: HTTPClientRequest, accessToken: String, key: DPoPKey, timeout: Duration = .seconds(30)
+        _ request: HTTPClientRequest, body: [UInt8]? = nil, accessToken: String, key: DPoPKey,
+        timeout: Duration = .seconds(30)
     ) async throws -> HTTPClientResponse {
         let origin = EndpointURL.origin(of: request.url) ?? request.url
+        let replayable = request.body == nil
         var retried = false
         while true {
             var attempt = request
+            if let body { attempt.body = .bytes(body) }
             let nonce = resourceNonces.withLock { $0[origin] }
             attempt.headers.replaceOrAdd(name: "Authorization", value: "DPoP " + accessToken)
             attempt.headers.replaceOrAdd(
@@ -27,7 +33,7 @@ extension OAuthClient {
             if let fresh = response.headers.first(name: "dpop-nonce"), !fresh.isEmpty {
                 resourceNonces.withLock { $0[origin] = fresh }
                 let challenge = response.headers[canonicalForm: "www-authenticate"].joined(separator: ", ")
-                if !retried, response.status == .unauthorized, challenge.contains("use_dpop_nonce"), Self.isReplayable(request) {
+                if !retried, replayable, response.status == .unauthorized, challenge.contains("use_dpop_nonce") {
                     retried = true
                     // Read and drop the refusal's body so the connection can be reused.
                     _ = try? await response.body.collect(upTo: 64 * 1024)
@@ -36,11 +42,6 @@ extension OAuthClient {
             }
             return response
         }
-    }
-
-    /// Whether `request` can be sent again: no body, or bytes.
-    private static func isReplayable(_ request: HTTPClientRequest) -> Bool {
-        request.body == nil || request.method == .GET || request.method == .HEAD
     }
 }
 
