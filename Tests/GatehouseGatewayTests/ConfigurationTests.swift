@@ -1,6 +1,7 @@
 import Crypto
+import CryptoExtras
 import Foundation
-import GatehouseGateway
+@testable import GatehouseGateway
 import GatehouseOAuth
 import Testing
 
@@ -104,6 +105,68 @@ struct ConfigurationTests {
             == "GATEHOUSE_CLIENT_KEY_FILE")
         #expect(await failure { $0["GATEHOUSE_CLIENT_AUTH"] = nil; $0["GATEHOUSE_CLIENT_SECRET"] = "s" }
             == "GATEHOUSE_CLIENT_AUTH")
+    }
+
+    /// `GATEHOUSE_PROFILE=fapi2`: only `private_key_jwt` (an RSA key then signs PS256), PAR
+    /// never `never`, and YAML providers take it unless they name their own `profile`.
+    @Test func theFAPI2ProfileRefusesSecretsAndNeedsAKey() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-fapi-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appendingPathComponent("client.pem")
+        let rsa = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        try rsa.pemRepresentation.write(to: keyFile, atomically: true, encoding: .utf8)
+
+        var environment = Self.minimal
+        environment["GATEHOUSE_PROFILE"] = "fapi2"
+        func failure(_ change: (inout [String: String]) -> Void) async -> String? {
+            var changed = environment
+            change(&changed)
+            do {
+                _ = try await GatewayConfiguration.load(environment: changed)
+                return nil
+            } catch let error as ConfigurationError {
+                return error.variable
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(await failure { _ in } == "GATEHOUSE_CLIENT_SECRET")
+        #expect(await failure { $0["GATEHOUSE_CLIENT_SECRET"] = nil } == "GATEHOUSE_CLIENT_KEY_FILE")
+        #expect(await failure { $0["GATEHOUSE_PROFILE"] = "fapi1" } == "GATEHOUSE_PROFILE")
+        environment["GATEHOUSE_CLIENT_SECRET"] = nil
+        environment["GATEHOUSE_CLIENT_KEY_FILE"] = keyFile.path
+        #expect(await failure { $0["GATEHOUSE_PAR"] = "never" } == "GATEHOUSE_PAR")
+        let configuration = try await GatewayConfiguration.load(environment: environment)
+        #expect(configuration.shorthandProvider.profile == .fapi2)
+        let client = try configuration.shorthandProvider.makeOAuthClient(
+            gateway: configuration, endpointOverrides: .init(), logger: .init(label: "test"))
+        #expect(client.configuration.authentication.signingAlgorithm == "PS256")
+        #expect(client.configuration.usesDPoP && client.configuration.pushedAuthorization == .always)
+        #expect(client.configuration.requiresIssuerParameter)
+
+        // YAML: the gateway-wide profile, or a provider's own.
+        let yaml = directory.appendingPathComponent("gatehouse.yaml")
+        try """
+            providers:
+              - {id: strict, name: Strict, issuer: "https://a.example", client_id: a, client_key_file: \(keyFile.path)}
+              - {id: plain, name: Plain, issuer: "https://b.example", client_id: b, client_secret: s, profile: fapi2}
+            """.write(to: yaml, atomically: true, encoding: .utf8)
+        var fileEnvironment = Self.minimal
+        for name in ["GATEHOUSE_ISSUER", "GATEHOUSE_CLIENT_ID", "GATEHOUSE_CLIENT_SECRET"] { fileEnvironment[name] = nil }
+        do {
+            _ = try await GatewayConfiguration.load(environment: fileEnvironment, file: yaml.path)
+            Issue.record("a provider with profile: fapi2 and a client secret was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.variable.contains("plain"), "\(error)")
+        }
+        fileEnvironment["GATEHOUSE_PROFILE"] = "fapi2"
+        try """
+            providers:
+              - {id: strict, name: Strict, issuer: "https://a.example", client_id: a, client_key_file: \(keyFile.path)}
+            """.write(to: yaml, atomically: true, encoding: .utf8)
+        let loaded = try await GatewayConfiguration.load(environment: fileEnvironment, file: yaml.path)
+        #expect(loaded.providers.first?.profile == .fapi2)
     }
 
     static let bad: [(String, String)] = [

@@ -1,3 +1,4 @@
+import CryptoExtras
 import Foundation
 import GatehouseDevIdP
 import GatehouseGateway
@@ -13,35 +14,45 @@ import Testing
 struct GatewayDPoPTests {
     /// A gateway with DPoP on, the development IdP as provider and upstream.
     static func withGateway(
-        direct: Bool, accessTokenLifetime: Duration = .seconds(300), _ body: (GatewayBrowser, String) async throws -> Void
+        direct: Bool, accessTokenLifetime: Duration = .seconds(300), fapi2: Bool = false,
+        _ body: (GatewayBrowser, String) async throws -> Void
     ) async throws {
         let port = try TestServer.freePort()
         var idpConfiguration = IdentityProvider.Configuration()
         idpConfiguration.port = 0
         idpConfiguration.accessTokenLifetime = accessTokenLifetime
-        idpConfiguration.clients = [
-            RegisteredClient(id: "gatehouse-dev", secret: "dev-secret", redirectURIs: ["http://127.0.0.1:\(port)/oauth2/callback"])
-        ]
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-dpop-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var credentials = ["GATEHOUSE_CLIENT_SECRET": "dev-secret", "GATEHOUSE_DPOP": "true"]
+        var client = RegisteredClient(
+            id: "gatehouse-dev", secret: "dev-secret", redirectURIs: ["http://127.0.0.1:\(port)/oauth2/callback"])
+        if fapi2 {
+            // An RSA client key (it signs PS256 under the profile) and ES256 ID tokens.
+            let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+            let keyFile = directory.appendingPathComponent("client.pem")
+            try key.pemRepresentation.write(to: keyFile, atomically: true, encoding: .utf8)
+            client = RegisteredClient(
+                id: "gatehouse-dev", secret: nil, redirectURIs: client.redirectURIs, idTokenAlgorithm: .es256,
+                assertionKeyPEM: key.publicKey.pemRepresentation)
+            credentials = ["GATEHOUSE_CLIENT_KEY_FILE": keyFile.path, "GATEHOUSE_PROFILE": "fapi2"]
+        }
+        idpConfiguration.clients = [client]
         var idpLogger = Logger(label: "gatehouse.dev-idp")
         idpLogger.logLevel = .critical
         let idp = try IdentityProvider(configuration: idpConfiguration, logger: idpLogger)
         try await TestServer.run({ onRunning in idp.application(onServerRunning: onRunning) }) { _ in
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-dpop-\(UUID())")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let environment = [
+            let environment = credentials.merging([
                 "GATEHOUSE_LISTEN": "127.0.0.1:\(port)",
                 "GATEHOUSE_PUBLIC_URL": "http://127.0.0.1:\(port)",
                 "GATEHOUSE_ISSUER": idp.issuer,
                 "GATEHOUSE_CLIENT_ID": "gatehouse-dev",
-                "GATEHOUSE_CLIENT_SECRET": "dev-secret",
                 "GATEHOUSE_UPSTREAM": idp.issuer,
                 "GATEHOUSE_PASS_ACCESS_TOKEN": "true",
-                "GATEHOUSE_DPOP": "true",
                 "GATEHOUSE_STORE": "sqlite:" + directory.appendingPathComponent("gatehouse.db").path,
                 "GATEHOUSE_ENCRYPTION_KEYS": GatewayFixture.randomKey(),
                 "GATEHOUSE_DIRECT_PROXY": direct ? "true" : "false",
-            ]
+            ]) { $1 }
             let configuration = try await GatewayConfiguration.load(environment: environment)
             var logger = Logger(label: "gatehouse.dpop")
             logger.logLevel = .critical
@@ -52,12 +63,18 @@ struct GatewayDPoPTests {
         }
     }
 
-    /// Signs alice in; the authorization request names the session's key (`dpop_jkt`).
-    static func logIn(_ browser: GatewayBrowser) async throws {
+    /// Signs alice in; the authorization request names the session's key (`dpop_jkt`), or is
+    /// pushed (then the browser carries only `client_id` and `request_uri`).
+    static func logIn(_ browser: GatewayBrowser, pushed: Bool = false) async throws {
         let start = try await browser.send("GET", "/oauth2/start?rd=/userinfo", headers: [("Accept", "text/html")])
         let location = try #require(start.header("location").flatMap(URL.init(string:)))
-        let jkt = URLComponents(url: location, resolvingAgainstBaseURL: false)?.queryItems?.first { $0.name == "dpop_jkt" }?.value
-        #expect(jkt?.count == 43, "the authorization request names the DPoP key: \(location)")
+        let query = URLComponents(url: location, resolvingAgainstBaseURL: false)?.queryItems ?? []
+        if pushed {
+            #expect(Set(query.map(\.name)) == ["client_id", "request_uri"], "\(location)")
+        } else {
+            let jkt = query.first { $0.name == "dpop_jkt" }?.value
+            #expect(jkt?.count == 43, "the authorization request names the DPoP key: \(location)")
+        }
         let callback = try await DOTBrowser().signIn(
             startingAt: location, username: "alice", password: "alice", callbackPrefix: browser.baseURL + "/oauth2/callback")
         let done = try await browser.send("GET", callback.absoluteString)
@@ -95,6 +112,17 @@ struct GatewayDPoPTests {
             let later = try await browser.send("GET", "/userinfo", headers: [("Accept", "application/json")])
             #expect(later.status == 200, "\(later.status) \(later.body)")
             #expect(later.body.contains("\"sub\":\"alice\""))
+        }
+    }
+
+    /// `GATEHOUSE_PROFILE=fapi2`: PAR, a PS256 client assertion from an RSA key, DPoP-bound
+    /// tokens relayed with proofs, ES256 ID tokens, the RFC 9207 `iss` — a whole login.
+    @Test func aFAPI2GatewaySignsInAndRelaysBoundTokens() async throws {
+        try await Self.withGateway(direct: true, fapi2: true) { browser, _ in
+            try await Self.logIn(browser, pushed: true)
+            let reply = try await browser.send("GET", "/userinfo", headers: [("Accept", "application/json")])
+            #expect(reply.status == 200, "\(reply.status) \(reply.body)")
+            #expect(reply.body.contains("\"sub\":\"alice\""))
         }
     }
 }

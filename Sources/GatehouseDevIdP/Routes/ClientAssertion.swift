@@ -39,7 +39,7 @@ enum ClientAssertion {
         else {
             throw Failure(error: "invalid_client", description: "unknown client, or not registered for private_key_jwt")
         }
-        guard let keys = await client.verificationKeys() else {
+        guard let keys = await client.verificationKeys(for: assertion) else {
             throw Failure(error: "invalid_client", description: "the client's registered key cannot be read")
         }
         let claims: Claims

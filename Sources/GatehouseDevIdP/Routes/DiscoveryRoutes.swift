@@ -78,7 +78,7 @@ struct DiscoveryRoutes: Sendable {
         var idTokenSigningAlgValuesSupported = RegisteredClient.SigningAlgorithm.allCases.map(\.rawValue)
         var scopesSupported = Self.supportedScopes
         var tokenEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
-        var tokenEndpointAuthSigningAlgValuesSupported = ["RS256", "ES256"]
+        var tokenEndpointAuthSigningAlgValuesSupported = ["RS256", "PS256", "ES256"]
         var revocationEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
         var codeChallengeMethodsSupported = ["S256"]
         var claimsSupported = [

@@ -24,7 +24,7 @@ enum RequestObject {
         guard let clientID, let client = idp.client(clientID) else {
             return .failure(Refusal(message: "a request object needs the client_id of a registered client beside it"))
         }
-        guard let keys = await client.verificationKeys() else {
+        guard let keys = await client.verificationKeys(for: jwt) else {
             return .failure(Refusal(message: "this client has no registered key to sign request objects with"))
         }
         let claims: Claims
@@ -55,17 +55,31 @@ enum RequestObject {
 }
 
 extension RegisteredClient {
-    /// The client's registered public key (RSA or P-256) as a key collection, or `nil`.
-    func verificationKeys() async -> JWTKeyCollection? {
+    /// The client's registered public key (RSA or P-256) as a key collection for `jwt`'s
+    /// algorithm — an RSA key verifies RS256, or PS256 when the JWT's header says so (FAPI 2.0
+    /// clients) — or `nil`.
+    func verificationKeys(for jwt: String) async -> JWTKeyCollection? {
         guard let pem = assertionKeyPEM else { return nil }
         let keys = JWTKeyCollection()
         if let rsa = try? Insecure.RSA.PublicKey(pem: pem) {
-            await keys.add(rsa: rsa, digestAlgorithm: .sha256)
+            if Self.headerAlgorithm(of: jwt) == "PS256" {
+                await keys.add(pss: rsa, digestAlgorithm: .sha256)
+            } else {
+                await keys.add(rsa: rsa, digestAlgorithm: .sha256)
+            }
         } else if let ec = try? ES256PublicKey(pem: pem) {
             await keys.add(ecdsa: ec)
         } else {
             return nil
         }
         return keys
+    }
+
+    /// The `alg` of a compact JWS's (unverified) header.
+    static func headerAlgorithm(of jwt: String) -> String? {
+        guard let header = jwt.split(separator: ".").first, let bytes = Base64URL.decode(header),
+            let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+        else { return nil }
+        return object["alg"] as? String
     }
 }

@@ -43,6 +43,9 @@ extension GatewayConfiguration {
         if let url = values.string("PUBLIC_URL") {
             publicURL = try ConfigParsing.baseURL(url, variable: "GATEHOUSE_PUBLIC_URL")
         }
+        if let profile = values.string("PROFILE") {
+            self.profile = try ProvidersFile.profile(profile, place: { "GATEHOUSE_" + $0 })
+        }
         if let providers = values.providers {
             for name in Self.shorthandProviderVariables where values.string(name) != nil {
                 throw ConfigurationError(
@@ -52,6 +55,7 @@ extension GatewayConfiguration {
         } else {
             try loadShorthandProvider(values)
         }
+        try applyProfile()
         if let timeout = values.string("UPSTREAM_TIMEOUT") {
             upstreamTimeout = try ConfigParsing.duration(timeout, variable: "GATEHOUSE_UPSTREAM_TIMEOUT")
             guard upstreamTimeout >= .seconds(1) else {
@@ -175,6 +179,19 @@ extension GatewayConfiguration {
                 "GATEHOUSE_COOKIE_DOMAIN", "must be GATEHOUSE_PUBLIC_URL's host (\(publicHost)) or a domain above it")
         }
         return domain
+    }
+
+    /// `GATEHOUSE_PROFILE` for every provider that names none itself, and each provider's
+    /// settings checked against its profile.
+    private mutating func applyProfile() throws {
+        if providers.isEmpty {
+            shorthandProvider.profile = shorthandProvider.profile ?? profile
+            try shorthandProvider.checkProfile()
+        }
+        for index in providers.indices {
+            providers[index].profile = providers[index].profile ?? profile
+            try providers[index].checkProfile()
+        }
     }
 
     /// The variables of the environment's one provider (`GATEHOUSE_` + name).

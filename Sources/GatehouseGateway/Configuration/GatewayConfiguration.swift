@@ -1,5 +1,5 @@
 public import GatehouseHummingbird
-import GatehouseOAuth
+public import GatehouseOAuth
 
 /// The gateway's configuration (DESIGN §2), validated. Each field names its variable and
 /// default; see ``load(environment:file:)`` for how values are read.
@@ -25,6 +25,9 @@ public struct GatewayConfiguration: Sendable {
     /// `_CLIENT_SECRET` or `_CLIENT_SECRET_FILE`, `_CLIENT_AUTH`, `_CLIENT_KEY_FILE` and
     /// `_CLIENT_KEY_ID` (additions to DESIGN §2), `_SCOPES`.
     public var shorthandProvider = ProviderSettings(id: LoginProvider.defaultID, name: "Single sign-on")
+    /// `GATEHOUSE_PROFILE`: the security profile of every provider that names none
+    /// (``ProviderSettings/profile``). Default none.
+    public var profile: SecurityProfile?
     /// `GATEHOUSE_IDP_TIMEOUT`. Default 10 seconds.
     public var idpTimeout: Duration = .seconds(10)
     /// `GATEHOUSE_UPSTREAM_TIMEOUT`: how long the upstream may take to send its response head

@@ -45,6 +45,10 @@ public struct ProviderSettings: Sendable {
     /// sealed with the session; the token is relayed upstream as `Authorization: DPoP` with a
     /// fresh proof per request. Default `false`.
     public var usesDPoP = false
+    /// `profile` (`GATEHOUSE_PROFILE`, which applies to every provider that names none):
+    /// `fapi2` forces PAR and DPoP, requires `private_key_jwt` (an RSA key signs PS256) and the
+    /// RFC 9207 `iss`, and accepts PS256 and ES256 ID tokens only (``SecurityProfile/fapi2``).
+    public var profile: SecurityProfile?
     /// `extra_auth_params`: added to each authorization request (`prompt`, `hd`, `login_hint`…).
     public var extraAuthParams: [(String, String)] = []
     /// How errors name a setting: `GATEHOUSE_ISSUER` for the shorthand,
@@ -119,6 +123,23 @@ public struct ProviderSettings: Sendable {
         return provider
     }
 
+    /// The settings ``profile`` forbids, as configuration errors naming them.
+    func checkProfile() throws {
+        guard profile == .fapi2 else { return }
+        guard clientSecret == nil else {
+            throw ConfigurationError(
+                place("CLIENT_SECRET"), "is not allowed with profile fapi2: it authenticates with private_key_jwt only")
+        }
+        guard clientKey != nil, clientAuth == nil || clientAuth == "private_key_jwt" else {
+            throw ConfigurationError(
+                place("CLIENT_KEY_FILE"),
+                "is required with profile fapi2 (private_key_jwt, PS256 or ES256), and client_auth must be private_key_jwt")
+        }
+        if pushedAuthorization == .never {
+            throw ConfigurationError(place("PAR"), "cannot be never with profile fapi2, which pushes every request")
+        }
+    }
+
     /// How the client authenticates at the token endpoint.
     func clientAuthentication() throws -> ClientAuthentication {
         switch (clientAuth, clientSecret) {
@@ -126,7 +147,8 @@ public struct ProviderSettings: Sendable {
             guard let key = clientKey else {
                 throw ConfigurationError(place("CLIENT_KEY_FILE"), "is required by client authentication private_key_jwt")
             }
-            return .privateKeyJWT(key: key)
+            // FAPI 2.0 allows PS256, never RS256 (§5.4.1): an RSA key signs PSS there.
+            return .privateKeyJWT(key: profile == .fapi2 ? key.usingPSS() : key)
         case ("client_secret_post", let secret?): return .clientSecretPost(secret)
         case ("client_secret_basic", let secret?): return .clientSecretBasic(secret)
         case ("none", _), (nil, nil): return .none
@@ -152,6 +174,7 @@ public struct ProviderSettings: Sendable {
         oauth.pushedAuthorization = pushedAuthorization
         oauth.signsRequestObjects = signsRequestObjects
         oauth.usesDPoP = usesDPoP
+        oauth.profile = profile
         do {
             return try OAuthClient(provider: provider, configuration: oauth, logger: logger)
         } catch {

@@ -9,7 +9,7 @@ enum ProvidersFile {
     static let fields: Set<String> = [
         "id", "name", "issuer", "preset", "client_id", "client_secret", "client_secret_file", "client_key_file",
         "client_key_id", "client_auth", "scopes", "extra_auth_params", "microsoft_tenants", "require_email_verified",
-        "par", "jar", "dpop",
+        "par", "jar", "dpop", "profile",
     ]
     static let presets: Set<String> = ["oidc", "google", "github", "microsoft", "gitlab"]
 
@@ -97,6 +97,9 @@ enum ProvidersFile {
         if let dpop = try text("dpop") {
             settings.usesDPoP = try ConfigParsing.bool(dpop, variable: settings.place("DPOP"))
         }
+        if let profile = try text("profile") {
+            settings.profile = try Self.profile(profile, place: settings.place)
+        }
         try settings.checkMicrosoftTenants()
         return settings
     }
@@ -106,6 +109,14 @@ enum ProvidersFile {
         guard settings.signsRequestObjects, settings.clientAuth != "private_key_jwt" || settings.clientKey == nil else { return }
         throw ConfigurationError(
             settings.place("JAR"), "signs request objects with the client key: it needs private_key_jwt (a client key file)")
+    }
+
+    /// `fapi2` (``SecurityProfile``).
+    static func profile(_ text: String, place: ClientCredentials.Place) throws -> SecurityProfile {
+        guard let profile = SecurityProfile(rawValue: text.lowercased()) else {
+            throw ConfigurationError(place("PROFILE"), "must be fapi2")
+        }
+        return profile
     }
 
     /// `auto`, `always` or `never` (also `true`/`false` for the last two).

@@ -34,6 +34,20 @@ extension ConfigurationCheck {
                 skipped("signing keys", "configuration"),
             ]
         }
+        if let profile = provider.profile {
+            let missing = profile.shortcomings(
+                of: metadata, clientAlgorithm: client.configuration.authentication.signingAlgorithm)
+            guard missing.isEmpty else {
+                return [
+                    .failed(
+                        "discovery",
+                        "\(provider.place("PROFILE")): \(profile.rawValue), but the provider lacks what it needs: "
+                            + missing.joined(separator: "; ")),
+                    skipped("signing keys", "configuration"),
+                ]
+            }
+            found += "; meets \(profile.rawValue)"
+        }
         let discovery = Result.ok("discovery", found)
         guard client.provider.isOpenIDConnect else {
             return [discovery, skipped("signing keys", "\(client.provider.name) issues no ID tokens")]

@@ -77,4 +77,8 @@ extension ClientAuthentication {
         if case .privateKeyJWT(let signer) = method { return signer }
         return nil
     }
+
+    /// The algorithm a `private_key_jwt` ``ClientSigningKey`` signs with (`PS256`, …); `nil`
+    /// for other methods or keys given as a key collection.
+    public var signingAlgorithm: String? { privateKeyJWT?.key?.algorithm }
 }

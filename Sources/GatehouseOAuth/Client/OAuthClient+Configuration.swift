@@ -49,6 +49,13 @@ extension OAuthClient {
         /// the tokens must come back `token_type: DPoP` (``TokenSet/dpopKey`` holds the key).
         /// Default `false`.
         public var usesDPoP = false
+        /// Require the RFC 9207 `iss` in every authorization response, whether or not the
+        /// provider advertises `authorization_response_iss_parameter_supported`. Default `false`.
+        public var requiresIssuerParameter = false
+        /// A security profile (``SecurityProfile/fapi2``) the client holds itself to: the
+        /// settings it forces are applied when the ``OAuthClient`` is made, which refuses the
+        /// settings it forbids. Default none.
+        public var profile: SecurityProfile?
         /// Claims to keep in the ``Identity`` by dotted path (`org.id`, `roles`), from the ID
         /// token (and userinfo when it is asked), for rules on claims. Default none.
         public var retainedClaims: [String] = []

@@ -70,10 +70,13 @@ extension OAuthClient {
             guard provider.issuerPolicy.acceptsAuthorizationResponse(issuer: issuer, discovered: metadata.issuer) else {
                 throw OAuthError(.issuerMismatch, "the callback's iss names a different authorization server (RFC 9207)")
             }
-        } else if metadata.authorizationResponseIssParameterSupported == true {
+        } else if metadata.authorizationResponseIssParameterSupported == true || configuration.requiresIssuerParameter {
             // RFC 9207 §2.4: error responses too; the IdP's error stays attached for the page.
             throw OAuthError(
-                .missingIssuer, "the provider promises an iss parameter (RFC 9207) but the callback has none",
+                .missingIssuer,
+                configuration.requiresIssuerParameter
+                    ? "the callback has no iss parameter (RFC 9207), which this client requires"
+                    : "the provider promises an iss parameter (RFC 9207) but the callback has none",
                 response: callback.error)
         }
         if let error = callback.error {

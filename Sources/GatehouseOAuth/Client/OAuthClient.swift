@@ -40,6 +40,7 @@ public final class OAuthClient: Sendable {
         if let problem = provider.configurationProblem {
             throw OAuthError(.invalidConfiguration, problem)
         }
+        let configuration = try configuration.profile?.applied(to: configuration) ?? configuration
         self.provider = provider
         self.configuration = configuration
         self.transport = IdPTransport(

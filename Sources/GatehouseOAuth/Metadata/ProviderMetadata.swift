@@ -24,6 +24,10 @@ public struct ProviderMetadata: Sendable, Hashable, Codable {
     public var pushedAuthorizationRequestEndpoint: String?
     /// RFC 9126 §5: when `true`, authorization requests must be pushed.
     public var requirePushedAuthorizationRequests: Bool?
+    /// RFC 9449 §5.1: the algorithms the server accepts DPoP proofs in.
+    public var dpopSigningAlgValuesSupported: [String]?
+    /// RFC 8414 §2: the algorithms the server accepts `private_key_jwt` assertions in.
+    public var tokenEndpointAuthSigningAlgValuesSupported: [String]?
 
     public init(
         issuer: String,
@@ -64,6 +68,8 @@ public struct ProviderMetadata: Sendable, Hashable, Codable {
         case backchannelLogoutSessionSupported = "backchannel_logout_session_supported"
         case pushedAuthorizationRequestEndpoint = "pushed_authorization_request_endpoint"
         case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+        case dpopSigningAlgValuesSupported = "dpop_signing_alg_values_supported"
+        case tokenEndpointAuthSigningAlgValuesSupported = "token_endpoint_auth_signing_alg_values_supported"
     }
 
     /// Checks every endpoint is an absolute HTTPS URL (HTTP on loopback only).

@@ -2,8 +2,9 @@ import Crypto
 import Foundation
 import JWTKit
 
-/// A client's private key for `private_key_jwt` (RFC 7523 §2.2), read from PEM: RSA of at
-/// least 2048 bits (signs RS256) or EC P-256 (signs ES256). Its `kid` is the one given, else
+/// A client's private key for `private_key_jwt` (RFC 7523 §2.2) and signed request objects,
+/// read from PEM: RSA of at least 2048 bits (signs RS256, or PS256 — the only RSA algorithm
+/// FAPI 2.0 allows — with ``usingPSS()``) or EC P-256 (signs ES256). Its `kid` is the one given, else
 /// the key's RFC 7638 JWK thumbprint — what a provider computes for a registered JWKS.
 public struct ClientSigningKey: Sendable {
     enum Material: Sendable {
@@ -14,6 +15,8 @@ public struct ClientSigningKey: Sendable {
     let material: Material
     /// The assertion header's `kid`.
     public let keyID: String
+    /// An RSA key signs RSASSA-PSS (PS256) instead of PKCS #1 v1.5 (RS256).
+    private(set) var signsPSS = false
 
     /// - Throws: `invalid_configuration` when `pem` is not an RSA (≥ 2048 bits) or P-256
     ///   private key; the message never repeats the key.
@@ -32,17 +35,25 @@ public struct ClientSigningKey: Sendable {
         self.keyID = keyID
     }
 
-    /// `RS256` or `ES256`.
+    /// `RS256`, `PS256` or `ES256`.
     public var algorithm: String {
         switch material {
-        case .rsa: "RS256"
+        case .rsa: signsPSS ? "PS256" : "RS256"
         case .p256: "ES256"
         }
+    }
+
+    /// The same key signing PS256 when it is an RSA key (an EC key is returned unchanged).
+    public func usingPSS() -> ClientSigningKey {
+        var key = self
+        if case .rsa = material { key.signsPSS = true }
+        return key
     }
 
     /// Adds the key to `keys` under ``keyID``.
     func add(to keys: JWTKeyCollection) async {
         switch material {
+        case .rsa(let key) where signsPSS: await keys.add(pss: key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: keyID))
         case .rsa(let key): await keys.add(rsa: key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: keyID))
         case .p256(let key): await keys.add(ecdsa: key, kid: JWKIdentifier(string: keyID))
         }
