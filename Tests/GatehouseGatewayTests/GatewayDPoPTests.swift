@@ -12,9 +12,12 @@ import Testing
 /// relays `/userinfo` to it, so every relayed request is checked by a strict DPoP resource.
 @Suite("Gateway DPoP")
 struct GatewayDPoPTests {
-    /// A gateway with DPoP on, the development IdP as provider and upstream.
+    /// A gateway with DPoP on, the development IdP as provider and as upstream — unless
+    /// `upstream` runs another: given the IdP's issuer, it starts its server and calls its
+    /// second argument with the server's base URL while the server runs.
     static func withGateway(
         direct: Bool, accessTokenLifetime: Duration = .seconds(300), fapi2: Bool = false,
+        upstream: ((_ issuer: String, _ serve: (String) async throws -> Void) async throws -> Void)? = nil,
         _ body: (GatewayBrowser, String) async throws -> Void
     ) async throws {
         let port = try TestServer.freePort()
@@ -41,13 +44,13 @@ struct GatewayDPoPTests {
         var idpLogger = Logger(label: "gatehouse.dev-idp")
         idpLogger.logLevel = .critical
         let idp = try IdentityProvider(configuration: idpConfiguration, logger: idpLogger)
-        try await TestServer.run({ onRunning in idp.application(onServerRunning: onRunning) }) { _ in
+        func serve(upstreamURL: String) async throws {
             let environment = credentials.merging([
                 "GATEHOUSE_LISTEN": "127.0.0.1:\(port)",
                 "GATEHOUSE_PUBLIC_URL": "http://127.0.0.1:\(port)",
                 "GATEHOUSE_ISSUER": idp.issuer,
                 "GATEHOUSE_CLIENT_ID": "gatehouse-dev",
-                "GATEHOUSE_UPSTREAM": idp.issuer,
+                "GATEHOUSE_UPSTREAM": upstreamURL,
                 "GATEHOUSE_PASS_ACCESS_TOKEN": "true",
                 "GATEHOUSE_STORE": "sqlite:" + directory.appendingPathComponent("gatehouse.db").path,
                 "GATEHOUSE_ENCRYPTION_KEYS": GatewayFixture.randomKey(),
@@ -59,6 +62,13 @@ struct GatewayDPoPTests {
             let gateway = try Gateway(configuration: configuration, logger: logger)
             try await TestServer.run({ onRunning in gateway.application(onServerRunning: onRunning) }) { _ in
                 try await body(GatewayBrowser(baseURL: "http://127.0.0.1:\(port)"), idp.issuer)
+            }
+        }
+        try await TestServer.run({ onRunning in idp.application(onServerRunning: onRunning) }) { _ in
+            if let upstream {
+                try await upstream(idp.issuer, serve(upstreamURL:))
+            } else {
+                try await serve(upstreamURL: idp.issuer)
             }
         }
     }
