@@ -9,7 +9,8 @@ kid) and bound to the proof's key by `cnf.jkt`. A refusal is a 401 with
 
     .venv/bin/python scripts/dpop-rs/dpop_rs.py --issuer http://127.0.0.1:9010/o --port 0
 
-prints `PORT <n>` on stdout once it listens, and one line per request on stderr.
+prints `PORT <n>` on stdout once it listens, and one line per request on stderr (never a token or
+a proof). `--echo-credentials`, for tests only, puts the accepted credentials in a 200's body.
 """
 
 import argparse
@@ -232,6 +233,9 @@ class Handler(BaseHTTPRequestHandler):
             payload = {"error": refusal.error, "error_description": refusal.description}
             return self.answer(401, payload, challenge, outcome=f"refused {refusal.error}: {refusal.description}")
         payload = {"sub": claims.get("sub"), "jkt": jkt, "method": method, "path": path, "body_length": len(body)}
+        if rs.options.echo_credentials:  # test-only: what was accepted, so that a test can replay it
+            payload["authorization"] = self.headers.get("Authorization")
+            payload["dpop"] = proofs[0]
         self.answer(200, payload, outcome=f"ok sub={claims.get('sub')}")
 
     def answer(self, status, payload, challenge=None, outcome=""):
@@ -264,6 +268,11 @@ def main():
     parser.add_argument("--iat-window", type=int, default=60, help="seconds a proof's iat may be off (default 60)")
     parser.add_argument("--nonce-period", type=int, default=300, help="seconds between new nonces (default 300)")
     parser.add_argument("--require-nonce", choices=["true", "false"], default="true")
+    parser.add_argument(
+        "--echo-credentials", action="store_true",
+        help="TEST ONLY: a successful answer's JSON also carries the Authorization header and the DPoP proof it "
+        "accepted (as \"authorization\" and \"dpop\"); it exists only so that tests can replay what a client sent "
+        "(never in the log)")
     options = parser.parse_args()
     options.issuer = options.issuer.rstrip("/")
     options.require_nonce = options.require_nonce == "true"
