@@ -85,16 +85,7 @@ struct ConfigurationTests {
         #expect(try await GatewayConfiguration.load(environment: environment).shorthandProvider.clientKey?.keyID == "key-1")
 
         func failure(_ change: (inout [String: String]) -> Void) async -> String? {
-            var changed = environment
-            change(&changed)
-            do {
-                _ = try await GatewayConfiguration.load(environment: changed)
-                return nil
-            } catch let error as ConfigurationError {
-                return error.variable
-            } catch {
-                return "\(error)"
-            }
+            await Self.failingVariable(environment, change)
         }
         #expect(await failure { $0["GATEHOUSE_CLIENT_KEY_FILE"] = notAKey.path } == "GATEHOUSE_CLIENT_KEY_FILE")
         #expect(await failure { $0["GATEHOUSE_CLIENT_KEY_FILE"] = directory.appendingPathComponent("missing").path }
@@ -120,16 +111,7 @@ struct ConfigurationTests {
         var environment = Self.minimal
         environment["GATEHOUSE_PROFILE"] = "fapi2"
         func failure(_ change: (inout [String: String]) -> Void) async -> String? {
-            var changed = environment
-            change(&changed)
-            do {
-                _ = try await GatewayConfiguration.load(environment: changed)
-                return nil
-            } catch let error as ConfigurationError {
-                return error.variable
-            } catch {
-                return "\(error)"
-            }
+            await Self.failingVariable(environment, change)
         }
         #expect(await failure { _ in } == "GATEHOUSE_CLIENT_SECRET")
         #expect(await failure { $0["GATEHOUSE_CLIENT_SECRET"] = nil } == "GATEHOUSE_CLIENT_KEY_FILE")
@@ -167,6 +149,23 @@ struct ConfigurationTests {
             """.write(to: yaml, atomically: true, encoding: .utf8)
         let loaded = try await GatewayConfiguration.load(environment: fileEnvironment, file: yaml.path)
         #expect(loaded.providers.first?.profile == .fapi2)
+    }
+
+    /// The variable a configuration error names once `change` is applied to `environment`
+    /// (the error's text when it is no configuration error), `nil` when it loads.
+    static func failingVariable(
+        _ environment: [String: String], _ change: (inout [String: String]) -> Void
+    ) async -> String? {
+        var changed = environment
+        change(&changed)
+        do {
+            _ = try await GatewayConfiguration.load(environment: changed)
+            return nil
+        } catch let error as ConfigurationError {
+            return error.variable
+        } catch {
+            return "\(error)"
+        }
     }
 
     static let bad: [(String, String)] = [
