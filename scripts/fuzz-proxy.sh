@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the differential proxy fuzzer (Tests/GatehouseGatewayTests/ProxyFuzz) for as long as
+# Runs the differential proxy fuzzer (Tests/GatehouseGatewayTests/ProxyFuzz, its test in
+# Interop/ProxyFuzzTests.swift, built with GATEHOUSE_INTEROP_TESTS=1) for as long as
 # you say, with a random seed, over both proxy paths, and prints the seed of any failure.
 #
 #   scripts/fuzz-proxy.sh [SECONDS]     default 300; split between the direct path and the router
@@ -27,6 +28,7 @@ if [ -f /tmp/gatehouse-test-env.sh ]; then
     # shellcheck disable=SC1091
     source /tmp/gatehouse-test-env.sh
 fi
+export GATEHOUSE_INTEROP_TESTS=1
 if ! swift build --build-tests >/tmp/gatehouse-fuzz-build.log 2>&1; then
     grep -E "error" /tmp/gatehouse-fuzz-build.log | head -20
     echo "proxy fuzz: the build failed (/tmp/gatehouse-fuzz-build.log)" >&2

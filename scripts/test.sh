@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Run every test: starts two test OpenID Connect providers (scripts/start-idp.sh) and a
-# private PostgreSQL server (scripts/start-postgres.sh), then builds and runs the Swift test
-# suite against them, then the real-browser tests (Tests/browser/, pytest + Selenium + headless
-# Chromium) against the gatehouse executable that build made.
+# Run every test: starts the test OpenID Connect providers (scripts/start-idp.sh,
+# scripts/idpy/start.sh) and a private PostgreSQL server (scripts/start-postgres.sh), then builds
+# and runs the Swift test suite against them, the interop tests included
+# (GATEHOUSE_INTEROP_TESTS=1: each test target's Interop/ folder, see Package.swift), then the
+# real-browser tests (Tests/browser/, pytest + Selenium + headless Chromium) against the
+# gatehouse executable that build made. Plain `swift test` runs only the tests that need no server.
 #
 #   scripts/test.sh [swift test arguments, e.g. --filter Interop]
 #
@@ -118,7 +120,9 @@ bash scripts/start-postgres.sh
 source "$artifacts/pg/$postgres_port/env"
 export GATEHOUSE_TEST_POSTGRES_URL GATEHOUSE_TEST_POSTGRES_REFRESH_URL
 
-section "swift build --build-tests"
+section "swift build --build-tests (GATEHOUSE_INTEROP_TESTS=1)"
+# The interop tests join the package: from here on a missing server fails them.
+export GATEHOUSE_INTEROP_TESTS=1
 swift build --build-tests
 
 section "swift test $*"

@@ -12,7 +12,7 @@ struct AdminCommandTests {
     /// Runs `gatehouse ARGUMENTS` with exactly `environment` (plus `PATH`); status and output.
     static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
         let process = Process()
-        process.executableURL = try CheckConfigTests.executable()
+        process.executableURL = try GatehouseCommand.executable()
         process.arguments = arguments
         process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
         let output = Pipe()
@@ -25,7 +25,7 @@ struct AdminCommandTests {
     }
 
     @Test func sessionsCommandsUseTheStoreOfTheConfigFile() async throws {
-        try await CheckConfigTests.withDirectory { directory in
+        try await GatehouseCommand.withDirectory { directory in
             let key = GatewayFixture.randomKey()
             let database = directory.appendingPathComponent("sessions.db").path
             let driver = try SQLiteDriver(path: database)
@@ -56,7 +56,7 @@ struct AdminCommandTests {
     }
 
     @Test func aSQLitePathWithoutAStoreIsAnError() async throws {
-        try await CheckConfigTests.withDirectory { directory in
+        try await GatehouseCommand.withDirectory { directory in
             let missing = directory.appendingPathComponent("nowhere.db").path
             let (status, output) = try await Self.run(
                 ["sessions", "revoke", "--all"],

@@ -10,7 +10,7 @@ import Testing
 @Suite("gatehouse keys reencrypt")
 struct KeysReencryptCommandTests {
     @Test func reencryptsAndSealsLegacySessionsOnlyWhenTrusted() async throws {
-        try await CheckConfigTests.withDirectory { directory in
+        try await GatehouseCommand.withDirectory { directory in
             let oldKey = GatewayFixture.randomKey()
             let newKey = GatewayFixture.randomKey()
             let database = directory.appendingPathComponent("sessions.db").path

@@ -5,21 +5,10 @@ import Testing
 /// `gatehouse check-config`, run as the built binary against django-oauth-toolkit.
 @Suite("gatehouse check-config")
 struct CheckConfigTests {
-    /// `.build/debug/gatehouse`, found from this file's path (`swift build --build-tests` builds it).
-    static func executable() throws -> URL {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let binary = root.appendingPathComponent(".build/debug/gatehouse")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw TestServer.Failure("\(binary.path) is missing: run `swift build --build-tests` first")
-        }
-        return binary
-    }
-
     /// Runs `gatehouse check-config` with exactly `environment` (plus `PATH`); exit status and stdout.
     static func run(_ environment: [String: String], arguments: [String] = []) async throws -> (Int32, String) {
         let process = Process()
-        process.executableURL = try executable()
+        process.executableURL = try GatehouseCommand.executable()
         process.arguments = ["check-config"] + arguments
         process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
         let output = Pipe()
@@ -44,15 +33,8 @@ struct CheckConfigTests {
         ]
     }
 
-    static func withDirectory(_ body: (URL) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-check-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try await body(directory)
-    }
-
     @Test func aGoodConfigurationPasses() async throws {
-        try await Self.withDirectory { directory in
+        try await GatehouseCommand.withDirectory { directory in
             let (status, output) = try await Self.run(try Self.environment(directory: directory))
             #expect(status == 0, "\(output)")
             for check in ["configuration", "encryption keys", "redirect URI", "cookies", "discovery", "signing keys", "store"] {
@@ -68,7 +50,7 @@ struct CheckConfigTests {
     /// `--config` with providers: each provider's redirect URI, client authentication,
     /// discovery and keys on lines of its own; one whose issuer does not answer fails by name.
     @Test func providersAreCheckedOneByOne() async throws {
-        try await Self.withDirectory { directory in
+        try await GatehouseCommand.withDirectory { directory in
             var environment = try Self.environment(directory: directory)
             for name in ["ISSUER", "CLIENT_ID", "CLIENT_SECRET"] { environment["GATEHOUSE_" + name] = nil }
             let file = directory.appendingPathComponent("gatehouse.yaml")
@@ -110,7 +92,7 @@ struct CheckConfigTests {
     /// `--config` with routes: one line per route; a route an earlier one hides, or a field
     /// this version does not know, fails with the route's place.
     @Test func routesAreListedAndBadOnesNamed() async throws {
-        try await Self.withDirectory { directory in
+        try await GatehouseCommand.withDirectory { directory in
             var environment = try Self.environment(directory: directory)
             environment["GATEHOUSE_UPSTREAM"] = nil
             let file = directory.appendingPathComponent("gatehouse.yaml")
@@ -146,7 +128,7 @@ struct CheckConfigTests {
     }
 
     @Test func aWrongIssuerFailsNamingTheVariable() async throws {
-        try await Self.withDirectory { directory in
+        try await GatehouseCommand.withDirectory { directory in
             var environment = try Self.environment(directory: directory)
             environment["GATEHOUSE_ISSUER"] = try DOT.issuer() + "/wrong"
             let (status, output) = try await Self.run(environment)
@@ -158,7 +140,7 @@ struct CheckConfigTests {
     }
 
     @Test func aShortKeyAndAMissingStoreDirectoryAreEachReported() async throws {
-        try await Self.withDirectory { directory in
+        try await GatehouseCommand.withDirectory { directory in
             var environment = try Self.environment(directory: directory)
             environment["GATEHOUSE_ENCRYPTION_KEYS"] = Data(repeating: 7, count: 16).base64EncodedString()
             environment["GATEHOUSE_STORE"] = "sqlite:" + directory.appendingPathComponent("missing/dir/x.db").path
@@ -171,7 +153,7 @@ struct CheckConfigTests {
     }
 
     @Test func anUnloadableConfigurationFailsNamingTheVariable() async throws {
-        try await Self.withDirectory { directory in
+        try await GatehouseCommand.withDirectory { directory in
             var environment = try Self.environment(directory: directory)
             environment["GATEHOUSE_COOKIE_SECURE"] = "false"
             environment["GATEHOUSE_PUBLIC_URL"] = "https://app.example"

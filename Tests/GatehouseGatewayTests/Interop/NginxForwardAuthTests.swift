@@ -11,7 +11,7 @@ import Glibc
 @Suite("nginx auth_request through /oauth2/auth")
 struct NginxForwardAuthTests {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Runs nginx with the documented server block for the duration of `body`.
     static func withNginx(gatewayPort: Int, appPort: Int, _ body: (Int) async throws -> Void) async throws {

@@ -14,7 +14,7 @@ final class ServeProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let port = try TestServer.freePort()
         baseURL = "http://127.0.0.1:\(port)"
-        process.executableURL = try CheckConfigTests.executable()
+        process.executableURL = try GatehouseCommand.executable()
         process.arguments = ["serve"]
         process.environment = [
             "PATH": "/usr/bin:/bin",
