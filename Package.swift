@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "GatehouseOAuth", targets: ["GatehouseOAuth"]),
         .library(name: "GatehouseStore", targets: ["GatehouseStore"]),
         .library(name: "GatehouseHummingbird", targets: ["GatehouseHummingbird"]),
+        .library(name: "GatehouseTesting", targets: ["GatehouseTesting"]),
         .executable(name: "gatehouse", targets: ["gatehouse"]),
     ],
     dependencies: [
@@ -169,10 +170,22 @@ let package = Package(
             exclude: interopExcluded,
             swiftSettings: testSwiftSettings
         ),
+        .target(
+            name: "GatehouseTesting",
+            dependencies: [
+                "GatehouseDevIdP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatehouseGatewayTests",
             dependencies: [
                 "GatehouseGateway",
+                "GatehouseTesting",
                 "GatehouseHummingbird",
                 "GatehouseStore",
                 "GatehouseOAuth",
