@@ -148,13 +148,15 @@ import Testing
     /// token's fetch and failed with id_token_key_not_found.
     @Test func aForgedKidsFetchInFlightNeitherDelaysNorFailsALogin() async throws {
         try await HostileIdP.with { idp in
-            let client = try idp.client()
+            // The forged fetch is answered after 10 s (under the 20 s timeout): long enough that
+            // the two logins below finish before it even on a loaded machine.
+            let client = try idp.client { $0.timeout = .seconds(20) }
             let claims = Keys.claims(issuer: idp.issuer)
             idp.publish(Keys.rsaA)
             _ = try await Self.login(idp, client, idToken: try Keys.rsaA.token(claims))
 
             var slowOld = HostileIdP.Reply.json(Keys.jwks([Keys.rsaA.publicJWK()]))
-            slowOld.delay = .seconds(3)  // under the client's 5 s timeout
+            slowOld.delay = .seconds(10)
             idp.setJWKS(slowOld)
             let forged = try Self.logoutToken(idp, key: Keys.attacker, kid: "forged")
             let forgedDone = Flag()
@@ -188,22 +190,28 @@ import Testing
     @Test func staleKeysServeWhileTheirRefreshRuns() async throws {
         try await HostileIdP.with { idp in
             let clock = HostileIdP.ManualClock()
-            let client = try idp.client(clock: clock.wallClock) { $0.keysMaxAge = .seconds(3600) }
+            // The refresh answers after 8 s (under the 20 s timeout), and a login that waited for
+            // it would take that long: one that did not finishes well within 6 s even on a
+            // loaded machine (a login alone took 3.5 s during the whole suite on two cores).
+            let client = try idp.client(clock: clock.wallClock) {
+                $0.keysMaxAge = .seconds(3600)
+                $0.timeout = .seconds(20)
+            }
             idp.publish(Keys.rsaA)
             _ = try await Self.login(idp, client, idToken: try Keys.rsaA.token(Keys.claims(issuer: idp.issuer)))
 
             clock.advance(by: 3601)
             var slow = HostileIdP.Reply.json(Keys.jwks([Keys.rsaB.publicJWK()]))
-            slow.delay = .seconds(3)
+            slow.delay = .seconds(8)
             idp.setJWKS(slow)
             let claims = Keys.claims(issuer: idp.issuer, now: clock.now)
             let started = ContinuousClock.now
             _ = try await Self.login(idp, client, idToken: try Keys.rsaA.token(claims))
-            #expect(ContinuousClock.now - started < .seconds(2), "the login waited for the scheduled refresh")
+            #expect(ContinuousClock.now - started < .seconds(6), "the login waited for the scheduled refresh")
             try await Self.waitUntil { idp.jwksHits == 2 }
 
             // Once the refresh has landed, A is gone and B is there, with no further fetch.
-            try await Self.waitUntil(timeout: .seconds(10)) {
+            try await Self.waitUntil(timeout: .seconds(20)) {
                 (try? await client.validateIDToken(try Keys.rsaB.token(claims), nonce: HostileIdP.nonce)) != nil
             }
             #expect(idp.jwksHits == 2)
