@@ -205,6 +205,7 @@ let package = Package(
         .testTarget(
             name: "GatehouseDevIdPTests",
             dependencies: [
+                "GatehouseTesting",
                 "GatehouseDevIdP",
                 "GatehouseOAuth",
                 "GatehouseTestSupport",

@@ -88,7 +88,7 @@ public struct TestIdentityProvider: Sendable {
         guard let user = users.first(where: { $0.username == username }) else {
             throw TestSignInError("no test user \(username) at this provider")
         }
-        let browser = TestBrowserSession()
+        let browser = TestBrowser()
         return try await browser.signIn(user: user, issuer: issuer, loginURL: loginURL)
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatehouseTesting
 import GatehouseDevIdP
 import GatehouseOAuth
 import GatehouseTestSupport

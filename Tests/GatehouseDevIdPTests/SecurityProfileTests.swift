@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseTesting
 import GatehouseDevIdP
 import GatehouseOAuth
 import GatehouseTestSupport

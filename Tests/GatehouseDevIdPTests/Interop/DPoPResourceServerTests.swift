@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatehouseTesting
 import GatehouseOAuth
 import GatehouseTestSupport
 import JWTKit

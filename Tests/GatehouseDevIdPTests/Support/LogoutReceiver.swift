@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseTesting
 import Hummingbird
 import Logging
 import ServiceLifecycle
