@@ -110,15 +110,17 @@ struct GatewayDPoPTests {
         }
     }
 
-    /// A refresh keeps the key: with 4-second access tokens the gateway refreshes after half
-    /// the lifetime, with a proof of the same key (the IdP refuses any other for a bound
-    /// refresh token), and the new token is relayed bound to it.
+    /// A refresh keeps the key: once the 10-second access token has expired the gateway must
+    /// refresh before relaying, with a proof of the same key (the IdP refuses any other for a
+    /// bound refresh token), and the new token is relayed bound to it. (With shorter tokens a
+    /// loaded machine can take longer than half the lifetime between the login and the first
+    /// request, and the upstream then sees the old token expire in flight.)
     @Test func aRefreshKeepsTheSessionsKey() async throws {
-        try await Self.withGateway(direct: false, accessTokenLifetime: .seconds(4)) { browser, _ in
+        try await Self.withGateway(direct: false, accessTokenLifetime: .seconds(10)) { browser, _ in
             try await Self.logIn(browser)
             let first = try await browser.send("GET", "/userinfo", headers: [("Accept", "application/json")])
             #expect(first.status == 200, "\(first.body)")
-            try await Task.sleep(for: .seconds(5))
+            try await Task.sleep(for: .seconds(11))
             let later = try await browser.send("GET", "/userinfo", headers: [("Accept", "application/json")])
             #expect(later.status == 200, "\(later.status) \(later.body)")
             #expect(later.body.contains("\"sub\":\"alice\""))
