@@ -22,6 +22,8 @@ let package = Package(
     products: [
         .library(name: "GatehouseOAuth", targets: ["GatehouseOAuth"]),
         .library(name: "GatehouseStore", targets: ["GatehouseStore"]),
+        .library(name: "GatehouseSQLite", targets: ["GatehouseSQLite"]),
+        .library(name: "GatehousePostgres", targets: ["GatehousePostgres"]),
         .library(name: "GatehouseHummingbird", targets: ["GatehouseHummingbird"]),
         .library(name: "GatehouseTesting", targets: ["GatehouseTesting"]),
         .executable(name: "gatehouse", targets: ["gatehouse"]),
@@ -64,7 +66,26 @@ let package = Package(
             dependencies: [
                 "GatehouseOAuth",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GatehouseSQLite",
+            dependencies: [
+                "GatehouseStore",
+                "GatehouseOAuth",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GatehousePostgres",
+            dependencies: [
+                "GatehouseStore",
+                "GatehouseOAuth",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -87,6 +108,8 @@ let package = Package(
             dependencies: [
                 "GatehouseOAuth",
                 "GatehouseStore",
+                "GatehouseSQLite",
+                "GatehousePostgres",
                 "GatehouseHummingbird",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -121,6 +144,8 @@ let package = Package(
             dependencies: [
                 "GatehouseOAuth",
                 "GatehouseStore",
+                "GatehouseSQLite",
+                "GatehousePostgres",
                 "GatehouseGateway",
                 "GatehouseHummingbird",
                 "GatehouseDevIdP",
@@ -161,6 +186,8 @@ let package = Package(
             name: "GatehouseStoreTests",
             dependencies: [
                 "GatehouseStore",
+                "GatehouseSQLite",
+                "GatehousePostgres",
                 "GatehouseTestSupport",
                 "GatehouseOAuth",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -188,6 +215,8 @@ let package = Package(
                 "GatehouseTesting",
                 "GatehouseHummingbird",
                 "GatehouseStore",
+                "GatehouseSQLite",
+                "GatehousePostgres",
                 "GatehouseOAuth",
                 "GatehouseDevIdP",
                 "GatehouseTestSupport",

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import GatehouseOAuth
 import GatehouseStore
+import GatehouseSQLite
+import GatehousePostgres
 
 /// `gatehouse debug-write-loop --sqlite PATH` (hidden): creates sessions in an endless loop and
 /// prints the id hash of each one after its insert has committed, one per line. The crash

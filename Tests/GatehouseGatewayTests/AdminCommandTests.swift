@@ -3,6 +3,7 @@ import GatehouseTestSupport
 import GatehouseOAuth
 import GatehouseStore
 import Testing
+@testable import GatehouseSQLite
 
 /// `gatehouse sessions …`, run as the built binary: they find the store the way `serve` does
 /// (environment, else the `--config` YAML file), and refuse a SQLite path that holds no store

@@ -3,6 +3,7 @@ import GatehouseOAuth
 import Testing
 
 @testable import GatehouseStore
+@testable import GatehouseSQLite
 
 /// `gatehouse keys reencrypt`, run as the built binary: sessions move to the first key, and a
 /// session stored before the identity was sealed (claims in clear, no ID token to vouch for

@@ -2,6 +2,7 @@ import Foundation
 import GatehouseTestSupport
 import GRDB
 @testable import GatehouseStore
+@testable import GatehouseSQLite
 import Testing
 
 #if canImport(Glibc)

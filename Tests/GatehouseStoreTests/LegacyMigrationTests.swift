@@ -6,6 +6,7 @@ import PostgresNIO
 import Testing
 
 @testable import GatehouseStore
+@testable import GatehouseSQLite
 
 /// A database of the schema before the identity was sealed (SQLite schema 1, PostgreSQL
 /// schema 2: claims in clear) migrates in place: rows keep their data; a row whose sealed ID

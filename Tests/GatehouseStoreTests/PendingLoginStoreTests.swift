@@ -5,6 +5,8 @@ import PostgresNIO
 import Testing
 
 @testable import GatehouseStore
+@testable import GatehouseSQLite
+@testable import GatehousePostgres
 
 /// Pending logins in the store: the binding is checked before anything is consumed, a browser
 /// can give up one of its logins, live ones are counted and expired ones purged, on every

@@ -2,6 +2,7 @@ import Foundation
 import GatehouseOAuth
 @testable import GatehouseStore
 import Testing
+@testable import GatehousePostgres
 
 /// Two "instances" (stores over separate connection pools) on one PostgreSQL schema: a
 /// deletion by one reaches the other's cache through LISTEN/NOTIFY, long before the cache

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 @testable import GatehouseStore
 import Testing
+@testable import GatehouseSQLite
 
 /// What only the SQLite driver has: the file, its permissions, WAL, and its migrations.
 @Suite struct SQLiteDriverTests {

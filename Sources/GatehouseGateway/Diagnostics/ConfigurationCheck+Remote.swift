@@ -1,6 +1,8 @@
 import Foundation
 import GatehouseOAuth
 import GatehouseStore
+import GatehouseSQLite
+import GatehousePostgres
 import Logging
 
 extension ConfigurationCheck {

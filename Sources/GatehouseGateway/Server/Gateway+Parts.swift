@@ -1,6 +1,8 @@
 import GatehouseHummingbird
 import GatehouseOAuth
 import GatehouseStore
+import GatehouseSQLite
+import GatehousePostgres
 import Logging
 import ServiceLifecycle
 

@@ -11,7 +11,7 @@ public enum PendingTake: Sendable, Hashable {
 extension SessionHash {
     /// The lowest and highest hashes starting with `prefix` (1 to 32 bytes): a range on a
     /// primary key of hashes, for ``StorageDriver/deletePending(stateHashPrefix:bindingHash:)``.
-    static func bounds(prefix: [UInt8]) -> (low: [UInt8], high: [UInt8])? {
+    package static func bounds(prefix: [UInt8]) -> (low: [UInt8], high: [UInt8])? {
         guard (1...32).contains(prefix.count) else { return nil }
         let padding = 32 - prefix.count
         return (prefix + [UInt8](repeating: 0, count: padding), prefix + [UInt8](repeating: 0xFF, count: padding))

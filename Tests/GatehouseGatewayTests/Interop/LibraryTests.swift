@@ -6,6 +6,7 @@ import GatehouseTestSupport
 import Hummingbird
 import Synchronization
 import Testing
+@testable import GatehouseSQLite
 
 /// `GatehouseHummingbird` in a plain Hummingbird app (no gateway): the routes, the session
 /// middleware and the token refresh it triggers.

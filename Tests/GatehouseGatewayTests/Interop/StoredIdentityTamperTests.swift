@@ -3,6 +3,7 @@ import GatehouseOAuth
 import GatehouseStore
 import GatehouseTestSupport
 import Testing
+@testable import GatehouseSQLite
 
 /// Someone who can write to the gateway's SQLite file but has no key cannot make the upstream
 /// see another user: bob signs in through the gateway, his row is rewritten to say alice, and

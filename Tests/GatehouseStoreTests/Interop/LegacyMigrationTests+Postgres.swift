@@ -5,6 +5,7 @@ import Logging
 import PostgresNIO
 import Testing
 @testable import GatehouseStore
+@testable import GatehousePostgres
 
 /// The cases that need the test PostgreSQL server (scripts/test.sh starts it): interop tests,
 /// which join only with GATEHOUSE_INTEROP_TESTS=1 (Package.swift).

@@ -2,6 +2,7 @@ import Foundation
 import GatehouseOAuth
 @testable import GatehouseStore
 import Testing
+@testable import GatehousePostgres
 
 /// The cases that need the test PostgreSQL server (scripts/test.sh starts it): interop tests,
 /// which join only with GATEHOUSE_INTEROP_TESTS=1 (Package.swift).

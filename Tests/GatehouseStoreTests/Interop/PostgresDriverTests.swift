@@ -4,6 +4,7 @@ import PostgresNIO
 import Testing
 
 @testable import GatehouseStore
+@testable import GatehousePostgres
 
 /// The PostgreSQL driver against a real server (`scripts/test.sh` starts one and exports
 /// `GATEHOUSE_TEST_POSTGRES_URL`). Without that variable every test here fails: a missing

@@ -2,6 +2,7 @@ import Foundation
 import GatehouseStore
 import Logging
 import Testing
+@testable import GatehousePostgres
 
 /// The conformance cases against PostgreSQL (`GATEHOUSE_TEST_POSTGRES_URL`, started by
 /// `scripts/test.sh`). Without the variable every case fails: a missing database is never a

@@ -3,6 +3,7 @@ import GatehouseOAuth
 import GatehouseStore
 import GatehouseTestSupport
 import Testing
+@testable import GatehousePostgres
 
 /// "Refresh, once": against the real django-oauth-toolkit with refresh-token rotation (its own
 /// instance, so its access log counts only these grants), for every backend.

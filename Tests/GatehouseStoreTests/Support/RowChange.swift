@@ -3,6 +3,8 @@ import GRDB
 import PostgresNIO
 
 @testable import GatehouseStore
+@testable import GatehouseSQLite
+@testable import GatehousePostgres
 
 /// One column of a session row written directly to the database (no key, no store): what
 /// someone with write access to it can do.

@@ -3,6 +3,7 @@ import GatehouseOAuth
 @testable import GatehouseStore
 import Logging
 import Testing
+@testable import GatehouseSQLite
 
 /// Keys shared by the tests (fresh for each test run).
 enum TestKeys {

@@ -1,3 +1,5 @@
+public import GatehouseStore
+import GatehouseOAuth
 public import Logging
 import PostgresNIO
 

@@ -1,3 +1,5 @@
+public import GatehouseStore
+import GatehouseOAuth
 import Foundation
 import GRDB
 

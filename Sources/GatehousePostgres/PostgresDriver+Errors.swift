@@ -1,3 +1,5 @@
+public import GatehouseStore
+import GatehouseOAuth
 import PostgresNIO
 
 /// How the PostgreSQL driver reports failures: always ``StoreError``, with a detail that is
