@@ -269,6 +269,8 @@ if ProcessInfo.processInfo.environment["GATEHOUSE_BENCHMARKS"] != nil {
             name: "StoreBenchmark",
             dependencies: [
                 "GatehouseStore",
+                "GatehouseSQLite",
+                "GatehousePostgres",
                 "GatehouseOAuth",
                 .product(name: "Logging", package: "swift-log"),
             ],

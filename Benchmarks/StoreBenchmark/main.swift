@@ -29,6 +29,8 @@
 import Foundation
 import GatehouseOAuth
 import GatehouseStore
+import GatehouseSQLite
+import GatehousePostgres
 import Logging
 import Synchronization
 
