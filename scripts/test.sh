@@ -90,28 +90,24 @@ started_pids+=("$(cat "$artifacts/idpy-$idpy_port.pid")")
 export GATEHOUSE_TEST_IDPY_ISSUER="http://127.0.0.1:$idpy_port"
 echo "GATEHOUSE_TEST_IDPY_ISSUER=$GATEHOUSE_TEST_IDPY_ISSUER"
 
+# pip_requirements FILE STAMP: installs FILE's pins into .venv/ (which start-idp.sh made),
+# again only when they change (STAMP keeps the last installed copy).
+pip_requirements() {
+    local requirements=$1 stamp=$2
+    if ! cmp -s "$requirements" "$stamp"; then
+        echo "installing: $(grep -v '^#' "$requirements" | tr '\n' ' ')"
+        "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+        cp "$requirements" "$stamp"
+    else
+        echo "present: $(grep -v '^#' "$requirements" | tr '\n' ' ')"
+    fi
+}
+
 section "Browser test packages (Tests/browser/requirements.txt)"
-# .venv/ exists now (start-idp.sh made it); install again only when the pins change.
-browser_requirements="$root/Tests/browser/requirements.txt"
-browser_stamp="$root/.venv/.browser-requirements"
-if ! cmp -s "$browser_requirements" "$browser_stamp"; then
-    echo "installing: $(grep -v '^#' "$browser_requirements" | tr '\n' ' ')"
-    "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$browser_requirements"
-    cp "$browser_requirements" "$browser_stamp"
-else
-    echo "present: $(grep -v '^#' "$browser_requirements" | tr '\n' ' ')"
-fi
+pip_requirements "$root/Tests/browser/requirements.txt" "$root/.venv/.browser-requirements"
 
 section "DPoP resource server packages (scripts/dpop-rs/requirements.txt)"
-dpop_requirements="$root/scripts/dpop-rs/requirements.txt"
-dpop_stamp="$root/.venv/.dpop-rs-requirements"
-if ! cmp -s "$dpop_requirements" "$dpop_stamp"; then
-    echo "installing: $(grep -v '^#' "$dpop_requirements" | tr '\n' ' ')"
-    "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dpop_requirements"
-    cp "$dpop_requirements" "$dpop_stamp"
-else
-    echo "present: $(grep -v '^#' "$dpop_requirements" | tr '\n' ' ')"
-fi
+pip_requirements "$root/scripts/dpop-rs/requirements.txt" "$root/.venv/.dpop-rs-requirements"
 
 section "Test PostgreSQL"
 postgres_started=1

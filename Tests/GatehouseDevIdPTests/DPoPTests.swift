@@ -11,15 +11,6 @@ import Testing
 /// (`cnf.jkt`, `token_type: DPoP`) and refuses what a strict server refuses — one test per rule.
 @Suite("DPoP")
 struct DPoPTests {
-    /// The JSON claims of a JWT, unverified.
-    static func claims(_ jwt: String) -> [String: Any]? {
-        let parts = jwt.split(separator: ".")
-        guard parts.count == 3 else { return nil }
-        var payload = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while payload.count % 4 != 0 { payload += "=" }
-        return Data(base64Encoded: payload).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-    }
-
     @Test func tokensAreBoundToTheKeyAndRefreshNeedsIt() async throws {
         // The caller's own key, named by its thumbprint; see `aLoginOfAClientWithDPoPOnHasItsOwnKey` for the configured way.
         try await IdPFixture.with { fixture in
@@ -33,7 +24,7 @@ struct DPoPTests {
             let result = try await client.exchange(
                 CallbackParameters(query: Substring(callback.query ?? "")), pending: request.pending, dpop: key)
             #expect(result.tokens.tokenType == "DPoP")
-            let cnf = Self.claims(result.tokens.accessToken)?["cnf"] as? [String: String]
+            let cnf = JWTParts.claims(result.tokens.accessToken)?["cnf"] as? [String: String]
             #expect(cnf?["jkt"] == key.thumbprint)
 
             #expect(result.tokens.dpopKey == key)

@@ -19,15 +19,6 @@ struct SecurityProfileTests {
         return configuration
     }
 
-    /// The `alg` of a JWT's header.
-    static func algorithm(ofJWT jwt: String) -> String? {
-        guard var header = jwt.split(separator: ".").first.map(String.init) else { return nil }
-        header = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while header.count % 4 != 0 { header += "=" }
-        let object = Data(base64Encoded: header).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-        return object?["alg"] as? String
-    }
-
     @Test func theProfileForcesPARDPoPAndTheIssuerAndRefusesWhatItForbids() throws {
         let rsa = try ClientSigningKey(pem: try PrivateKeyJWTTests.rsaKey().privatePEM)
         #expect(rsa.algorithm == "RS256" && rsa.usingPSS().algorithm == "PS256")
@@ -81,7 +72,7 @@ struct SecurityProfileTests {
             let result = try await client.exchange(
                 CallbackParameters(query: Substring(callback.query ?? "")), pending: request.pending)
             #expect(result.tokens.tokenType == "DPoP" && result.tokens.dpopKey == request.pending.dpopKey)
-            #expect(result.idToken.map { Self.algorithm(ofJWT: $0.rawValue) } == "ES256")
+            #expect(result.idToken.map { JWTParts.header($0.rawValue)?["alg"] as? String } == "ES256")
             #expect(try await client.refresh(result.tokens).dpopKey == request.pending.dpopKey)
 
             let metadata = try await client.metadata()

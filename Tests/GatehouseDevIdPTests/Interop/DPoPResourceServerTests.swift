@@ -155,9 +155,9 @@ struct DPoPResourceServerTests {
     @Test func anAlteredProofIsRefused() async throws {
         try await Self.withResource { resource in
             let parts = try resource.proof().split(separator: ".").map(String.init)
-            var claims = try #require(Self.decodeJSON(parts[1]))
+            var claims = try #require(JWTParts.decodeJSON(parts[1]))
             claims["jti"] = "altered"
-            let altered = [parts[0], try Self.encodeJSON(claims), parts[2]].joined(separator: ".")
+            let altered = [parts[0], try JWTParts.encodeJSON(claims), parts[2]].joined(separator: ".")
             Self.expect(try await resource.send(proofs: [altered]), refusedWith: "invalid_dpop_proof")
         }
     }
@@ -166,9 +166,9 @@ struct DPoPResourceServerTests {
     @Test func anAlteredAccessTokenIsRefused() async throws {
         try await Self.withResource { resource in
             let parts = resource.token.split(separator: ".").map(String.init)
-            var claims = try #require(Self.decodeJSON(parts[1]))
+            var claims = try #require(JWTParts.decodeJSON(parts[1]))
             claims["sub"] = "mallory"
-            let altered = [parts[0], try Self.encodeJSON(claims), parts[2]].joined(separator: ".")
+            let altered = [parts[0], try JWTParts.encodeJSON(claims), parts[2]].joined(separator: ".")
             let proof = try resource.key.proof(
                 method: "GET", url: resource.url, accessToken: altered, nonce: resource.nonce, now: Date())
             Self.expect(try await resource.send(token: altered, proofs: [proof]), refusedWith: "invalid_token")
@@ -203,16 +203,16 @@ struct DPoPResourceServerTests {
     @Test func algMustBeAsymmetric() async throws {
         try await Self.withResource { resource in
             let parts = try resource.proof().split(separator: ".").map(String.init)
-            var header = try #require(Self.decodeJSON(parts[0]))
+            var header = try #require(JWTParts.decodeJSON(parts[0]))
             header["alg"] = "none"
-            let unsigned = try Self.encodeJSON(header) + "." + parts[1] + "."
+            let unsigned = try JWTParts.encodeJSON(header) + "." + parts[1] + "."
             Self.expect(try await resource.send(proofs: [unsigned]), refusedWith: "invalid_dpop_proof")
         }
     }
 
     @Test func theJWKMustNotHoldThePrivateKey() async throws {
         try await Self.withResource { resource in
-            let d = Self.base64URL(resource.key.rawRepresentation)
+            let d = JWTParts.encode(resource.key.rawRepresentation)
             let proof = try await resource.handMadeProof { header in
                 header.fields["jwk"] = .object((header.fields["jwk"]?.asObject ?? [:]).merging(["d": .string(d)]) { $1 })
             }
@@ -255,7 +255,7 @@ extension DPoPResourceServerTests {
         func handMadeProof(_ edit: (inout JWTHeader) -> Void = { _ in }) async throws -> String {
             let parts = try proof().split(separator: ".").map(String.init)
             var header = JWTHeader()
-            for (name, value) in try #require(DPoPResourceServerTests.decodeJSON(parts[0])) {
+            for (name, value) in try #require(JWTParts.decodeJSON(parts[0])) {
                 if let text = value as? String {
                     header.fields[name] = .string(text)
                 } else if let object = value as? [String: String] {
@@ -263,11 +263,11 @@ extension DPoPResourceServerTests {
                 }
             }
             edit(&header)
-            let decoded = try #require(DPoPResourceServerTests.decodeJSON(parts[1]))
+            let decoded = try #require(JWTParts.decodeJSON(parts[1]))
             var claims = try JSONDecoder().decode(
                 ProofClaims.self, from: try JSONSerialization.data(withJSONObject: decoded))
             claims.jti = UUID().uuidString
-            let signer = try ES256PrivateKey(key: DPoPResourceServerTests.base64URL(key.rawRepresentation))
+            let signer = try ES256PrivateKey(key: JWTParts.encode(key.rawRepresentation))
             return try await JWTKeyCollection().add(ecdsa: signer).sign(claims, header: header)
         }
     }
@@ -336,20 +336,5 @@ extension DPoPResourceServerTests {
         #expect(answer.error == error, "\(answer)", sourceLocation: sourceLocation)
         #expect(answer.json["error"] as? String == error, "\(answer)", sourceLocation: sourceLocation)
         #expect(answer.nonce != nil, "every answer carries a DPoP-Nonce", sourceLocation: sourceLocation)
-    }
-
-    static func base64URL(_ data: some DataProtocol) -> String {
-        Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func encodeJSON(_ object: [String: Any]) throws -> String {
-        base64URL(try JSONSerialization.data(withJSONObject: object))
-    }
-
-    static func decodeJSON(_ segment: String) -> [String: Any]? {
-        var base64 = segment.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
     }
 }

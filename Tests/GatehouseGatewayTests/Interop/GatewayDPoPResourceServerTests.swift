@@ -35,17 +35,17 @@ struct GatewayDPoPResourceServerTests {
                 let authorization = try #require(json["authorization"] as? String)
                 #expect(authorization.hasPrefix("DPoP "), "\(authorization.prefix(10))")
                 let token = String(authorization.dropFirst(5))
-                let cnf = try #require(Self.claims(token)?["cnf"] as? [String: Any])
+                let cnf = try #require(JWTParts.claims(token)?["cnf"] as? [String: Any])
                 #expect(json["jkt"] as? String == cnf["jkt"] as? String, "\(json["jkt"] ?? "-") \(cnf)")
                 let proof = try #require(json["dpop"] as? String)
-                let claims = try #require(Self.claims(proof))
+                let claims = try #require(JWTParts.claims(proof))
                 #expect(claims["htm"] as? String == "GET" && claims["htu"] as? String == url, "\(claims)")
                 #expect(claims["ath"] is String && claims["nonce"] is String, "\(claims)")
                 proofs.append(proof)
                 tokens.insert(token)
             }
             #expect(Set(proofs).count == 3, "a new proof per request")
-            #expect(Set(proofs.compactMap { Self.claims($0)?["jti"] as? String }).count == 3)
+            #expect(Set(proofs.compactMap { JWTParts.claims($0)?["jti"] as? String }).count == 3)
             #expect(tokens.count == 1, "the session's one token")
 
             let posted = try await browser.send(
@@ -55,7 +55,7 @@ struct GatewayDPoPResourceServerTests {
             #expect(posted.status == 200, "\(posted.status) \(posted.body)")
             let post = try Self.json(posted.body)
             #expect(post["method"] as? String == "POST" && post["body_length"] as? Int == 15, "\(post)")
-            #expect(Self.claims(post["dpop"] as? String ?? "")?["htm"] as? String == "POST", "\(post)")
+            #expect(JWTParts.claims(post["dpop"] as? String ?? "")?["htm"] as? String == "POST", "\(post)")
 
             // The client's own proof is dropped; the gateway's reaches the server.
             let forged = try await browser.send(
@@ -103,11 +103,11 @@ struct GatewayDPoPResourceServerTests {
             for (method, target, change) in [
                 (HTTPMethod.POST, url, ("htm", "POST")), (.GET, server.baseURL + "/api/other", ("htu", server.baseURL + "/api/other")),
             ] {
-                var claims = try #require(Self.decode(parts[1]))
+                var claims = try #require(JWTParts.decodeJSON(parts[1]))
                 claims[change.0] = change.1
                 claims["jti"] = UUID().uuidString
                 claims["nonce"] = nonce
-                let altered = [parts[0], try Self.encode(claims), parts[2]].joined(separator: ".")
+                let altered = [parts[0], try JWTParts.encodeJSON(claims), parts[2]].joined(separator: ".")
                 let answer = try await Self.send(method, target, authorization: authorization, proofs: [altered])
                 Self.expect(answer, refusedWith: "invalid_dpop_proof", because: "signature")
             }
@@ -196,23 +196,5 @@ extension GatewayDPoPResourceServerTests {
 
     static func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-    }
-
-    /// The claims of a compact JWS (not verified).
-    static func claims(_ jws: String) -> [String: Any]? {
-        let parts = jws.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 3 ? decode(String(parts[1])) : nil
-    }
-
-    static func encode(_ object: [String: Any]) throws -> String {
-        try JSONSerialization.data(withJSONObject: object).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decode(_ segment: String) -> [String: Any]? {
-        var base64 = segment.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
     }
 }

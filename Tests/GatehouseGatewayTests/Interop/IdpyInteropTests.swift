@@ -16,17 +16,8 @@ import Testing
 /// pins the departure here and the development IdP's `DPoPTests` cover the rule.
 @Suite("idpyoidc interop")
 struct IdpyInteropTests {
-    /// The JSON claims of a JWT, unverified.
-    static func claims(_ jwt: String) -> [String: Any]? {
-        let parts = jwt.split(separator: ".")
-        guard parts.count == 3 else { return nil }
-        var payload = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while payload.count % 4 != 0 { payload += "=" }
-        return Data(base64Encoded: payload).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-    }
-
     static func jkt(_ accessToken: String) -> String? {
-        (claims(accessToken)?["cnf"] as? [String: Any])?["jkt"] as? String
+        (JWTParts.claims(accessToken)?["cnf"] as? [String: Any])?["jkt"] as? String
     }
 
     static func query(_ url: URL) -> [String: String] {
@@ -253,7 +244,7 @@ struct IdpyInteropTests {
             let token = try #require(authorization.split(separator: " ").last.map(String.init))
             #expect(Self.jkt(token) != nil)
             let proof = try #require(echo.value("DPoP"), "the upstream gets a proof")
-            let claims = try #require(Self.claims(proof))
+            let claims = try #require(JWTParts.claims(proof))
             #expect(claims["htm"] as? String == "GET")
             #expect((claims["htu"] as? String)?.hasSuffix("/hello") == true)
             let hash = Data(SHA256.hash(data: Data(token.utf8))).base64EncodedString()
