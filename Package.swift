@@ -75,7 +75,6 @@ let package = Package(
             name: "GatehouseSQLite",
             dependencies: [
                 "GatehouseStore",
-                "GatehouseOAuth",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -85,7 +84,6 @@ let package = Package(
             name: "GatehousePostgres",
             dependencies: [
                 "GatehouseStore",
-                "GatehouseOAuth",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

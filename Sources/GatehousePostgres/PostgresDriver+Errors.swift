@@ -1,5 +1,4 @@
-public import GatehouseStore
-import GatehouseOAuth
+import GatehouseStore
 import PostgresNIO
 
 /// How the PostgreSQL driver reports failures: always ``StoreError``, with a detail that is

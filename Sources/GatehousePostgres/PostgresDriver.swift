@@ -1,5 +1,4 @@
 public import GatehouseStore
-import GatehouseOAuth
 public import Logging
 import PostgresNIO
 

@@ -1,5 +1,4 @@
-public import GatehouseStore
-import GatehouseOAuth
+import GatehouseStore
 import Foundation
 import GRDB
 

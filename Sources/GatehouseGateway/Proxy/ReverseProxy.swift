@@ -127,12 +127,12 @@ public struct ReverseProxy: Sendable {
         } else if request.headers[.transferEncoding] != nil {
             outgoing.body = .stream(request.body, length: .unknown)
         }
-        let dpopKey = service == nil ? UpstreamDPoP.key(of: principal, relaysToken: passAccessToken) : nil
+        let binding = service == nil ? UpstreamDPoP.binding(of: principal, relaysToken: passAccessToken) : nil
         let started = ContinuousClock.now
         do {
             var response: HTTPClientResponse
             do {
-                response = try await sendUpstream(outgoing, dpopKey: dpopKey, principal: principal)
+                response = try await sendUpstream(outgoing, binding: binding)
                 upstreamDuration?.record(ContinuousClock.now - started)
             } catch {
                 upstreamDuration?.record(ContinuousClock.now - started)
@@ -166,21 +166,16 @@ public struct ReverseProxy: Sendable {
     /// Sends `outgoing`; with a DPoP-bound token, with a fresh proof, and once more with the
     /// upstream's new nonce when it asks for one and the request has no body to send again.
     private func sendUpstream(
-        _ outgoing: HTTPClientRequest, dpopKey: DPoPKey?, principal: ProxyPrincipal
+        _ outgoing: HTTPClientRequest, binding: (key: DPoPKey, accessToken: String)?
     ) async throws -> HTTPClientResponse {
-        guard let dpopKey, case .session(let session) = principal else {
-            return try await client.execute(outgoing, timeout: TimeAmount(headTimeout))
-        }
+        guard let binding else { return try await client.execute(outgoing, timeout: TimeAmount(headTimeout)) }
         var attempt = outgoing
         var retried = false
         while true {
-            guard
-                dpop.addProof(
-                    to: &attempt.headers, key: dpopKey, accessToken: session.tokens.accessToken,
-                    method: outgoing.method.rawValue, url: outgoing.url)
+            guard dpop.addProof(to: &attempt.headers, binding: binding, method: outgoing.method.rawValue, url: outgoing.url)
             else { throw DPoPProofUnavailable() }
             let response = try await client.execute(attempt, timeout: TimeAmount(headTimeout))
-            let asksAgain = dpop.learnNonce(status: Int(response.status.code), headers: response.headers, url: outgoing.url)
+            let asksAgain = dpop.nonces.learn(status: Int(response.status.code), headers: response.headers, url: outgoing.url)
             guard asksAgain, !retried, outgoing.body == nil else { return response }
             retried = true
             // The refusal's body is read and dropped; the connection closes anyway.

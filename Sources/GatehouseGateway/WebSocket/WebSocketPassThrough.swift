@@ -143,11 +143,8 @@ struct WebSocketPassThrough: Sendable {
         guard let target = try? RequestTarget(request.rawTarget) else { return false }
         let path = String(target.path)
         let uri = upstream.basePath + target.forwarded
-        if service == nil, let key = UpstreamDPoP.key(of: principal, relaysToken: proxy.passAccessToken),
-            case .session(let session) = principal,
-            !proxy.dpop.addProof(
-                to: &fields, key: key, accessToken: session.tokens.accessToken, method: "GET",
-                url: proxy.upstream + target.forwarded)
+        if service == nil, let binding = UpstreamDPoP.binding(of: principal, relaysToken: proxy.passAccessToken),
+            !proxy.dpop.addProof(to: &fields, binding: binding, method: "GET", url: proxy.upstream + target.forwarded)
         {
             return false
         }

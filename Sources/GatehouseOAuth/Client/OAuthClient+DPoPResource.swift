@@ -17,28 +17,24 @@ extension OAuthClient {
         _ request: HTTPClientRequest, body: [UInt8]? = nil, accessToken: String, key: DPoPKey,
         timeout: Duration = .seconds(30)
     ) async throws -> HTTPClientResponse {
-        let origin = EndpointURL.origin(of: request.url) ?? request.url
         let replayable = request.body == nil
         var retried = false
         while true {
             var attempt = request
             if let body { attempt.body = .bytes(body) }
-            let nonce = resourceNonces.withLock { $0[origin] }
             attempt.headers.replaceOrAdd(name: "Authorization", value: "DPoP " + accessToken)
             attempt.headers.replaceOrAdd(
                 name: "DPoP",
-                value: try key.proof(
-                    method: request.method.rawValue, url: request.url, accessToken: accessToken, nonce: nonce, now: clock.now))
+                value: try dpopProof(
+                    key, method: request.method.rawValue, url: request.url, accessToken: accessToken,
+                    nonce: resourceNonces.nonce(for: request.url)))
             let response = try await transport.client.execute(attempt, timeout: TimeAmount(timeout))
-            if let fresh = response.headers.first(name: "dpop-nonce"), !fresh.isEmpty {
-                resourceNonces.withLock { $0[origin] = fresh }
-                let challenge = response.headers[canonicalForm: "www-authenticate"].joined(separator: ", ")
-                if !retried, replayable, response.status == .unauthorized, challenge.contains("use_dpop_nonce") {
-                    retried = true
-                    // Read and drop the refusal's body so the connection can be reused.
-                    _ = try? await response.body.collect(upTo: 64 * 1024)
-                    continue
-                }
+            let asksAgain = resourceNonces.learn(status: Int(response.status.code), headers: response.headers, url: request.url)
+            if asksAgain, !retried, replayable {
+                retried = true
+                // Read and drop the refusal's body so the connection can be reused.
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                continue
             }
             return response
         }
@@ -55,25 +51,14 @@ extension OAuthClient {
         guard let dpop else {
             return try await transport.send(.GET, url, headers: [("Authorization", "Bearer " + accessToken)], endpoint: name)
         }
-        let origin = EndpointURL.origin(of: url) ?? url
         var retried = false
         while true {
-            let nonce = resourceNonces.withLock { $0[origin] }
-            let proof: String
-            do {
-                proof = try dpop.proof(method: "GET", url: url, accessToken: accessToken, nonce: nonce, now: clock.now)
-            } catch {
-                throw OAuthError(.invalidConfiguration, "the DPoP proof could not be signed")
-            }
+            let proof = try dpopProof(dpop, method: "GET", url: url, accessToken: accessToken, nonce: resourceNonces.nonce(for: url))
             let response = try await transport.send(
                 .GET, url, headers: [("Authorization", "DPoP " + accessToken), ("DPoP", proof)], endpoint: name)
-            if let fresh = response.headers.first(name: "dpop-nonce"), !fresh.isEmpty {
-                resourceNonces.withLock { $0[origin] = fresh }
-                let challenge = response.headers[canonicalForm: "www-authenticate"].joined(separator: ", ")
-                if !retried, response.status == 401, challenge.contains("use_dpop_nonce") {
-                    retried = true
-                    continue
-                }
+            if resourceNonces.learn(status: response.status, headers: response.headers, url: url), !retried {
+                retried = true
+                continue
             }
             return response
         }

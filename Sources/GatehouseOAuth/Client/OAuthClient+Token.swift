@@ -13,7 +13,8 @@ extension OAuthClient {
             try await configuration.authentication.apply(
                 clientID: configuration.clientID, metadata: metadata, now: clock.now, form: &body, headers: &headers)
             if let dpop {
-                headers.append(("DPoP", try dpopProof(dpop, method: "POST", url: metadata.tokenEndpoint)))
+                headers.append(
+                    ("DPoP", try dpopProof(dpop, method: "POST", url: metadata.tokenEndpoint, nonce: dpopNonce.withLock { $0 })))
             }
             let response = try await transport.send(
                 .POST, metadata.tokenEndpoint, headers: headers, body: Array(FormEncoding.encode(body).utf8),
@@ -39,11 +40,13 @@ extension OAuthClient {
         }
     }
 
-    /// A DPoP proof for `method` `url` with the server's latest nonce.
-    func dpopProof(_ key: DPoPKey, method: String, url: String, accessToken: String? = nil) throws(OAuthError) -> String {
+    /// A DPoP proof of `key` for `method` `url` with `nonce`: the authorization server's
+    /// latest (``dpopNonce``) or a resource's.
+    func dpopProof(_ key: DPoPKey, method: String, url: String, accessToken: String? = nil, nonce: String?)
+        throws(OAuthError) -> String
+    {
         do {
-            return try key.proof(
-                method: method, url: url, accessToken: accessToken, nonce: dpopNonce.withLock { $0 }, now: clock.now)
+            return try key.proof(method: method, url: url, accessToken: accessToken, nonce: nonce, now: clock.now)
         } catch {
             throw OAuthError(.invalidConfiguration, "the DPoP proof could not be signed")
         }

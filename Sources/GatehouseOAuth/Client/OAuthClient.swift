@@ -20,7 +20,7 @@ public final class OAuthClient: Sendable {
     /// The authorization server's latest DPoP nonce (RFC 9449 §8), sent with the next proof.
     let dpopNonce = Mutex<String?>(nil)
     /// Resource servers' DPoP nonces by origin (``dpopRequest(_:accessToken:key:timeout:)``).
-    let resourceNonces = Mutex<[String: String]>([:])
+    let resourceNonces = DPoPResourceNonces()
 
     /// - Parameters:
     ///   - httpClient: the shared client for every IdP call. Default: ``defaultHTTPClient``,
