@@ -22,8 +22,9 @@ import ServiceLifecycle
 public struct TestIdentityProvider: Sendable {
     /// The running provider (register more clients, rotate keys, …).
     public let provider: IdentityProvider
+
     /// The people who can sign in (by default alice and bob, ``TestUser/defaults``).
-    public let users: [TestUser]
+    public var users: [TestUser] { provider.configuration.users }
 
     /// The issuer identifier (`http://127.0.0.1:PORT`): what the app discovers.
     public var issuer: String { provider.issuer }
@@ -49,6 +50,15 @@ public struct TestIdentityProvider: Sendable {
         configuration.clients = clients
         configure(&configuration)
         let provider = try IdentityProvider(configuration: configuration, logger: logger)
+        return try await withRunning(provider, logger: logger, body)
+    }
+
+    /// Runs `body` while `provider` (made by the caller: its own clock, back-channel logout
+    /// sender, …; configured with port `0` for a free one) serves; it stops (gracefully) when
+    /// `body` returns or throws.
+    public static func withRunning<Result: Sendable>(
+        _ provider: IdentityProvider, logger: Logger = Self.quietLogger, _ body: (TestIdentityProvider) async throws -> Result
+    ) async throws -> Result {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let service = ProviderService(provider: provider) { port in continuation.yield(port) }
         let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
@@ -60,7 +70,7 @@ public struct TestIdentityProvider: Sendable {
                 throw TestSignInError("the development IdP did not start")
             }
             do {
-                let result = try await body(TestIdentityProvider(provider: provider, users: configuration.users))
+                let result = try await body(TestIdentityProvider(provider: provider))
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
                 return result

@@ -46,23 +46,8 @@ struct IdPFixture: Sendable {
         }
         let idp = try IdentityProvider(
             configuration: configuration, clock: now, backchannelLogout: Self.sender, logger: Logger(label: "test.dev-idp"))
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let server = ServiceGroup(
-            configuration: .init(
-                services: [idp.application { port in continuation.yield(port) }], logger: Logger(label: "test.dev-idp")))
-        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-            group.addTask { try await server.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard await iterator.next() != nil else { throw TestBrowser.Failure("the IdP did not start") }
-            // Graceful shutdown (not cancellation), so the server closes its channels quietly.
-            do {
-                let result = try await body(IdPFixture(idp: idp, issuer: idp.issuer))
-                await server.triggerGracefulShutdown()
-                return result
-            } catch {
-                await server.triggerGracefulShutdown()
-                throw error
-            }
+        return try await TestIdentityProvider.withRunning(idp, logger: Logger(label: "test.dev-idp")) { running in
+            try await body(IdPFixture(idp: running.provider, issuer: running.issuer))
         }
     }
 
