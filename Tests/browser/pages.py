@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -16,9 +16,13 @@ WAIT_SECONDS = 30
 
 
 def wait_for(driver: WebDriver, condition: Callable[[WebDriver], object], what: str, seconds: float = WAIT_SECONDS):
-    """Waits until `condition(driver)` is truthy; the failure names `what`, the URL and the title."""
+    """Waits until `condition(driver)` is truthy; the failure names `what`, the URL and the title.
+    An element that goes stale while the condition reads it (the page navigated in between)
+    counts as "not yet", and the condition is asked again."""
     try:
-        return WebDriverWait(driver, seconds, poll_frequency=0.1).until(condition)
+        return WebDriverWait(
+            driver, seconds, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+        ).until(condition)
     except TimeoutException:
         raise AssertionError(
             f"timed out after {seconds} s waiting for {what}; at {driver.current_url!r}, title {driver.title!r}"
